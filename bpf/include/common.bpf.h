@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Shared maps, configuration, and helpers for all privwatch hook families. */
+#ifndef PRIVWATCH_COMMON_BPF_H
+#define PRIVWATCH_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "events.h"
+
+#ifndef AT_FDCWD
+#define AT_FDCWD -100
+#endif
+#define PW_O_ACCMODE 00000003
+#define PW_O_WRONLY 00000001
+#define PW_O_RDWR 00000002
+#define PW_O_CREAT 00000100
+#define PW_O_TRUNC 00001000
+#define PW_FMODE_CREATED (1u << 20)
+#define PW_S_ISUID 04000
+#define PW_S_ISGID 02000
+#define PW_AF_UNIX 1
+#define PW_AF_INET 2
+#define PW_AF_INET6 10
+#define PW_SIGNAL_GROUP_EXIT 0x00000004
+#define PW_NO_SYSCALL 0xffffffffu
+
+/* ---- configuration: read-only data set by user space between open and load ---- */
+const volatile __u32 pw_schema_version = PRIVWATCH_EVENTS_SCHEMA_VERSION;
+const volatile __u32 cfg_agent_tgid = 0;
+const volatile bool cfg_monitor_root = true;
+const volatile bool cfg_monitor_all_logins = false;
+const volatile bool cfg_have_subject_filters = false; /* entries in `subjects` */
+const volatile bool cfg_have_cgroup_filters = false;
+const volatile bool cfg_have_sensitive = false;       /* entries in `sensitive` */
+const volatile __u32 cfg_max_arg_bytes = 4096;
+const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
+
+/* ---- maps ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized from capture.ring_buffer_mb */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_EV_MAX * PW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct pw_scratch {
+	__u8 rec[PW_RECORD_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_scratch);
+} scratch SEC(".maps");
+
+struct pw_pathbuf {
+	char b[PW_PATH_MAX * 2];
+	struct pw_sensitive_key lpm;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_pathbuf);
+} pathbuf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct pw_subject_key);
+	__type(value, __u8);
+} subjects SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pw_sensitive_key);
+	__type(value, __u8);
+} sensitive SEC(".maps");
+
+/* Monitoring verdict per process, used only when subject filters are configured
+ * (group membership and ancestor cgroups are too costly to compute per syscall). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} subject_cache SEC(".maps");
+
+/* Credentials at syscall entry, for the before/after pair of credential events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct pw_creds);
+} cred_entry SEC(".maps");
+
+/* Syscall dispatch: raw sys_enter/sys_exit tail-call into the family programs by
+ * syscall number; every other syscall returns after one failed tail call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_exit_progs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_enter_progs SEC(".maps");
+
+/* ---- counters ---- */
+static __always_inline void counter__inc(__u32 type, __u32 cause)
+{
+	__u32 key = type * PW_CNT_MAX + cause;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		*v += 1; /* per-CPU: no atomics needed */
+}
+
+/* ---- subjects ---- */
+static __always_inline bool subject__has(__u32 kind, __u64 value)
+{
+	struct pw_subject_key key = { .kind = kind, .value = value };
+
+	return bpf_map_lookup_elem(&subjects, &key) != 0;
+}
+
+static __always_inline __u32 subject__compute(struct task_struct *task)
+{
+	const struct cred *cred = task->cred;
+
+	if (task->tgid == cfg_agent_tgid) /* the agent's own file and socket activity */
+		return 0;
+	__u32 uid = cred->uid.val, euid = cred->euid.val;
+
+	if (uid == 0 || euid == 0) {
+		if (cfg_monitor_root)
+			return 1;
+	}
+	__u32 loginuid = task->loginuid.val;
+	if (cfg_monitor_all_logins && loginuid != (__u32)-1)
+		return 1;
+	if (!cfg_have_subject_filters)
+		return 0;
+	if (subject__has(PW_SUBJ_UID, uid) || subject__has(PW_SUBJ_UID, euid))
+		return 1;
+	if (loginuid != (__u32)-1 && subject__has(PW_SUBJ_LOGINUID, loginuid))
+		return 1;
+	if (subject__has(PW_SUBJ_SESSION, task->sessionid))
+		return 1;
+	if (subject__has(PW_SUBJ_GID, cred->gid.val) || subject__has(PW_SUBJ_GID, cred->egid.val))
+		return 1;
+	struct group_info *gi = cred->group_info;
+	int ngroups = gi->ngroups;
+	for (int i = 0; i < 32; i++) {
+		if (i >= ngroups)
+			break;
+		kgid_t g;
+		if (bpf_probe_read_kernel(&g, sizeof(g), &gi->gid[i]))
+			break;
+		if (subject__has(PW_SUBJ_GID, g.val))
+			return 1;
+	}
+	if (cfg_have_cgroup_filters) {
+		for (int level = 1; level < 16; level++) {
+			__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+			if (id == 0)
+				break;
+			if (subject__has(PW_SUBJ_CGROUP, id))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Is the current process a fully monitored subject? */
+static __always_inline bool subject__monitored(struct task_struct *task)
+{
+	if (!cfg_have_subject_filters)
+		return subject__compute(task);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *cached = bpf_map_lookup_elem(&subject_cache, &tgid);
+	if (cached)
+		return *cached;
+	__u32 v = subject__compute(task);
+	bpf_map_update_elem(&subject_cache, &tgid, &v, BPF_ANY);
+	return v;
+}
+
+static __always_inline void subject__invalidate(void)
+{
+	if (cfg_have_subject_filters) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		bpf_map_delete_elem(&subject_cache, &tgid);
+	}
+}
+
+/* ---- records ---- */
+static __always_inline void *rec__scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline struct pw_pathbuf *pathbuf__get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&pathbuf, &zero);
+}
+
+/* Fill the header and process context from the current task. */
+static __always_inline void rec__header(struct pw_event_hdr *h, __u16 type, __u32 syscall,
+					struct task_struct *task)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	const struct cred *cred = task->cred;
+	struct task_struct *parent = task->real_parent;
+	struct pw_proc *p = &h->proc;
+
+	h->type = type;
+	h->version = PRIVWATCH_EVENTS_SCHEMA_VERSION;
+	h->size = 0;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->flags = 0;
+	h->syscall = syscall;
+
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->start_ns = task->group_leader->start_boottime;
+	p->ppid = parent->tgid;
+	p->parent_start_ns = parent->group_leader->start_boottime;
+	p->cgroup_id = bpf_get_current_cgroup_id();
+	p->uid = cred->uid.val;
+	p->euid = cred->euid.val;
+	p->gid = cred->gid.val;
+	p->egid = cred->egid.val;
+	p->suid = cred->suid.val;
+	p->fsuid = cred->fsuid.val;
+	p->loginuid = task->loginuid.val;
+	p->sessionid = task->sessionid;
+	p->pidns_ino = task->nsproxy->pid_ns_for_children->ns.inum;
+	p->mntns_ino = task->nsproxy->mnt_ns->ns.inum;
+	p->_pad0 = 0;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+
+	struct tty_struct *tty = task->signal->tty;
+	if (tty) {
+		int major = tty->driver->major;
+		int minor = tty->driver->minor_start + tty->index;
+		p->tty_dev = ((__u32)major << 20) | ((__u32)minor & 0xfffff);
+		bpf_probe_read_kernel_str(p->tty, sizeof(p->tty), tty->name);
+	} else {
+		p->tty_dev = 0;
+		p->tty[0] = 0;
+	}
+}
+
+static __always_inline void str__clear(struct pw_str *s)
+{
+	s->off = 0;
+	s->len = 0;
+	s->flags = 0;
+	s->_pad = 0;
+}
+
+/* Room check for appending up to `max` bytes at *tail (max <= PW_PATH_MAX * 2). */
+#define PW_TAIL_LIMIT (PW_RECORD_MAX / 2)
+
+/* Append a NUL-terminated user string. */
+static __always_inline void str__user(__u8 *rec, __u32 *tail, struct pw_str *s, const void *uptr,
+				      __u32 max)
+{
+	__u32 off = *tail;
+
+	str__clear(s);
+	if (!uptr)
+		return;
+	if (off >= PW_TAIL_LIMIT) {
+		s->flags = PW_STR_TRUNCATED;
+		return;
+	}
+	long n = bpf_probe_read_user_str(&rec[off & (PW_TAIL_LIMIT - 1)], max & (PW_PATH_MAX * 2 - 1),
+					 uptr);
+	if (n <= 0) {
+		s->flags = PW_STR_READ_FAIL;
+		return;
+	}
+	s->off = off;
+	s->len = n - 1;
+	if ((__u32)n >= max)
+		s->flags = PW_STR_TRUNCATED;
+	*tail = off + n;
+}
+
+/* Walk a struct path up to the global root, writing the absolute path backwards into
+ * pb->b[0 .. PW_PATH_MAX). The string ends at PW_PATH_MAX - 1. One bpf_loop callback per
+ * component keeps verification cost independent of the depth bound. */
+struct path_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct mount *mnt_parent;
+	struct pw_pathbuf *pb;
+	__u32 off;
+	__u32 truncated;
+};
+
+static long path__step(__u32 i, struct path_walk *w)
+{
+	struct pw_pathbuf *pb = w->pb;
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+
+	if (!pb)
+		return 1;
+	if (dentry == mnt_root || dentry == parent) {
+		if (dentry != mnt_root)
+			return 1; /* pseudo or unlinked root */
+		if (mnt != w->mnt_parent) {
+			struct mount *up = w->mnt_parent;
+			w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			w->mnt = up;
+			w->mnt_parent = BPF_CORE_READ(up, mnt_parent);
+			w->vfsmnt = &up->mnt;
+			return 0;
+		}
+		return 1; /* global root */
+	}
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	__u32 off = w->off;
+
+	if (len + 1 > off || len >= PW_PATH_MAX) {
+		w->truncated = 1;
+		return 1;
+	}
+	off -= len;
+	bpf_probe_read_kernel(&pb->b[off & (PW_PATH_MAX - 1)], len & (PW_PATH_MAX - 1), name);
+	off -= 1;
+	pb->b[off & (PW_PATH_MAX - 1)] = '/';
+	w->off = off;
+	w->dentry = parent;
+	if (i == PW_PATH_COMPONENTS - 1)
+		w->truncated = 1;
+	return 0;
+}
+
+/* Returns the start offset, with bit 31 set when the path was truncated. */
+static __always_inline __u32 path__walk(const struct path *path, struct pw_pathbuf *pb)
+{
+	struct path_walk w = {};
+
+	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+
+	w.dentry = BPF_CORE_READ(path, dentry);
+	w.vfsmnt = vfsmnt;
+	w.mnt = mnt;
+	w.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	w.pb = pb;
+	w.off = PW_PATH_MAX - 1;
+	pb->b[PW_PATH_MAX - 1] = 0;
+	if (w.dentry)
+		bpf_loop(PW_PATH_COMPONENTS, path__step, &w, 0);
+	__u32 off = w.off;
+	if (off == PW_PATH_MAX - 1) {
+		off -= 1;
+		pb->b[off & (PW_PATH_MAX - 1)] = '/';
+	}
+	return off | (w.truncated ? (1u << 31) : 0);
+}
+
+/* Append the absolute path of `path` to the record. */
+static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
+				      const struct path *path, struct pw_pathbuf *pb)
+{
+	__u32 tail_off = *tail;
+
+	str__clear(s);
+	if (!path)
+		return;
+	if (tail_off >= PW_TAIL_LIMIT) {
+		s->flags = PW_STR_TRUNCATED;
+		return;
+	}
+	__u32 walk = path__walk(path, pb);
+	bool truncated = walk >> 31;
+	__u32 start = walk & (PW_PATH_MAX - 1);
+	__u32 len = PW_PATH_MAX - 1 - start;
+	if (bpf_probe_read_kernel(&rec[tail_off & (PW_TAIL_LIMIT - 1)], (len + 1) & (PW_PATH_MAX - 1),
+				  &pb->b[start & (PW_PATH_MAX - 1)])) {
+		s->flags = PW_STR_READ_FAIL;
+		return;
+	}
+	s->off = tail_off;
+	s->len = len;
+	s->flags = truncated ? PW_STR_TRUNCATED : 0;
+	*tail = tail_off + len + 1;
+}
+
+/* struct file * of descriptor `fd` in the current task, or NULL. */
+static __always_inline struct file *fd__file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds;
+	struct file *f = 0;
+
+	if (fd < 0 || fd >= fdt->max_fds)
+		return 0;
+	fds = fdt->fd;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffffff]))
+		return 0;
+	return f;
+}
+
+/* Does the string at rec[s.off] start with a configured sensitive prefix? */
+static __always_inline bool sensitive__match(__u8 *rec, const struct pw_str *s, struct pw_pathbuf *pb)
+{
+	if (!cfg_have_sensitive || s->len == 0 || s->off == 0)
+		return false;
+	__u32 n = s->len;
+	if (n > PW_SENSITIVE_KEY_MAX)
+		n = PW_SENSITIVE_KEY_MAX;
+	/* Constant-size copy; prefixlen bounds what the trie compares. */
+	if (bpf_probe_read_kernel(pb->lpm.path, PW_SENSITIVE_KEY_MAX,
+				  &rec[s->off & (PW_TAIL_LIMIT - 1)]))
+		return false;
+	pb->lpm.prefixlen = n * 8;
+	return bpf_map_lookup_elem(&sensitive, &pb->lpm) != 0;
+}
+
+/* Emit the record: batched wakeups (no wakeup per event) unless enough data is pending. */
+static __always_inline void rec__submit(void *rec, __u32 size, __u32 type)
+{
+	struct pw_event_hdr *h = rec;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	h->size = size;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1), flags))
+		counter__inc(type, PW_CNT_RINGBUF_FULL);
+	else
+		counter__inc(type, PW_CNT_EMITTED);
+}
+
+/* Mark header flags from string flags. */
+static __always_inline void rec__note_str(struct pw_event_hdr *h, const struct pw_str *s)
+{
+	if (s->flags & PW_STR_TRUNCATED)
+		h->flags |= PW_F_TRUNCATED;
+	if (s->flags & PW_STR_READ_FAIL)
+		h->flags |= PW_F_READ_FAIL;
+}
+
+static __always_inline void rec__count_flags(const struct pw_event_hdr *h)
+{
+	if (h->flags & PW_F_TRUNCATED)
+		counter__inc(h->type, PW_CNT_TRUNCATED);
+	if (h->flags & PW_F_READ_FAIL)
+		counter__inc(h->type, PW_CNT_READ_FAIL);
+}
+
+/* Syscall arguments from the saved user registers (x86-64 syscall ABI). */
+struct sc_args {
+	unsigned long a[6];
+	long nr;
+};
+
+static __always_inline int sc_args__read(struct bpf_raw_tracepoint_args *ctx, struct sc_args *args)
+{
+	struct pt_regs regs;
+
+	if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)ctx->args[0]))
+		return -1;
+#if defined(__TARGET_ARCH_x86)
+	args->a[0] = regs.di;
+	args->a[1] = regs.si;
+	args->a[2] = regs.dx;
+	args->a[3] = regs.r10;
+	args->a[4] = regs.r8;
+	args->a[5] = regs.r9;
+	args->nr = regs.orig_ax;
+#else
+#error "privwatch: syscall argument layout not defined for this architecture"
+#endif
+	return 0;
+}
+
+#endif /* PRIVWATCH_COMMON_BPF_H */

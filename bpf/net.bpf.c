@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Network family: connect (always for IPv4/IPv6), accept (monitored subjects),
+ * bind and listen (IPv4/IPv6 always, other families for monitored subjects). */
+#include "common.bpf.h"
+#include "syscalls.h"
+
+#define PW_S_IFMT 00170000
+#define PW_S_IFSOCK 0140000
+
+static __always_inline struct socket *net__socket(struct task_struct *task, long fd)
+{
+	struct file *file = fd__file(task, fd);
+
+	if (!file)
+		return 0;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & PW_S_IFMT) != PW_S_IFSOCK)
+		return 0;
+	return BPF_CORE_READ(file, private_data);
+}
+
+/* Local and remote endpoint from the kernel socket. */
+static __always_inline void net__from_sock(struct pw_net *e, struct socket *sock)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	e->sock_type = BPF_CORE_READ(sock, type);
+	if (!sk)
+		return;
+	e->protocol = BPF_CORE_READ(sk, sk_protocol);
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == PW_AF_INET) {
+		bpf_probe_read_kernel(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_probe_read_kernel(e->remote_addr, 4, &sk->__sk_common.skc_daddr);
+	} else if (e->family == PW_AF_INET6) {
+		bpf_probe_read_kernel(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(e->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+/* Endpoint from a user sockaddr (connect target, bind address). */
+static __always_inline void net__from_user(struct pw_net *e, const void *uaddr, bool remote,
+					   __u8 *rec, __u32 *tail)
+{
+	__u8 buf[28] = {};
+
+	if (!uaddr || bpf_probe_read_user(buf, 2, uaddr))
+		return;
+	e->family = *(__u16 *)buf;
+	if (e->family == PW_AF_INET) {
+		bpf_probe_read_user(buf, 16, uaddr);
+		__u16 port = bpf_ntohs(*(__u16 *)&buf[2]);
+		if (remote) {
+			e->remote_port = port;
+			__builtin_memcpy(e->remote_addr, &buf[4], 4);
+		} else {
+			e->local_port = port;
+			__builtin_memcpy(e->local_addr, &buf[4], 4);
+		}
+	} else if (e->family == PW_AF_INET6) {
+		bpf_probe_read_user(buf, 24, uaddr);
+		__u16 port = bpf_ntohs(*(__u16 *)&buf[2]);
+		if (remote) {
+			e->remote_port = port;
+			__builtin_memcpy(e->remote_addr, &buf[8], 16);
+		} else {
+			e->local_port = port;
+			__builtin_memcpy(e->local_addr, &buf[8], 16);
+		}
+	} else if (e->family == PW_AF_UNIX) {
+		str__user(rec, tail, &e->unix_path, (const char *)uaddr + 2, 108);
+	}
+}
+
+SEC("raw_tp/sys_exit")
+int sys_exit_net(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = ctx->args[1];
+	struct sc_args a;
+	__u16 family = 0;
+
+	if (sc_args__read(ctx, &a))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	bool monitored = subject__monitored(task);
+	const void *uaddr = 0;
+
+	switch (a.nr) {
+	case PW_NR_connect:
+	case PW_NR_bind:
+		uaddr = (const void *)a.a[1];
+		if (uaddr)
+			bpf_probe_read_user(&family, sizeof(family), uaddr);
+		if (!monitored && family != PW_AF_INET && family != PW_AF_INET6)
+			return 0;
+		break;
+	case PW_NR_accept:
+	case PW_NR_accept4:
+		if (!monitored || ret < 0)
+			return 0;
+		break;
+	case PW_NR_listen:
+		break;
+	default:
+		return 0;
+	}
+
+	__u8 *rec = rec__scratch();
+	if (!rec) {
+		counter__inc(PW_EV_NET, PW_CNT_SCRATCH_FAIL);
+		return 0;
+	}
+	struct pw_net *e = (void *)rec;
+	__u32 tail = sizeof(*e);
+
+	__builtin_memset(&e->result, 0, sizeof(*e) - sizeof(e->hdr));
+	rec__header(&e->hdr, PW_EV_NET, a.nr, task);
+	e->result = ret;
+	e->fd = (int)a.a[0];
+	switch (a.nr) {
+	case PW_NR_connect: {
+		struct socket *sock = net__socket(task, e->fd);
+		e->op = PW_NET_CONNECT;
+		if (sock)
+			net__from_sock(e, sock); /* local address once bound */
+		net__from_user(e, uaddr, true, rec, &tail);
+		break;
+	}
+	case PW_NR_bind: {
+		struct socket *sock = net__socket(task, e->fd);
+		e->op = PW_NET_BIND;
+		if (sock) {
+			e->sock_type = BPF_CORE_READ(sock, type);
+			e->protocol = BPF_CORE_READ(sock, sk, sk_protocol);
+		}
+		net__from_user(e, uaddr, false, rec, &tail);
+		break;
+	}
+	case PW_NR_accept:
+	case PW_NR_accept4: {
+		struct socket *sock = net__socket(task, ret);
+		e->op = PW_NET_ACCEPT;
+		e->fd = ret;
+		if (sock)
+			net__from_sock(e, sock);
+		break;
+	}
+	case PW_NR_listen: {
+		struct socket *sock = net__socket(task, e->fd);
+		e->op = PW_NET_LISTEN;
+		e->backlog = a.a[1];
+		if (sock)
+			net__from_sock(e, sock);
+		if (!monitored && e->family != PW_AF_INET && e->family != PW_AF_INET6)
+			return 0;
+		break;
+	}
+	}
+	if (monitored)
+		e->hdr.flags |= PW_F_MONITORED;
+	rec__note_str(&e->hdr, &e->unix_path);
+	rec__count_flags(&e->hdr);
+	rec__submit(rec, tail, PW_EV_NET);
+	return 0;
+}

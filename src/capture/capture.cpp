@@ -1,0 +1,308 @@
+#include "capture/capture.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <mutex>
+
+#include "capture/libbpf_log.hpp"
+#include "privwatch.skel.h"
+#include "syscalls.h"
+#include "util/log.hpp"
+
+namespace privwatch::capture {
+
+namespace {
+
+constexpr long kCgroup2SuperMagic = 0x63677270;
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// Syscall numbers → family programs (tail-call targets of the raw sys_enter/sys_exit hooks).
+constexpr int kFileSyscalls[] = {
+    PW_NR_open,     PW_NR_creat,     PW_NR_openat,   PW_NR_openat2,   PW_NR_unlink,
+    PW_NR_unlinkat, PW_NR_rmdir,     PW_NR_mkdir,    PW_NR_mkdirat,   PW_NR_rename,
+    PW_NR_renameat, PW_NR_renameat2, PW_NR_chmod,    PW_NR_fchmod,    PW_NR_fchmodat,
+    PW_NR_fchmodat2, PW_NR_chown,    PW_NR_fchown,   PW_NR_lchown,    PW_NR_fchownat,
+    PW_NR_link,     PW_NR_linkat,    PW_NR_symlink,  PW_NR_symlinkat, PW_NR_truncate};
+constexpr int kNetSyscalls[] = {PW_NR_connect, PW_NR_accept, PW_NR_accept4, PW_NR_bind,
+                                PW_NR_listen};
+constexpr int kCredSyscalls[] = {PW_NR_setuid,    PW_NR_setgid,    PW_NR_setreuid,
+                                 PW_NR_setregid,  PW_NR_setgroups, PW_NR_setresuid,
+                                 PW_NR_setresgid, PW_NR_setfsuid,  PW_NR_setfsgid,
+                                 PW_NR_capset};
+constexpr int kTamperSyscalls[] = {PW_NR_ptrace, PW_NR_init_module, PW_NR_finit_module,
+                                   PW_NR_delete_module, PW_NR_bpf, PW_NR_mount,
+                                   PW_NR_umount2, PW_NR_kill, PW_NR_tkill, PW_NR_tgkill};
+constexpr int kExecSyscalls[] = {PW_NR_execve, PW_NR_execveat};
+
+uint32_t parse_kernel_version(const char* release) {
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(release, "%u.%u", &major, &minor) != 2) return 0;
+  return major * 1000 + minor;
+}
+
+bool has_capabilities() {
+  if (geteuid() == 0) return true;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) {
+      const uint64_t caps = std::stoull(line.substr(7), nullptr, 16);
+      const bool sys_admin = caps & (1ull << 21);
+      const bool bpf_perfmon = (caps & (1ull << 39)) && (caps & (1ull << 38));
+      return sys_admin || bpf_perfmon;
+    }
+  }
+  return false;
+}
+
+int on_ring_record(void* ctx, void* data, size_t size) {
+  auto* handler = static_cast<RecordHandler*>(ctx);
+  handler->on_record({static_cast<const uint8_t*>(data), size});
+  return 0;
+}
+
+}  // namespace
+
+Status check_requirements() {
+  if (!has_capabilities()) {
+    return Error{ErrorKind::kPermission,
+                 "privwatch agent needs root (or CAP_BPF + CAP_PERFMON): it loads eBPF programs",
+                 "run it with sudo, as the systemd unit (deploy/privwatch.service), or in the "
+                 "privileged DaemonSet"};
+  }
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    return Error{ErrorKind::kUnsupported,
+                 "this kernel exposes no BTF at /sys/kernel/btf/vmlinux (" + errno_text(errno) +
+                     ")",
+                 "privwatch needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian 11+, "
+                 "Ubuntu 20.10+, RHEL 8.2+ and most distribution kernels have it)"};
+  }
+  struct utsname u {};
+  uname(&u);
+  if (parse_kernel_version(u.release) < 5017) {
+    return Error{ErrorKind::kUnsupported,
+                 std::string("kernel ") + u.release + " is too old: privwatch needs 5.17 or newer",
+                 "upgrade the kernel (bpf_loop and BTF tracepoints are required)"};
+  }
+  return {};
+}
+
+struct Capture::Impl {
+  privwatch_bpf* skel = nullptr;
+  ring_buffer* rb = nullptr;
+  uint64_t ring_bytes = 0;
+  int ncpus = 1;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    if (rb != nullptr) ring_buffer__free(rb);
+    if (skel != nullptr) privwatch_bpf__destroy(skel);  // detaches links, closes fds
+  }
+};
+
+Capture::Capture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Capture::~Capture() = default;
+
+namespace {
+
+Result<std::vector<uint64_t>> resolve_cgroups(const std::vector<std::string>& paths) {
+  std::vector<uint64_t> ids;
+  for (const auto& p : paths) {
+    struct statfs fs {};
+    struct stat st {};
+    if (statfs(p.c_str(), &fs) != 0 || stat(p.c_str(), &st) != 0) {
+      return Error{ErrorKind::kInvalidArgument,
+                   "monitor.cgroups: cannot read '" + p + "': " + errno_text(errno),
+                   "give the path of an existing cgroup v2 directory (e.g. "
+                   "/sys/fs/cgroup/kubepods.slice)"};
+    }
+    if (fs.f_type != kCgroup2SuperMagic) {
+      return Error{ErrorKind::kInvalidArgument,
+                   "monitor.cgroups: '" + p + "' is not on a cgroup v2 (unified) hierarchy",
+                   "use the path under the cgroup2 mount (see `mount -t cgroup2`)"};
+    }
+    ids.push_back(st.st_ino);
+  }
+  return ids;
+}
+
+Status set_prog_array(int map_fd, const int* nrs, size_t n, int prog_fd, const char* what) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t key = static_cast<uint32_t>(nrs[i]);
+    if (bpf_map_update_elem(map_fd, &key, &prog_fd, BPF_ANY) != 0) {
+      return make_error(ErrorKind::kInternal, "registering {} program for syscall {}: {}", what,
+                        key, errno_text(errno));
+    }
+  }
+  return {};
+}
+
+template <size_t N>
+Status register_family(int map_fd, const int (&nrs)[N], bpf_program* prog, const char* what) {
+  return set_prog_array(map_fd, nrs, N, bpf_program__fd(prog), what);
+}
+
+Status fill_subjects(int fd, const config::MonitorConfig& m, const std::vector<uint64_t>& cgroups) {
+  auto add = [fd](uint32_t kind, uint64_t value) -> Status {
+    pw_subject_key key{};
+    key.kind = kind;
+    key.value = value;
+    const uint8_t one = 1;
+    if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) != 0) {
+      return make_error(ErrorKind::kInvalidArgument,
+                        "too many monitored subjects (the kernel filter holds 4096): {}",
+                        errno_text(errno));
+    }
+    return {};
+  };
+  for (uint32_t v : m.uids) if (auto s = add(PW_SUBJ_UID, v); !s) return s;
+  for (uint32_t v : m.gids) if (auto s = add(PW_SUBJ_GID, v); !s) return s;
+  for (uint32_t v : m.loginuids) if (auto s = add(PW_SUBJ_LOGINUID, v); !s) return s;
+  for (uint32_t v : m.sessions) if (auto s = add(PW_SUBJ_SESSION, v); !s) return s;
+  for (uint64_t v : cgroups) if (auto s = add(PW_SUBJ_CGROUP, v); !s) return s;
+  return {};
+}
+
+Status fill_sensitive(int fd, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes) {
+    pw_sensitive_key key{};
+    const size_t n = std::min(p.size(), sizeof(key.path));
+    key.prefixlen = static_cast<uint32_t>(n * 8);
+    std::memcpy(key.path, p.data(), n);
+    const uint8_t one = 1;
+    if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) != 0) {
+      return make_error(ErrorKind::kInvalidArgument,
+                        "sensitive_paths: cannot add '{}' (the kernel filter holds 256): {}", p,
+                        errno_text(errno));
+    }
+  }
+  return {};
+}
+
+Error load_error(const char* what, int err) {
+  return Error{ErrorKind::kUnsupported,
+               fmt::format("{} failed: {}\n{}", what, errno_text(err), libbpf_log_tail(40)),
+               "run `privwatch doctor` for a full report of what this kernel supports"};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
+                                                RecordHandler& handler) {
+  if (auto s = check_requirements(); !s) return s.error();
+  install_libbpf_log();
+
+  auto cgroups = resolve_cgroups(cfg.monitor.cgroups);
+  if (!cgroups) return cgroups.error();
+
+  auto impl = std::make_unique<Impl>();
+  impl->skel = privwatch_bpf__open();
+  if (impl->skel == nullptr) return load_error("opening the privwatch BPF object", errno);
+  auto* skel = impl->skel;
+
+  if (skel->rodata->pw_schema_version != PRIVWATCH_EVENTS_SCHEMA_VERSION) {
+    return make_error(ErrorKind::kCorrupt,
+                      "BPF object has event schema version {}, this agent understands {}",
+                      skel->rodata->pw_schema_version, PRIVWATCH_EVENTS_SCHEMA_VERSION);
+  }
+  const auto& m = cfg.monitor;
+  skel->rodata->cfg_agent_tgid = static_cast<uint32_t>(getpid());
+  skel->rodata->cfg_monitor_root = m.root;
+  skel->rodata->cfg_monitor_all_logins = m.all_logins;
+  skel->rodata->cfg_have_subject_filters = !m.uids.empty() || !m.gids.empty() ||
+                                           !m.loginuids.empty() || !m.sessions.empty() ||
+                                           !cgroups->empty();
+  skel->rodata->cfg_have_cgroup_filters = !cgroups->empty();
+  skel->rodata->cfg_have_sensitive = !cfg.sensitive_paths.empty();
+  skel->rodata->cfg_max_arg_bytes = cfg.capture.max_arg_bytes;
+  skel->rodata->cfg_wakeup_bytes = cfg.capture.wakeup_bytes;
+
+  impl->ring_bytes = static_cast<uint64_t>(cfg.capture.ring_buffer_mb) << 20;
+  if (int err = bpf_map__set_max_entries(skel->maps.events,
+                                         static_cast<uint32_t>(impl->ring_bytes));
+      err != 0) {
+    return load_error("sizing the ring buffer", err);
+  }
+  // Family programs are tail-call targets, not attached on their own.
+  for (bpf_program* p : {skel->progs.sys_exit_file, skel->progs.sys_exit_net,
+                         skel->progs.sys_exit_cred, skel->progs.sys_exit_tamper,
+                         skel->progs.sys_exit_exec, skel->progs.sys_enter_cred}) {
+    bpf_program__set_autoattach(p, false);
+  }
+  if (int err = privwatch_bpf__load(skel); err != 0) {
+    return load_error("loading the privwatch BPF programs (verifier)", err);
+  }
+
+  if (auto s = fill_subjects(bpf_map__fd(skel->maps.subjects), m, *cgroups); !s) return s.error();
+  if (auto s = fill_sensitive(bpf_map__fd(skel->maps.sensitive), cfg.sensitive_paths); !s) {
+    return s.error();
+  }
+  const int exit_fd = bpf_map__fd(skel->maps.sys_exit_progs);
+  const int enter_fd = bpf_map__fd(skel->maps.sys_enter_progs);
+  for (Status s : {register_family(exit_fd, kFileSyscalls, skel->progs.sys_exit_file, "file"),
+                   register_family(exit_fd, kNetSyscalls, skel->progs.sys_exit_net, "network"),
+                   register_family(exit_fd, kCredSyscalls, skel->progs.sys_exit_cred, "cred"),
+                   register_family(enter_fd, kCredSyscalls, skel->progs.sys_enter_cred, "cred"),
+                   register_family(exit_fd, kTamperSyscalls, skel->progs.sys_exit_tamper,
+                                   "tamper"),
+                   register_family(exit_fd, kExecSyscalls, skel->progs.sys_exit_exec, "exec")}) {
+    if (!s) return s.error();
+  }
+
+  if (int err = privwatch_bpf__attach(skel); err != 0) {
+    return load_error("attaching the privwatch tracepoints", err);
+  }
+  impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &handler, nullptr);
+  if (impl->rb == nullptr) return load_error("opening the ring buffer", errno);
+  impl->ncpus = libbpf_num_possible_cpus();
+  if (impl->ncpus <= 0) impl->ncpus = 1;
+  return std::unique_ptr<Capture>(new Capture(std::move(impl)));
+}
+
+Result<int> Capture::poll(int timeout_ms) {
+  // Wakeups are batched in the kernel: wait for one at most timeout_ms, then drain anyway.
+  int n = ring_buffer__poll(impl_->rb, timeout_ms);
+  if (n < 0 && n != -EINTR) {
+    return make_error(ErrorKind::kIo, "ring buffer poll failed: {}", errno_text(n));
+  }
+  int total = n > 0 ? n : 0;
+  int m = ring_buffer__consume(impl_->rb);
+  if (m < 0 && m != -EINTR) {
+    return make_error(ErrorKind::kIo, "ring buffer consume failed: {}", errno_text(m));
+  }
+  if (m > 0) total += m;
+  return total;
+}
+
+Counters Capture::read_counters() const {
+  Counters c;
+  const int fd = bpf_map__fd(impl_->skel->maps.counters);
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(impl_->ncpus));
+  for (uint32_t type = 0; type < PW_EV_MAX; ++type) {
+    for (uint32_t cause = 0; cause < PW_CNT_MAX; ++cause) {
+      const uint32_t key = type * PW_CNT_MAX + cause;
+      if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
+      uint64_t sum = 0;
+      for (uint64_t v : per_cpu) sum += v;
+      c.v[type][cause] = sum;
+    }
+  }
+  return c;
+}
+
+uint64_t Capture::ring_size_bytes() const { return impl_->ring_bytes; }
+
+}  // namespace privwatch::capture

@@ -1,0 +1,63 @@
+// Kernel capture: the privwatch BPF skeleton (RAII), configuration of its filters,
+// attachment, ring-buffer consumption and drop accounting. Only the source layer uses this,
+// and no libbpf type leaks out of this header.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "events.h"
+#include "util/result.hpp"
+
+namespace privwatch::capture {
+
+// Kernel-side counters summed over CPUs: [event type][cause] (PW_CNT_*).
+struct Counters {
+  std::array<std::array<uint64_t, PW_CNT_MAX>, PW_EV_MAX> v{};
+  [[nodiscard]] uint64_t total(int cause) const {
+    uint64_t t = 0;
+    for (const auto& row : v) t += row[cause];
+    return t;
+  }
+};
+
+// Called once per ring-buffer record, on the polling thread.
+class RecordHandler {
+ public:
+  virtual ~RecordHandler() = default;
+  virtual void on_record(std::span<const uint8_t> record) = 0;
+};
+
+class Capture {
+ public:
+  // Opens the skeleton, writes the configuration into its read-only data and maps,
+  // loads (verifier), registers the syscall family programs and attaches.
+  // Errors say what is missing and what to do.
+  [[nodiscard]] static Result<std::unique_ptr<Capture>> start(const config::Config& cfg,
+                                                              RecordHandler& handler);
+  ~Capture();
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  // Waits up to timeout_ms for a wakeup, then consumes every pending record.
+  // Returns the number of records handled.
+  [[nodiscard]] Result<int> poll(int timeout_ms);
+  [[nodiscard]] Counters read_counters() const;
+  [[nodiscard]] uint64_t ring_size_bytes() const;
+
+ private:
+  struct Impl;
+  explicit Capture(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Checks the requirements the agent cannot run without (privileges, BTF, kernel features).
+// Used by the agent before loading, so that it fails with a clear message.
+[[nodiscard]] Status check_requirements();
+
+}  // namespace privwatch::capture

@@ -1,0 +1,238 @@
+#include "cli/agent.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <string>
+
+#include "enrich/enricher.hpp"
+#include "export/json_lines_output.hpp"
+#include "source/kernel_source.hpp"
+#include "util/histogram.hpp"
+#include "util/log.hpp"
+
+namespace privwatch::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};     // signal handlers can only touch lock-free atomics
+std::atomic<bool> g_reopen{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_hup_signal(int) { g_reopen.store(true); }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sa.sa_handler = on_hup_signal;
+  sigaction(SIGHUP, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+uint64_t now_ns(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+// Kernel → user-space pipeline for one host.
+class Pipeline : public source::EventSink {
+ public:
+  Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out)
+      : enricher_(cfg.process_table.max_entries,
+                  static_cast<uint64_t>(cfg.process_table.exited_grace_s) * 1'000'000'000ull),
+        out_(std::move(out)) {}
+
+  enrich::Enricher& enricher() { return enricher_; }
+  exporter::JsonLinesOutput& output() { return *out_; }
+  const LatencyHistogram& latency() const { return latency_; }
+  uint64_t output_errors() const { return output_errors_; }
+
+  void on_event(model::Event& ev) override {
+    const uint64_t now = now_ns(CLOCK_BOOTTIME);
+    latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
+    enricher_.process(ev);
+    if (!out_->write(ev)) ++output_errors_;
+  }
+
+ private:
+  enrich::Enricher enricher_;
+  std::unique_ptr<exporter::JsonLinesOutput> out_;
+  LatencyHistogram latency_;
+  uint64_t output_errors_ = 0;
+};
+
+struct Usage {
+  double user_s = 0, sys_s = 0;
+  long max_rss_kb = 0;
+};
+
+Usage usage() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return {static_cast<double>(ru.ru_utime.tv_sec) + ru.ru_utime.tv_usec / 1e6,
+          static_cast<double>(ru.ru_stime.tv_sec) + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss};
+}
+
+long current_rss_kb() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+void write_stats(const std::string& path, const source::SourceStats& s, Pipeline& p,
+                 double uptime_s) {
+  std::string j = "{";
+  auto kinds = [&](const char* name, const auto& arr) {
+    j += fmt::format("\"{}\":{{", name);
+    bool first = true;
+    for (size_t k = 1; k < arr.size(); ++k) {
+      j += fmt::format("{}\"{}\":{}", first ? "" : ",",
+                       model::to_string(static_cast<model::EventKind>(k)), arr[k]);
+      first = false;
+    }
+    j += "},";
+  };
+  kinds("events_by_type", s.received);
+  kinds("kernel_emitted_by_type", s.kernel_emitted);
+  kinds("kernel_lost_by_type", s.kernel_lost);
+  kinds("kernel_truncated_by_type", s.kernel_truncated);
+  uint64_t decode_errors = 0;
+  for (size_t i = 1; i < s.decode_errors.size(); ++i) decode_errors += s.decode_errors[i];
+  const auto u = usage();
+  const auto& lat = p.latency();
+  j += fmt::format(
+      "\"events_total\":{},\"drops_total\":{},\"decode_errors\":{},\"output_errors\":{},"
+      "\"lines_written\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{},\"p99\":{},"
+      "\"max\":{}}},\"rss_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
+      "\"uptime_s\":{:.3f},\"ring_buffer_bytes\":{},\"process_table_entries\":{},"
+      "\"process_table_evictions\":{}}}\n",
+      s.total_received(), s.total_lost(), decode_errors, p.output_errors(),
+      p.output().lines_written(), lat.count(), lat.quantile(0.5), lat.quantile(0.9),
+      lat.quantile(0.99), lat.max(), current_rss_kb(), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
+      s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions());
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j;
+    if (!f) {
+      log::warn("cannot write stats file {}: {}", tmp, std::strerror(errno));
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    log::warn("cannot move stats file into place at {}: {}", path, std::strerror(errno));
+  }
+}
+
+// One warning line at most per interval, and only when losses grew.
+void report_losses(const source::SourceStats& s, uint64_t& last_reported) {
+  const uint64_t lost = s.total_lost();
+  if (lost == last_reported) return;
+  std::string by_kind;
+  for (size_t k = 1; k < s.kernel_lost.size(); ++k) {
+    if (s.kernel_lost[k] == 0) continue;
+    by_kind += fmt::format(" {}={}", model::to_string(static_cast<model::EventKind>(k)),
+                           s.kernel_lost[k]);
+  }
+  uint64_t decode = 0;
+  for (size_t i = 1; i < s.decode_errors.size(); ++i) decode += s.decode_errors[i];
+  log::warn(
+      "events lost: {} in total ({} since last report); kernel ring buffer full:{}; "
+      "undecodable: {} — raise capture.ring_buffer_mb or narrow monitor.* if this persists",
+      lost, lost - last_reported, by_kind.empty() ? " none" : by_kind, decode);
+  last_reported = lost;
+}
+
+}  // namespace
+
+int run_agent(const config::Config& cfg, const AgentOptions& opts) {
+  install_signal_handlers();
+  const auto started = std::chrono::steady_clock::now();
+
+  auto out = exporter::JsonLinesOutput::open(cfg.output, hostname());
+  if (!out) {
+    log::error("{}", out.error().to_string());
+    return 1;
+  }
+  Pipeline pipeline(cfg, std::move(*out));
+
+  // Seed before attaching so processes older than the agent are attributed; events that
+  // arrive meanwhile update the table as usual.
+  auto seeded = pipeline.enricher().seed("/proc");
+  if (!seeded) log::warn("process table: {}", seeded.error().to_string());
+
+  auto src = source::KernelSource::start(cfg);
+  if (!src) {
+    log::error("{}", src.error().to_string());
+    return 1;
+  }
+  log::info("privwatch agent ready: config {}, output {}, ring buffer {} MiB, {} processes seeded",
+            cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb,
+            seeded ? *seeded : 0);
+
+  const auto deadline =
+      opts.max_runtime_s > 0 ? started + std::chrono::seconds(opts.max_runtime_s)
+                             : std::chrono::steady_clock::time_point::max();
+  auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(opts.stats_interval_s);
+  auto next_loss_check =
+      std::chrono::steady_clock::now() + std::chrono::seconds(cfg.capture.drop_log_interval_s);
+  uint64_t last_reported_losses = 0;
+  int rc = 0;
+
+  while (!g_stop.load()) {
+    auto n = (*src)->poll(pipeline, static_cast<int>(cfg.capture.wakeup_delay_ms));
+    if (!n) {
+      log::error("{}", n.error().to_string());
+      rc = 1;
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (*n == 0) (void)pipeline.output().flush();
+    if (g_reopen.exchange(false)) {
+      log::info("SIGHUP: flushing output");
+      (void)pipeline.output().flush();
+    }
+    if (now >= next_loss_check) {
+      report_losses((*src)->stats(), last_reported_losses);
+      next_loss_check = now + std::chrono::seconds(cfg.capture.drop_log_interval_s);
+    }
+    if (!opts.stats_file.empty() && now >= next_stats) {
+      write_stats(opts.stats_file, (*src)->stats(), pipeline,
+                  std::chrono::duration<double>(now - started).count());
+      next_stats = now + std::chrono::seconds(opts.stats_interval_s);
+    }
+    if (now >= deadline) break;
+  }
+  // Final drain: everything the kernel wrote before we stop is delivered.
+  (void)(*src)->poll(pipeline, 0);
+  (void)pipeline.output().flush();
+  const auto stats = (*src)->stats();
+  report_losses(stats, last_reported_losses);
+  if (!opts.stats_file.empty()) {
+    write_stats(opts.stats_file, stats, pipeline,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  log::info("privwatch agent stopped: {} events, {} lost", stats.total_received(),
+            stats.total_lost());
+  return rc;
+}
+
+}  // namespace privwatch::cli

@@ -1,0 +1,37 @@
+// Events as Elastic Common Schema (ECS) JSON objects, one per line (docs/events.md).
+// Hand-written JSON on the hot path: no allocation besides growth of the caller's buffer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "model/event.hpp"
+
+namespace privwatch::exporter {
+
+// Appends ONE JSON object for `ev` to `out` (no trailing newline). Fields that are empty or
+// unknown are omitted; numeric ids are always present. Every string is escaped so that the
+// output is valid JSON even for control characters and invalid UTF-8 (each invalid byte
+// becomes U+FFFD).
+void append_ecs_json(const model::Event& ev, std::string& out, std::string_view hostname);
+
+// Building blocks, exposed for other writers and for tests.
+
+// Appends `s` as a quoted JSON string (escapes quotes, backslash, control characters and DEL;
+// invalid UTF-8 bytes become "\ufffd").
+void append_json_string(std::string& out, std::string_view s);
+
+// Appends RFC 3339 UTC with nanoseconds, unquoted: "2026-11-22T02:14:15.123456789Z".
+void append_rfc3339(std::string& out, uint64_t epoch_ns);
+
+// Names used in the output (also used by docs and tests). Empty when unknown.
+[[nodiscard]] std::string_view errno_name(int err);             // 2 → "ENOENT"
+[[nodiscard]] std::string_view cred_syscall_name(uint32_t nr);  // SYS_setuid → "setuid"
+[[nodiscard]] std::string_view ptrace_request_name(int64_t request);
+[[nodiscard]] std::string_view bpf_cmd_name(uint32_t cmd);
+[[nodiscard]] std::string_view bpf_prog_type_name(uint32_t type);
+// 15 → "SIGTERM"; real-time signals as `kill -l` names them ("SIGRTMIN+2"). Writes into buf.
+[[nodiscard]] std::string_view signal_name(uint32_t sig, char (&buf)[16]);
+
+}  // namespace privwatch::exporter

@@ -1,0 +1,73 @@
+// JSON lines output: one ECS JSON object per event and line, to stdout or to a file rotated by
+// size (path → path.1 → … → path.N). Buffered; errors are counted and returned, never fatal.
+// Not thread-safe: one pipeline thread owns it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "model/event.hpp"
+#include "util/result.hpp"
+
+namespace privwatch::exporter {
+
+// Knobs that are not in the configuration file (tests scale them down).
+struct JsonLinesLimits {
+  uint64_t max_size_bytes = 0;      // rotation threshold; 0 = output.max_size_mb MiB
+  size_t buffer_bytes = 64 * 1024;  // flush once the buffer holds this much
+  int write_timeout_ms = 5000;      // pipes/ttys: give up on a stalled reader after this
+};
+
+class JsonLinesOutput {
+ public:
+  // Opens output.path ("-" = stdout) for appending (created 0640 when missing).
+  [[nodiscard]] static Result<std::unique_ptr<JsonLinesOutput>> open(
+      const config::OutputConfig& cfg, std::string hostname, JsonLinesLimits limits = {});
+
+  ~JsonLinesOutput();  // flushes (errors counted) and closes
+  JsonLinesOutput(const JsonLinesOutput&) = delete;
+  JsonLinesOutput& operator=(const JsonLinesOutput&) = delete;
+
+  // Serialises one event into the buffer; flushes when the buffer is full. An error means a
+  // flush failed: the lines it held are dropped (counted in lines_dropped()), never retried
+  // without bound.
+  [[nodiscard]] Status write(const model::Event& ev);
+  // Writes out everything buffered (rotating the file as needed).
+  [[nodiscard]] Status flush();
+
+  [[nodiscard]] uint64_t lines_written() const { return lines_written_; }
+  [[nodiscard]] uint64_t lines_dropped() const { return lines_dropped_; }
+  [[nodiscard]] uint64_t write_errors() const { return write_errors_; }
+  [[nodiscard]] uint64_t rotations() const { return rotations_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  JsonLinesOutput(const config::OutputConfig& cfg, std::string hostname, JsonLinesLimits limits);
+
+  Status open_file();
+  Status rotate();
+  // Writes buf_[pos, end) fully; counts and truncates away a partial line on failure.
+  Status write_chunk(size_t pos, size_t end);
+
+  std::string path_;  // "-" = stdout
+  std::string hostname_;
+  uint64_t max_size_ = 0;
+  uint32_t max_files_ = 0;
+  JsonLinesLimits limits_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  bool regular_ = false;      // regular file: size tracking, rotation, truncation on failure
+  bool broken_line_ = false;  // a non-file output holds an unterminated partial line
+  uint64_t size_ = 0;         // bytes in the current file
+  std::string buf_;           // complete lines only
+
+  uint64_t lines_written_ = 0;
+  uint64_t lines_dropped_ = 0;
+  uint64_t write_errors_ = 0;
+  uint64_t rotations_ = 0;
+};
+
+}  // namespace privwatch::exporter

@@ -1,0 +1,209 @@
+// The typed event shared by every pipeline stage. Depends on nothing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace privwatch::model {
+
+inline constexpr uint32_t kUnsetId = 4294967295u;  // audit loginuid / sessionid "unset"
+
+enum class EventKind : uint16_t {
+  kExec = 1,
+  kFork = 2,
+  kExit = 3,
+  kFile = 4,
+  kNet = 5,
+  kCred = 6,
+  kPtrace = 7,
+  kModule = 8,
+  kBpf = 9,
+  kMount = 10,
+  kSignal = 11,
+};
+inline constexpr size_t kEventKindCount = 12;  // index 0 unused
+
+[[nodiscard]] std::string_view to_string(EventKind k);
+
+// Event flags (mirror PW_F_* of the kernel header).
+inline constexpr uint32_t kFlagMonitored = 1u << 0;
+inline constexpr uint32_t kFlagSensitive = 1u << 1;
+inline constexpr uint32_t kFlagReadFail = 1u << 2;
+inline constexpr uint32_t kFlagTruncated = 1u << 3;
+
+// Process identity: pids are reused, (pid, start time) is not.
+struct ProcessKey {
+  uint32_t pid = 0;
+  uint64_t start_ticks = 0;  // start time in clock ticks since boot (as /proc/<pid>/stat)
+  friend bool operator==(const ProcessKey&, const ProcessKey&) = default;
+};
+
+// Boot-time nanoseconds → clock ticks (USER_HZ = 100 on Linux), the granularity /proc offers.
+[[nodiscard]] constexpr uint64_t ns_to_ticks(uint64_t ns) { return ns / 10'000'000ull; }
+
+struct ProcessContext {
+  uint64_t start_ns = 0;         // leader start, boot-time ns
+  uint64_t parent_start_ns = 0;
+  uint64_t cgroup_id = 0;
+  uint32_t pid = 0, tid = 0, ppid = 0;
+  uint32_t uid = 0, euid = 0, gid = 0, egid = 0, suid = 0, fsuid = 0;
+  uint32_t loginuid = kUnsetId, sessionid = kUnsetId;
+  uint32_t tty_dev = 0;
+  uint32_t pidns = 0, mntns = 0;
+  std::string comm;
+  std::string tty;
+
+  [[nodiscard]] ProcessKey key() const { return {pid, ns_to_ticks(start_ns)}; }
+  [[nodiscard]] ProcessKey parent_key() const { return {ppid, ns_to_ticks(parent_start_ns)}; }
+};
+
+// --- payloads -------------------------------------------------------------------------
+
+inline constexpr uint32_t kExecMemfd = 1u << 0;
+inline constexpr uint32_t kExecDeleted = 1u << 1;
+inline constexpr uint32_t kExecSetuid = 1u << 2;
+inline constexpr uint32_t kExecSetgid = 1u << 3;
+inline constexpr uint32_t kExecArgsTruncated = 1u << 4;
+inline constexpr uint32_t kExecFailed = 1u << 5;
+
+struct ExecData {
+  int64_t result = 0;             // 0, or -errno for a failed execve
+  uint32_t flags = 0;             // kExec*
+  uint32_t args_size = 0;         // full argv bytes in the process
+  uint32_t exe_mode = 0, exe_uid = 0, exe_dev = 0;
+  uint64_t exe_ino = 0;
+  std::string filename;           // as passed to execve
+  std::string exe_path;           // absolute path of the executed file
+  std::string cwd;
+  std::vector<std::string> args;  // bounded by capture.max_args / max_arg_bytes
+};
+
+struct ForkData {
+  uint32_t child_pid = 0;
+  uint64_t child_start_ns = 0;
+};
+
+struct ExitData {
+  uint32_t exit_code = 0;  // raw wait status
+  [[nodiscard]] int status() const { return static_cast<int>((exit_code >> 8) & 0xff); }
+  [[nodiscard]] int signal() const { return static_cast<int>(exit_code & 0x7f); }
+  [[nodiscard]] bool core_dumped() const { return (exit_code & 0x80) != 0; }
+};
+
+enum class FileOp : uint32_t {
+  kOpen = 1, kUnlink, kRename, kChmod, kChown, kMkdir, kRmdir, kLink, kSymlink, kTruncate,
+};
+[[nodiscard]] std::string_view to_string(FileOp op);
+
+inline constexpr uint32_t kFileCreated = 1u << 0;
+inline constexpr uint32_t kFileWrite = 1u << 1;
+inline constexpr uint32_t kFileFdBased = 1u << 2;
+
+struct FileData {
+  int64_t result = 0;
+  FileOp op = FileOp::kOpen;
+  int32_t dirfd = -100;
+  uint32_t open_flags = 0, mode = 0;
+  uint32_t uid = kUnsetId, gid = kUnsetId;  // chown targets
+  uint32_t file_flags = 0;                  // kFile*
+  std::string path;            // absolute and normalised (resolved by the kernel when it could)
+  std::string requested_path;  // as the process passed it
+  std::string target_path;     // rename/link/symlink destination, absolute when resolvable
+  std::string requested_target;
+};
+
+enum class NetOp : uint32_t { kConnect = 1, kAccept, kBind, kListen };
+[[nodiscard]] std::string_view to_string(NetOp op);
+
+struct NetData {
+  int64_t result = 0;
+  NetOp op = NetOp::kConnect;
+  int32_t fd = -1;
+  uint16_t family = 0, sock_type = 0, protocol = 0;
+  uint16_t local_port = 0, remote_port = 0;
+  uint32_t backlog = 0;
+  std::array<uint8_t, 16> local_addr{};
+  std::array<uint8_t, 16> remote_addr{};
+  std::string unix_path;
+  [[nodiscard]] std::string local_ip() const;   // "" when not IPv4/IPv6
+  [[nodiscard]] std::string remote_ip() const;
+};
+
+struct Creds {
+  uint32_t uid = 0, euid = 0, suid = 0, fsuid = 0;
+  uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
+  uint64_t cap_effective = 0, cap_permitted = 0;
+};
+
+struct CredData {
+  int64_t result = 0;
+  std::array<uint64_t, 3> args{};
+  bool before_valid = false;
+  Creds before, after;
+};
+
+struct PtraceData {
+  int64_t result = 0;
+  int64_t request = 0;
+  uint32_t target_pid = 0;
+};
+
+enum class ModuleOp : uint32_t { kInit = 1, kFinit, kDelete };
+
+struct ModuleData {
+  int64_t result = 0;
+  ModuleOp op = ModuleOp::kInit;
+  uint32_t flags = 0;
+  std::string name;  // file path (finit_module) or module name (delete_module)
+  std::string params;
+};
+
+struct BpfData {
+  int64_t result = 0;
+  uint32_t cmd = 0, prog_type = 0;
+  std::string prog_name;
+};
+
+enum class MountOp : uint32_t { kMount = 1, kUmount };
+
+struct MountData {
+  int64_t result = 0;
+  MountOp op = MountOp::kMount;
+  uint64_t flags = 0;
+  std::string source, target, fstype;
+};
+
+struct SignalData {
+  int64_t result = 0;
+  uint32_t target_pid = 0;
+  uint32_t sig = 0;
+};
+
+using Payload = std::variant<std::monostate, ExecData, ForkData, ExitData, FileData, NetData,
+                             CredData, PtraceData, ModuleData, BpfData, MountData, SignalData>;
+
+struct Event {
+  EventKind kind = EventKind::kExec;
+  uint32_t flags = 0;           // kFlag*
+  uint32_t syscall = ~0u;       // syscall number, ~0 for scheduler events
+  uint64_t ts_ns = 0;           // boot-time ns (kernel clock)
+  ProcessContext proc;
+  Payload data;
+
+  // Enrichment (filled by enrich; empty when unknown).
+  std::string user_name;        // uid
+  std::string effective_user_name;
+  std::string login_user_name;  // loginuid: the human behind sudo
+  std::string group_name;
+  std::string exe;              // executable of the process (from the process table)
+  std::string parent_exe;
+  std::string parent_comm;
+  std::vector<std::string> parent_args;
+  uint64_t wall_time_ns = 0;    // realtime ns since the epoch
+};
+
+}  // namespace privwatch::model

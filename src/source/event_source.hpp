@@ -1,0 +1,60 @@
+// EventSource: where typed events come from — the kernel, a recorded file, a test fake.
+// Everything after the source is identical whichever one feeds it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "model/event.hpp"
+#include "source/decode.hpp"
+#include "util/result.hpp"
+
+namespace privwatch::source {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // `ev` is only valid during the call; the source reuses it.
+  virtual void on_event(model::Event& ev) = 0;
+};
+
+// Loss and volume accounting, by event kind (index = EventKind value) and cause.
+struct SourceStats {
+  std::array<uint64_t, model::kEventKindCount> received{};       // decoded and delivered
+  std::array<uint64_t, model::kEventKindCount> kernel_emitted{};  // written by the kernel
+  std::array<uint64_t, model::kEventKindCount> kernel_lost{};     // ring buffer full / no scratch
+  std::array<uint64_t, model::kEventKindCount> kernel_truncated{};
+  std::array<uint64_t, model::kEventKindCount> kernel_read_fail{};
+  std::array<uint64_t, kDecodeStatusCount> decode_errors{};       // by DecodeStatus
+  uint64_t ring_size_bytes = 0;
+
+  [[nodiscard]] uint64_t total_received() const;
+  [[nodiscard]] uint64_t total_lost() const;  // kernel losses + decode errors
+};
+
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  // Delivers what is pending, waiting at most timeout_ms for more. Returns events delivered.
+  [[nodiscard]] virtual Result<size_t> poll(EventSink& sink, int timeout_ms) = 0;
+  [[nodiscard]] virtual SourceStats stats() const = 0;
+  // True when the source has nothing more to give (a replayed file at its end).
+  [[nodiscard]] virtual bool exhausted() const { return false; }
+};
+
+// A source fed by the test itself.
+class FakeSource : public EventSource {
+ public:
+  void push(model::Event ev) { pending_.push_back(std::move(ev)); }
+  Result<size_t> poll(EventSink& sink, int timeout_ms) override;
+  SourceStats stats() const override { return stats_; }
+  bool exhausted() const override { return pending_.empty(); }
+
+ private:
+  std::vector<model::Event> pending_;
+  SourceStats stats_;
+};
+
+}  // namespace privwatch::source
