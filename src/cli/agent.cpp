@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -90,15 +92,36 @@ Usage usage() {
           static_cast<double>(ru.ru_stime.tv_sec) + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss};
 }
 
-long current_rss_kb() {
-  std::ifstream f("/proc/self/statm");
-  long pages = 0, resident = 0;
-  f >> pages >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+struct Rss {
+  long total_kb = 0;
+  long ring_kb = 0;  // resident pages of mmapped BPF maps (the ring buffer, mapped twice)
+  [[nodiscard]] long agent_kb() const { return total_kb - ring_kb; }
+};
+
+// Resident memory, with the ring buffer's share separated out (DESIGN.md §10 budgets the
+// agent "ring buffers aside").
+Rss current_rss() {
+  Rss r;
+  std::ifstream f("/proc/self/smaps");
+  std::string line;
+  bool in_map = false;
+  while (std::getline(f, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+        line.find(' ') < line.find(':')) {
+      in_map = line.find("anon_inode:bpf-map") != std::string::npos;
+      continue;
+    }
+    if (line.rfind("Rss:", 0) == 0) {
+      const long kb = std::strtol(line.c_str() + 4, nullptr, 10);
+      r.total_kb += kb;
+      if (in_map) r.ring_kb += kb;
+    }
+  }
+  return r;
 }
 
 void write_stats(const std::string& path, const source::SourceStats& s, Pipeline& p,
-                 double uptime_s) {
+                 double uptime_s, long peak_agent_rss_kb) {
   std::string j = "{";
   auto kinds = [&](const char* name, const auto& arr) {
     j += fmt::format("\"{}\":{{", name);
@@ -117,16 +140,19 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   uint64_t decode_errors = 0;
   for (size_t i = 1; i < s.decode_errors.size(); ++i) decode_errors += s.decode_errors[i];
   const auto u = usage();
+  const auto rss = current_rss();
   const auto& lat = p.latency();
   j += fmt::format(
       "\"events_total\":{},\"drops_total\":{},\"decode_errors\":{},\"output_errors\":{},"
       "\"lines_written\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{},\"p99\":{},"
-      "\"max\":{}}},\"rss_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
+      "\"max\":{}}},\"rss_kb\":{},\"rss_ring_buffer_kb\":{},\"rss_agent_kb\":{},"
+      "\"peak_rss_agent_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
       "\"uptime_s\":{:.3f},\"ring_buffer_bytes\":{},\"process_table_entries\":{},"
       "\"process_table_evictions\":{}}}\n",
       s.total_received(), s.total_lost(), decode_errors, p.output_errors(),
       p.output().lines_written(), lat.count(), lat.quantile(0.5), lat.quantile(0.9),
-      lat.quantile(0.99), lat.max(), current_rss_kb(), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
+      lat.quantile(0.99), lat.max(), rss.total_kb, rss.ring_kb, rss.agent_kb(),
+      std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
       s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions());
   const std::string tmp = path + ".tmp";
   {
@@ -195,6 +221,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   auto next_loss_check =
       std::chrono::steady_clock::now() + std::chrono::seconds(cfg.capture.drop_log_interval_s);
   uint64_t last_reported_losses = 0;
+  long peak_agent_rss_kb = 0;
+  auto next_rss_sample = std::chrono::steady_clock::now();
   int rc = 0;
 
   while (!g_stop.load()) {
@@ -214,9 +242,13 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       report_losses((*src)->stats(), last_reported_losses);
       next_loss_check = now + std::chrono::seconds(cfg.capture.drop_log_interval_s);
     }
+    if (now >= next_rss_sample) {
+      peak_agent_rss_kb = std::max(peak_agent_rss_kb, current_rss().agent_kb());
+      next_rss_sample = now + std::chrono::seconds(1);
+    }
     if (!opts.stats_file.empty() && now >= next_stats) {
       write_stats(opts.stats_file, (*src)->stats(), pipeline,
-                  std::chrono::duration<double>(now - started).count());
+                  std::chrono::duration<double>(now - started).count(), peak_agent_rss_kb);
       next_stats = now + std::chrono::seconds(opts.stats_interval_s);
     }
     if (now >= deadline) break;
@@ -228,7 +260,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   report_losses(stats, last_reported_losses);
   if (!opts.stats_file.empty()) {
     write_stats(opts.stats_file, stats, pipeline,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                peak_agent_rss_kb);
   }
   log::info("privwatch agent stopped: {} events, {} lost", stats.total_received(),
             stats.total_lost());

@@ -206,6 +206,7 @@ class Json {
 
  private:
   static constexpr int kMaxDepth = 8;
+  static constexpr size_t kMaxKey = 32;
   struct Frame {
     size_t mark;        // out_ size before this frame's key: rollback point
     bool first;         // nothing written in this frame yet
@@ -216,11 +217,19 @@ class Json {
     if (!frames_[depth_].first) out_.push_back(',');
     frames_[depth_].first = false;
   }
-  void key(std::string_view k) {  // keys are literals: no escaping needed
-    comma();
-    out_.push_back('"');
-    out_.append(k);
-    out_.append("\":");
+  void key(std::string_view k) {  // keys are short literals: no escaping, one append
+    char buf[kMaxKey + 4];
+    size_t n = 0;
+    if (!frames_[depth_].first) buf[n++] = ',';
+    frames_[depth_].first = false;
+    buf[n++] = '"';
+    assert(k.size() <= kMaxKey);
+    if (k.size() > kMaxKey) k = k.substr(0, kMaxKey);
+    std::memcpy(buf + n, k.data(), k.size());
+    n += k.size();
+    buf[n++] = '"';
+    buf[n++] = ':';
+    out_.append(buf, n);
   }
 
   std::string& out_;
@@ -558,9 +567,11 @@ void write_mount_flags(Json& j, const model::MountData& m) {
       if (m.flags & f.bit) j.elem_str(f.name);
     }
   } else {
-    // The upper 16 bits may hold the historic magic 0xC0ED (MS_MGC_VAL): not a flag.
+    // Like the kernel: a historic magic 0xC0ED in the upper 16 bits (MS_MGC_VAL) is no flag.
+    uint64_t flags = m.flags;
+    if ((flags & MS_MGC_MSK) == MS_MGC_VAL) flags &= ~static_cast<uint64_t>(MS_MGC_MSK);
     for (const auto& f : kMountFlags) {
-      if ((m.flags & 0xffffffffull) & f.bit) j.elem_str(f.name);
+      if (flags & f.bit) j.elem_str(f.name);
     }
   }
 }
@@ -689,11 +700,19 @@ void write_user(Json& j, const model::Event& ev) {
 
 void write_file(Json& j, const model::FileData& f) {
   Obj o(j, "file");
-  // symlink(target, linkpath): FileData.path is what the link points to and target_path the
-  // link created; ECS wants file.path = the link and file.target_path = what it points to.
+  // symlink(target, linkpath): FileData.path is the link content and target_path the link
+  // created. ECS wants file.path = the link and file.target_path = what it points to, which is
+  // the content exactly as stored (a relative content resolves against the link's directory,
+  // not the caller's cwd), so the requested string is preferred.
   const bool symlink = f.op == model::FileOp::kSymlink;
-  write_path_fields(j, symlink ? f.target_path : f.path);
-  j.str("target_path", symlink ? f.path : f.target_path);
+  if (symlink) {
+    write_path_fields(j, f.target_path);
+    j.str("target_path",
+          f.requested_path.empty() ? std::string_view(f.path) : std::string_view(f.requested_path));
+  } else {
+    write_path_fields(j, f.path);
+    j.str("target_path", f.target_path);
+  }
   if (f.op == model::FileOp::kMkdir || f.op == model::FileOp::kRmdir) j.str("type", "dir");
   if (symlink) j.str("type", "symlink");
   const bool creating_open = f.op == model::FileOp::kOpen &&

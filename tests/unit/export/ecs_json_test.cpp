@@ -479,19 +479,21 @@ TEST(EcsJsonTest, RenameChmodChownSymlinkDetails) {
   EXPECT_FALSE(j["file"].contains("gid"));
   EXPECT_FALSE(j["file"].contains("mode"));
 
-  // symlink(target="/etc/shadow", linkpath="/tmp/s"): ECS file.path is the link.
+  // symlink(target="../etc/shadow", linkpath="s") in /tmp: ECS file.path is the link and
+  // file.target_path its content as stored.
   f = file_data(model::FileOp::kSymlink, "/etc/shadow");
-  f.requested_path = "/etc/shadow";
+  f.requested_path = "../etc/shadow";
   f.target_path = "/tmp/s";
   f.requested_target = "s";
   ev.data = f;
   j = to_json(ev);
   EXPECT_EQ(j["file"]["path"], "/tmp/s");
   EXPECT_EQ(j["file"]["name"], "s");
-  EXPECT_EQ(j["file"]["target_path"], "/etc/shadow");
+  EXPECT_EQ(j["file"]["directory"], "/tmp");
+  EXPECT_EQ(j["file"]["target_path"], "../etc/shadow");
   EXPECT_EQ(j["file"]["type"], "symlink");
   EXPECT_EQ(j["privwatch"]["file"]["requested_path"], "s");
-  EXPECT_EQ(j["privwatch"]["file"]["requested_target"], "/etc/shadow");
+  EXPECT_EQ(j["privwatch"]["file"]["requested_target"], "../etc/shadow");
 
   f = file_data(model::FileOp::kMkdir, "/x");
   f.mode = 0755;
