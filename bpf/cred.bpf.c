@@ -18,8 +18,7 @@ static __always_inline void cred__read(struct pw_creds *c, const struct cred *cr
 	c->cap_permitted = cred->cap_permitted.val;
 }
 
-SEC("raw_tp/sys_enter")
-int sys_enter_cred(struct bpf_raw_tracepoint_args *ctx)
+static __always_inline int cred__save_entry(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -30,14 +29,28 @@ int sys_enter_cred(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit_cred(struct bpf_raw_tracepoint_args *ctx)
+#define PW_CRED_ENTRY(name)                                               \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                       \
+	int sys_enter_##name(void *ctx) { return cred__save_entry(); }
+
+PW_CRED_ENTRY(setuid)
+PW_CRED_ENTRY(setgid)
+PW_CRED_ENTRY(setreuid)
+PW_CRED_ENTRY(setregid)
+PW_CRED_ENTRY(setresuid)
+PW_CRED_ENTRY(setresgid)
+PW_CRED_ENTRY(setfsuid)
+PW_CRED_ENTRY(setfsgid)
+PW_CRED_ENTRY(setgroups)
+PW_CRED_ENTRY(capset)
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_cred, struct pt_regs *regs, long ret)
 {
-	long ret = ctx->args[1];
 	struct sc_args a;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (sc_args__read(ctx, &a))
+	if (sc_args__read(regs, &a))
 		return 0;
 	subject__invalidate();
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -140,14 +140,13 @@ static __always_inline bool file__is_abs(__u8 *rec, const struct pw_str *s)
 	return s->off && s->len && rec[s->off & (PW_TAIL_LIMIT - 1)] == '/';
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit_file(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_file, struct pt_regs *regs, long ret)
 {
-	long ret = ctx->args[1];
 	struct file_args f;
 	struct sc_args a;
 
-	if (sc_args__read(ctx, &a))
+	if (sc_args__read(regs, &a))
 		return 0;
 	if (file__decode(&a, &f))
 		return 0;
@@ -194,7 +193,7 @@ int sys_exit_file(struct bpf_raw_tracepoint_args *ctx)
 			struct file *file = fd__file(task, ret);
 			if (file) {
 				str__path(rec, &tail, &e->resolved, &file->f_path, pb);
-				if (BPF_CORE_READ(file, f_mode) & PW_FMODE_CREATED)
+				if (file->f_mode & PW_FMODE_CREATED)
 					e->file_flags |= PW_FILE_CREATED;
 			}
 		}

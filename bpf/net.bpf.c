@@ -13,23 +13,23 @@ static __always_inline struct socket *net__socket(struct task_struct *task, long
 
 	if (!file)
 		return 0;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & PW_S_IFMT) != PW_S_IFSOCK)
+	if ((file->f_inode->i_mode & PW_S_IFMT) != PW_S_IFSOCK)
 		return 0;
-	return BPF_CORE_READ(file, private_data);
+	return PW_CAST(struct socket, file->private_data);
 }
 
 /* Local and remote endpoint from the kernel socket. */
 static __always_inline void net__from_sock(struct pw_net *e, struct socket *sock)
 {
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk = sock->sk;
 
-	e->sock_type = BPF_CORE_READ(sock, type);
+	e->sock_type = sock->type;
 	if (!sk)
 		return;
-	e->protocol = BPF_CORE_READ(sk, sk_protocol);
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->protocol = sk->sk_protocol;
+	e->family = sk->__sk_common.skc_family;
+	e->local_port = sk->__sk_common.skc_num;
+	e->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (e->family == PW_AF_INET) {
 		bpf_probe_read_kernel(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
 		bpf_probe_read_kernel(e->remote_addr, 4, &sk->__sk_common.skc_daddr);
@@ -73,14 +73,13 @@ static __always_inline void net__from_user(struct pw_net *e, const void *uaddr, 
 	}
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit_net(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_net, struct pt_regs *regs, long ret)
 {
-	long ret = ctx->args[1];
 	struct sc_args a;
 	__u16 family = 0;
 
-	if (sc_args__read(ctx, &a))
+	if (sc_args__read(regs, &a))
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	bool monitored = subject__monitored(task);
@@ -131,8 +130,9 @@ int sys_exit_net(struct bpf_raw_tracepoint_args *ctx)
 		struct socket *sock = net__socket(task, e->fd);
 		e->op = PW_NET_BIND;
 		if (sock) {
-			e->sock_type = BPF_CORE_READ(sock, type);
-			e->protocol = BPF_CORE_READ(sock, sk, sk_protocol);
+			e->sock_type = sock->type;
+			if (sock->sk)
+				e->protocol = sock->sk->sk_protocol;
 		}
 		net__from_user(e, uaddr, false, rec, &tail);
 		break;

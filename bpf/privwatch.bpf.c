@@ -6,9 +6,11 @@
  * share the maps and the read-only configuration in common.bpf.h without a BPF
  * static-linking step.
  *
- * Syscalls are observed through two raw tracepoints (sys_enter, sys_exit) whose
- * programs only read the syscall number and tail-call into the family program
- * registered for it: an unobserved syscall costs one failed tail call.
+ * Syscalls are observed at exit through the sys_exit BTF tracepoint, whose program
+ * only reads the syscall number and tail-calls into the family program registered
+ * for it: an unobserved syscall costs one failed tail call. Only the credential
+ * syscalls also need their entry (the credentials before the change): those use the
+ * per-syscall tracepoints, which cost nothing for other syscalls.
  */
 #include "common.bpf.h"
 
@@ -20,19 +22,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "cred.bpf.c"
 #include "tamper.bpf.c"
 
-SEC("raw_tp/sys_exit")
-int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long nr = BPF_CORE_READ(regs, orig_ax);
-
-	bpf_tail_call(ctx, &sys_exit_progs, (__u32)nr);
-	return 0;
-}
-
-SEC("raw_tp/sys_enter")
-int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	bpf_tail_call(ctx, &sys_enter_progs, (__u32)ctx->args[1]);
+	bpf_tail_call(ctx, &sys_exit_progs, (__u32)regs->orig_ax);
 	return 0;
 }

@@ -6,7 +6,7 @@ static __always_inline bool dentry__is_memfd(struct dentry *d)
 {
 	char name[8] = {};
 
-	bpf_probe_read_kernel(name, 6, BPF_CORE_READ(d, d_name.name));
+	bpf_probe_read_kernel(name, 6, d->d_name.name);
 	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
 	       name[4] == 'd' && name[5] == ':';
 }
@@ -164,15 +164,14 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 }
 
 /* Failed execve/execveat (a successful one is reported by sched_process_exec). */
-SEC("raw_tp/sys_exit")
-int sys_exit_exec(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_exec, struct pt_regs *regs, long ret)
 {
-	long ret = ctx->args[1];
 	struct sc_args a;
 
 	if (ret >= 0)
 		return 0;
-	if (sc_args__read(ctx, &a))
+	if (sc_args__read(regs, &a))
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pw_pathbuf *pb = pathbuf__get();

@@ -24,14 +24,13 @@ static __always_inline bool ptrace__interesting(long req)
 	       req == PW_PTRACE_SEIZE;
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit_tamper(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_tamper, struct pt_regs *regs, long ret)
 {
-	long ret = ctx->args[1];
 	struct sc_args a;
 	__u32 type;
 
-	if (sc_args__read(ctx, &a))
+	if (sc_args__read(regs, &a))
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	switch (a.nr) {

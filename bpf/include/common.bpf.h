@@ -28,6 +28,12 @@
 #define PW_SIGNAL_GROUP_EXIT 0x00000004
 #define PW_NO_SYSCALL 0xffffffffu
 
+/* Turn a kernel address obtained from a probe read into a typed (read-only, untrusted)
+ * BTF pointer, so fields are read with plain loads instead of helper calls. The verifier
+ * inlines the kfunc; loads are fault-protected. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define PW_CAST(type, ptr) ((type *)bpf_rdonly_cast((const void *)(ptr), bpf_core_type_id_kernel(type)))
+
 /* ---- configuration: read-only data set by user space between open and load ---- */
 const volatile __u32 pw_schema_version = PRIVWATCH_EVENTS_SCHEMA_VERSION;
 const volatile __u32 cfg_agent_tgid = 0;
@@ -107,21 +113,15 @@ struct {
 	__type(value, struct pw_creds);
 } cred_entry SEC(".maps");
 
-/* Syscall dispatch: raw sys_enter/sys_exit tail-call into the family programs by
- * syscall number; every other syscall returns after one failed tail call. */
+/* Syscall dispatch: the sys_exit BTF tracepoint tail-calls into the family program
+ * registered for the syscall number; every other syscall returns after one failed
+ * tail call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 512);
 	__type(key, __u32);
 	__type(value, __u32);
 } sys_exit_progs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 512);
-	__type(key, __u32);
-	__type(value, __u32);
-} sys_enter_progs SEC(".maps");
 
 /* ---- counters ---- */
 static __always_inline void counter__inc(__u32 type, __u32 cause)
@@ -324,29 +324,29 @@ struct path_walk {
 static long path__step(__u32 i, struct path_walk *w)
 {
 	struct pw_pathbuf *pb = w->pb;
-	struct dentry *dentry = w->dentry;
-	struct vfsmount *vfsmnt = w->vfsmnt;
-	struct mount *mnt = w->mnt;
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	struct dentry *dentry = PW_CAST(struct dentry, w->dentry);
+	struct vfsmount *vfsmnt = PW_CAST(struct vfsmount, w->vfsmnt);
+	struct mount *mnt = PW_CAST(struct mount, w->mnt);
+	struct dentry *mnt_root = vfsmnt->mnt_root;
+	struct dentry *parent = dentry->d_parent;
 
 	if (!pb)
 		return 1;
 	if (dentry == mnt_root || dentry == parent) {
 		if (dentry != mnt_root)
 			return 1; /* pseudo or unlinked root */
-		if (mnt != w->mnt_parent) {
-			struct mount *up = w->mnt_parent;
-			w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		if ((void *)mnt != (void *)w->mnt_parent) {
+			struct mount *up = PW_CAST(struct mount, w->mnt_parent);
+			w->dentry = mnt->mnt_mountpoint;
 			w->mnt = up;
-			w->mnt_parent = BPF_CORE_READ(up, mnt_parent);
+			w->mnt_parent = up->mnt_parent;
 			w->vfsmnt = &up->mnt;
 			return 0;
 		}
 		return 1; /* global root */
 	}
-	__u32 len = BPF_CORE_READ(dentry, d_name.len);
-	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	__u32 len = dentry->d_name.len;
+	const unsigned char *name = dentry->d_name.name;
 	__u32 off = w->off;
 
 	if (len + 1 > off || len >= PW_PATH_MAX) {
@@ -368,14 +368,13 @@ static long path__step(__u32 i, struct path_walk *w)
 static __always_inline __u32 path__walk(const struct path *path, struct pw_pathbuf *pb)
 {
 	struct path_walk w = {};
+	struct vfsmount *vfsmnt = path->mnt;
+	struct mount *mnt = PW_CAST(struct mount, container_of(vfsmnt, struct mount, mnt));
 
-	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-
-	w.dentry = BPF_CORE_READ(path, dentry);
+	w.dentry = path->dentry;
 	w.vfsmnt = vfsmnt;
 	w.mnt = mnt;
-	w.mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	w.mnt_parent = mnt->mnt_parent;
 	w.pb = pb;
 	w.off = PW_PATH_MAX - 1;
 	pb->b[PW_PATH_MAX - 1] = 0;
@@ -427,9 +426,9 @@ static __always_inline struct file *fd__file(struct task_struct *task, long fd)
 	if (fd < 0 || fd >= fdt->max_fds)
 		return 0;
 	fds = fdt->fd;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffffff]))
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffffff]) || !f)
 		return 0;
-	return f;
+	return PW_CAST(struct file, f);
 }
 
 /* Does the string at rec[s.off] start with a configured sensitive prefix? */
@@ -486,20 +485,16 @@ struct sc_args {
 	long nr;
 };
 
-static __always_inline int sc_args__read(struct bpf_raw_tracepoint_args *ctx, struct sc_args *args)
+static __always_inline int sc_args__read(struct pt_regs *regs, struct sc_args *args)
 {
-	struct pt_regs regs;
-
-	if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)ctx->args[0]))
-		return -1;
 #if defined(__TARGET_ARCH_x86)
-	args->a[0] = regs.di;
-	args->a[1] = regs.si;
-	args->a[2] = regs.dx;
-	args->a[3] = regs.r10;
-	args->a[4] = regs.r8;
-	args->a[5] = regs.r9;
-	args->nr = regs.orig_ax;
+	args->a[0] = regs->di;
+	args->a[1] = regs->si;
+	args->a[2] = regs->dx;
+	args->a[3] = regs->r10;
+	args->a[4] = regs->r8;
+	args->a[5] = regs->r9;
+	args->nr = regs->orig_ax;
 #else
 #error "privwatch: syscall argument layout not defined for this architecture"
 #endif

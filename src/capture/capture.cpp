@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
@@ -15,6 +16,7 @@
 #include <mutex>
 
 #include "capture/libbpf_log.hpp"
+#include "capture/programs.hpp"
 #include "privwatch.skel.h"
 #include "syscalls.h"
 #include "util/log.hpp"
@@ -66,6 +68,20 @@ bool has_capabilities() {
   return false;
 }
 
+// Tracepoints attached through perf events need tracefs; mount it where the host did not.
+Status ensure_tracefs() {
+  if (access("/sys/kernel/tracing/events/syscalls", F_OK) == 0) return {};
+  if (access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0) return {};
+  if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0) {
+    return Error{ErrorKind::kUnsupported,
+                 "tracefs is not mounted and mounting it at /sys/kernel/tracing failed: " +
+                     errno_text(errno),
+                 "mount it: `mount -t tracefs nodev /sys/kernel/tracing`"};
+  }
+  log::info("mounted tracefs at /sys/kernel/tracing");
+  return {};
+}
+
 int on_ring_record(void* ctx, void* data, size_t size) {
   auto* handler = static_cast<RecordHandler*>(ctx);
   handler->on_record({static_cast<const uint8_t*>(data), size});
@@ -101,6 +117,7 @@ Status check_requirements() {
 struct Capture::Impl {
   privwatch_bpf* skel = nullptr;
   ring_buffer* rb = nullptr;
+  std::vector<bpf_link*> links;  // attached outside the skeleton
   uint64_t ring_bytes = 0;
   int ncpus = 1;
 
@@ -109,6 +126,7 @@ struct Capture::Impl {
   Impl& operator=(const Impl&) = delete;
   ~Impl() {
     if (rb != nullptr) ring_buffer__free(rb);
+    for (bpf_link* l : links) bpf_link__destroy(l);
     if (skel != nullptr) privwatch_bpf__destroy(skel);  // detaches links, closes fds
   }
 };
@@ -236,12 +254,10 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
       err != 0) {
     return load_error("sizing the ring buffer", err);
   }
-  // Family programs are tail-call targets, not attached on their own.
-  for (bpf_program* p : {skel->progs.sys_exit_file, skel->progs.sys_exit_net,
-                         skel->progs.sys_exit_cred, skel->progs.sys_exit_tamper,
-                         skel->progs.sys_exit_exec, skel->progs.sys_enter_cred}) {
-    bpf_program__set_autoattach(p, false);
-  }
+  // Family programs are tail-call targets, not attached on their own; the credential
+  // entry tracepoints are attached separately because they need tracefs.
+  for (bpf_program* p : family_programs(skel)) bpf_program__set_autoattach(p, false);
+  for (bpf_program* p : cred_entry_programs(skel)) bpf_program__set_autoattach(p, false);
   if (int err = privwatch_bpf__load(skel); err != 0) {
     return load_error("loading the privwatch BPF programs (verifier)", err);
   }
@@ -251,11 +267,9 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
     return s.error();
   }
   const int exit_fd = bpf_map__fd(skel->maps.sys_exit_progs);
-  const int enter_fd = bpf_map__fd(skel->maps.sys_enter_progs);
   for (Status s : {register_family(exit_fd, kFileSyscalls, skel->progs.sys_exit_file, "file"),
                    register_family(exit_fd, kNetSyscalls, skel->progs.sys_exit_net, "network"),
                    register_family(exit_fd, kCredSyscalls, skel->progs.sys_exit_cred, "cred"),
-                   register_family(enter_fd, kCredSyscalls, skel->progs.sys_enter_cred, "cred"),
                    register_family(exit_fd, kTamperSyscalls, skel->progs.sys_exit_tamper,
                                    "tamper"),
                    register_family(exit_fd, kExecSyscalls, skel->progs.sys_exit_exec, "exec")}) {
@@ -264,6 +278,21 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
 
   if (int err = privwatch_bpf__attach(skel); err != 0) {
     return load_error("attaching the privwatch tracepoints", err);
+  }
+  // Credentials before a setuid-family call: optional (events then carry only the after
+  // state), so a host without tracefs still runs.
+  if (auto tracefs = ensure_tracefs(); !tracefs) {
+    log::warn("{} — credential events will lack the before state", tracefs.error().to_string());
+  } else {
+    for (bpf_program* p : cred_entry_programs(skel)) {
+      bpf_link* link = bpf_program__attach(p);
+      if (link == nullptr) {
+        log::warn("cannot attach {}: {} — credential events will lack the before state",
+                  bpf_program__name(p), errno_text(errno));
+        continue;
+      }
+      impl->links.push_back(link);
+    }
   }
   impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &handler, nullptr);
   if (impl->rb == nullptr) return load_error("opening the ring buffer", errno);

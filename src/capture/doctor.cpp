@@ -12,6 +12,7 @@
 
 #include "capture/capture.hpp"
 #include "capture/libbpf_log.hpp"
+#include "capture/programs.hpp"
 #include "privwatch.skel.h"
 
 namespace privwatch::capture {
@@ -75,7 +76,7 @@ btf* check_btf(std::vector<Finding>& out) {
 
 void check_tracepoints(std::vector<Finding>& out, const btf* b) {
   // A raw/BTF tracepoint exists when the kernel's BTF has its btf_trace_<name> typedef.
-  for (const char* tp : {"sys_enter", "sys_exit", "sched_process_exec", "sched_process_fork",
+  for (const char* tp : {"sys_exit", "sched_process_exec", "sched_process_fork",
                          "sched_process_exit"}) {
     std::string name = std::string("btf_trace_") + tp;
     const bool found = b != nullptr && btf__find_by_name_kind(b, name.c_str(), BTF_KIND_TYPEDEF) > 0;
@@ -86,6 +87,27 @@ void check_tracepoints(std::vector<Finding>& out, const btf* b) {
                          "privwatch needs this tracepoint; use a kernel with CONFIG_FTRACE_SYSCALLS "
                          "and scheduler tracepoints (all distribution kernels have them)"));
     }
+  }
+}
+
+// The credential entry tracepoints (before-state of setuid-family calls) attach via tracefs.
+void check_tracefs(std::vector<Finding>& out) {
+  const char* paths[] = {"/sys/kernel/tracing/events/syscalls/sys_enter_setuid",
+                         "/sys/kernel/debug/tracing/events/syscalls/sys_enter_setuid"};
+  for (const char* p : paths) {
+    if (access(p, F_OK) == 0) {
+      out.push_back(ok("syscall entry tracepoints (tracefs)", p));
+      return;
+    }
+  }
+  if (access("/sys/kernel/tracing", F_OK) == 0) {
+    out.push_back(warn("syscall entry tracepoints (tracefs)",
+                       "tracefs is not mounted; the agent mounts it at start",
+                       "none needed when running as root; to mount it yourself: "
+                       "`mount -t tracefs nodev /sys/kernel/tracing`"));
+  } else {
+    out.push_back(warn("syscall entry tracepoints (tracefs)", "no tracefs on this kernel",
+                       "credential events will carry the state after the change only"));
   }
 }
 
@@ -149,11 +171,8 @@ void check_load(std::vector<Finding>& out) {
                        "reinstall privwatch; the embedded BPF object is unreadable"));
     return;
   }
-  for (bpf_program* p : {skel->progs.sys_exit_file, skel->progs.sys_exit_net,
-                         skel->progs.sys_exit_cred, skel->progs.sys_exit_tamper,
-                         skel->progs.sys_exit_exec, skel->progs.sys_enter_cred}) {
-    bpf_program__set_autoattach(p, false);
-  }
+  for (bpf_program* p : family_programs(skel)) bpf_program__set_autoattach(p, false);
+  for (bpf_program* p : cred_entry_programs(skel)) bpf_program__set_autoattach(p, false);
   int err = privwatch_bpf__load(skel);
   if (err == 0) {
     size_t progs = 0;
@@ -180,6 +199,7 @@ std::vector<Finding> run_doctor(const config::Config* cfg) {
   btf* b = check_btf(out);
   check_tracepoints(out, b);
   btf__free(b);
+  check_tracefs(out);
   if (geteuid() == 0) {
     check_map_types(out);
     check_helpers(out);

@@ -222,6 +222,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       std::chrono::steady_clock::now() + std::chrono::seconds(cfg.capture.drop_log_interval_s);
   uint64_t last_reported_losses = 0;
   long peak_agent_rss_kb = 0;
+  auto next_flush = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   auto next_rss_sample = std::chrono::steady_clock::now();
   int rc = 0;
 
@@ -233,10 +234,18 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       break;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (*n == 0) (void)pipeline.output().flush();
-    if (g_reopen.exchange(false)) {
-      log::info("SIGHUP: flushing output");
+    // Idle, or a second since the last flush: lines never sit in the buffer for long.
+    if (*n == 0 || now >= next_flush) {
       (void)pipeline.output().flush();
+      next_flush = now + std::chrono::seconds(1);
+    }
+    if (g_reopen.exchange(false)) {
+      // logrotate-style: the file was moved away; continue in a new one at output.path.
+      if (auto s = pipeline.output().reopen(); !s) {
+        log::warn("SIGHUP: reopening the output failed: {}", s.error().to_string());
+      } else {
+        log::info("SIGHUP: output reopened");
+      }
     }
     if (now >= next_loss_check) {
       report_losses((*src)->stats(), last_reported_losses);

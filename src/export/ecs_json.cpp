@@ -312,7 +312,7 @@ void write_entity_id(Json& j, std::string_view k, model::ProcessKey key) {
   out.push_back('"');
 }
 
-// Payload result (where one exists): nullopt-free encoding, `has` false for none.
+// The payload's system call result; `has` is false for payloads without one (fork, exit).
 struct Outcome {
   bool has = false;
   int64_t result = 0;
@@ -726,7 +726,7 @@ void write_file(Json& j, const model::FileData& f) {
   }
 }
 
-// Appends an IP string for a 4/16-byte address into out; false when not an IP family.
+// Formats a 4/16-byte address into buf; false when the family is not IPv4/IPv6.
 bool ip_of(uint16_t family, const std::array<uint8_t, 16>& a, char (&buf)[INET6_ADDRSTRLEN]) {
   if (family != AF_INET && family != AF_INET6) return false;
   return inet_ntop(family, a.data(), buf, sizeof(buf)) != nullptr;

@@ -252,4 +252,13 @@ Status JsonLinesOutput::flush() {
   return result;
 }
 
+Status JsonLinesOutput::reopen() {
+  Status flushed = flush();
+  if (path_ == "-") return flushed;
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (Status st = open_file(); !st) return st;
+  return flushed;
+}
+
 }  // namespace privwatch::exporter

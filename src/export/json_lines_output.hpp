@@ -37,6 +37,9 @@ class JsonLinesOutput {
   [[nodiscard]] Status write(const model::Event& ev);
   // Writes out everything buffered (rotating the file as needed).
   [[nodiscard]] Status flush();
+  // Flushes, then closes and reopens the file by name (SIGHUP after an external logrotate
+  // moved it away). No-op besides the flush for stdout.
+  [[nodiscard]] Status reopen();
 
   [[nodiscard]] uint64_t lines_written() const { return lines_written_; }
   [[nodiscard]] uint64_t lines_dropped() const { return lines_dropped_; }

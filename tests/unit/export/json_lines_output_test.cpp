@@ -223,6 +223,22 @@ TEST(JsonLinesOutputTest, LineLargerThanTheLimitGetsAFileOfItsOwn) {
   EXPECT_EQ((*out)->rotations(), 3u);
 }
 
+TEST(JsonLinesOutputTest, ReopenFollowsAnExternalRotation) {
+  TempDir dir;
+  const std::string path = dir.file("events.json");
+  auto out = JsonLinesOutput::open(file_config(path), "h");
+  ASSERT_TRUE(out);
+  ASSERT_TRUE((*out)->write(numbered_event(1)));
+  ASSERT_TRUE((*out)->flush());
+  fs::rename(path, path + ".old");  // what logrotate does before sending SIGHUP
+  ASSERT_TRUE((*out)->write(numbered_event(2)));
+  ASSERT_TRUE((*out)->reopen());
+  ASSERT_TRUE((*out)->write(numbered_event(3)));
+  ASSERT_TRUE((*out)->flush());
+  EXPECT_EQ(pids_in(path + ".old"), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(pids_in(path), std::vector<uint32_t>{3});
+}
+
 TEST(JsonLinesOutputTest, DiskFullIsCountedAndReturnedNotFatal) {
   if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "/dev/full not writable here";
   config::OutputConfig cfg = file_config("/dev/full");
