@@ -210,9 +210,12 @@ int BPF_PROG(sys_exit_file, struct pt_regs *regs, long ret)
 	rec__note_str(&e->hdr, &e->resolved);
 	rec__note_str(&e->hdr, &e->path2);
 
-	/* Sensitive area: the resolved path, else an absolute path, else its base directory. */
+	/* Sensitive area: the resolved path, else an absolute path, else its base directory.
+	 * Only needed to decide on unmonitored subjects; user space flags monitored events. */
 	bool sens = false;
-	if (e->resolved.off)
+	if (monitored)
+		;
+	else if (e->resolved.off)
 		sens = sensitive__match(rec, &e->resolved, pb);
 	else if (file__is_abs(rec, &e->path))
 		sens = sensitive__match(rec, &e->path, pb);

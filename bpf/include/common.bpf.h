@@ -264,7 +264,8 @@ static __always_inline void rec__header(struct pw_event_hdr *h, __u16 type, __u3
 		int major = tty->driver->major;
 		int minor = tty->driver->minor_start + tty->index;
 		p->tty_dev = ((__u32)major << 20) | ((__u32)minor & 0xfffff);
-		bpf_probe_read_kernel_str(p->tty, sizeof(p->tty), tty->name);
+		__builtin_memcpy(p->tty, tty->name, sizeof(p->tty) - 1);
+		p->tty[sizeof(p->tty) - 1] = 0;
 	} else {
 		p->tty_dev = 0;
 		p->tty[0] = 0;

@@ -59,7 +59,9 @@ class Pipeline : public source::EventSink {
   Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out)
       : enricher_(cfg.process_table.max_entries,
                   static_cast<uint64_t>(cfg.process_table.exited_grace_s) * 1'000'000'000ull),
-        out_(std::move(out)) {}
+        out_(std::move(out)) {
+    enricher_.set_sensitive_paths(cfg.sensitive_paths);
+  }
 
   enrich::Enricher& enricher() { return enricher_; }
   exporter::JsonLinesOutput& output() { return *out_; }

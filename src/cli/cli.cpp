@@ -78,8 +78,7 @@ int run(int argc, char** argv) {
   AgentOptions agent_opts;
 
   auto* agent = app.add_subcommand("agent", "capture privileged activity with eBPF and emit events");
-  agent->add_option("-c,--config", config_path, "configuration file (YAML); default: embedded")
-      ->check(CLI::ExistingFile);
+  agent->add_option("-c,--config", config_path, "configuration file (YAML); default: embedded");
   agent->add_option("-o,--output", output_path, "event output: a file path or - for stdout "
                                                 "(overrides output.path)");
   agent->add_option("--log-level", log_level, "trace, debug, info, warn, error");

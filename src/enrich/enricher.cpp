@@ -35,8 +35,29 @@ Result<size_t> Enricher::seed(const std::string& proc_root) {
   return r;
 }
 
+void Enricher::set_sensitive_paths(std::vector<std::string> prefixes) {
+  sensitive_ = std::move(prefixes);
+}
+
+bool Enricher::is_sensitive(std::string_view path) const {
+  for (const auto& p : sensitive_) {
+    if (path.size() >= p.size() && path.compare(0, p.size(), p) == 0) return true;
+  }
+  return false;
+}
+
+void Enricher::flag_sensitive(model::Event& ev) const {
+  if (ev.kind != model::EventKind::kFile || sensitive_.empty()) return;
+  const auto* f = std::get_if<model::FileData>(&ev.data);
+  if (f == nullptr) return;
+  if (is_sensitive(f->path) || (!f->target_path.empty() && is_sensitive(f->target_path))) {
+    ev.flags |= model::kFlagSensitive;
+  }
+}
+
 void Enricher::process(model::Event& ev) {
   ++events_;
+  flag_sensitive(ev);
   if (ev.ts_ns > now_ns_) now_ns_ = ev.ts_ns;
   table_.apply(ev);
 

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "enrich/process_table.hpp"
 #include "enrich/users.hpp"
@@ -41,6 +43,11 @@ class Enricher {
   // unknown). Expires the table at most once per second of event time.
   void process(model::Event& ev);
 
+  // Path prefixes (config sensitive_paths) that mark file events kFlagSensitive. The kernel
+  // evaluates them only to decide whether to report an unmonitored subject's activity.
+  void set_sensitive_paths(std::vector<std::string> prefixes);
+  [[nodiscard]] bool is_sensitive(std::string_view path) const;
+
   [[nodiscard]] ProcessTable& table() { return table_; }
   [[nodiscard]] const ProcessTable& table() const { return table_; }
   [[nodiscard]] UserDirectory& users() { return users_; }
@@ -49,7 +56,10 @@ class Enricher {
   [[nodiscard]] int64_t boot_to_realtime_ns() const { return boot_to_realtime_ns_; }
 
  private:
+  void flag_sensitive(model::Event& ev) const;
+
   ProcessTable table_;
+  std::vector<std::string> sensitive_;
   uint64_t now_ns_ = 0;  // latest event time; the default clock of users_
   UserDirectory users_;
   int64_t boot_to_realtime_ns_ = 0;
