@@ -44,16 +44,18 @@ PW_CRED_ENTRY(setfsgid)
 PW_CRED_ENTRY(setgroups)
 PW_CRED_ENTRY(capset)
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_cred, struct pt_regs *regs, long ret)
+SEC("tracepoint")
+int family_cred(struct pw_sys_exit_ctx *ctx)
 {
+	long ret = ctx->ret;
 	struct sc_args a;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (sc_args__read(regs, &a))
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (sc_args__read(ctx, task, &a))
 		return 0;
 	subject__invalidate();
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u8 *rec = rec__scratch();
 	if (!rec) {
 		counter__inc(PW_EV_CRED, PW_CNT_SCRATCH_FAIL);
@@ -69,17 +71,20 @@ int BPF_PROG(sys_exit_cred, struct pt_regs *regs, long ret)
 	e->arg[1] = a.a[1];
 	e->arg[2] = a.a[2];
 	if (a.nr == PW_NR_setgroups) {
-		/* arg[1]: first requested group, if any */
+		/* [count, first requested gid] */
 		__u32 g = (__u32)-1;
-		if (a.a[0] > 0)
+		if ((int)a.a[0] > 0)
 			bpf_probe_read_user(&g, sizeof(g), (void *)a.a[1]);
+		e->arg[0] = (int)a.a[0];
 		e->arg[1] = g;
+		e->arg[2] = 0;
 	} else if (a.nr == PW_NR_capset) {
-		/* arg[1], arg[2]: requested effective and permitted (low 32 bits) */
+		/* [effective, permitted, inheritable] requested (low 32 bits) */
 		__u32 data[3] = {};
 		bpf_probe_read_user(data, sizeof(data), (void *)a.a[1]);
-		e->arg[1] = data[0];
-		e->arg[2] = data[1];
+		e->arg[0] = data[0];
+		e->arg[1] = data[1];
+		e->arg[2] = data[2];
 	}
 	struct pw_creds *before = bpf_map_lookup_elem(&cred_entry, &tid);
 	if (before) {

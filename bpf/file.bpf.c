@@ -140,17 +140,19 @@ static __always_inline bool file__is_abs(__u8 *rec, const struct pw_str *s)
 	return s->off && s->len && rec[s->off & (PW_TAIL_LIMIT - 1)] == '/';
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_file, struct pt_regs *regs, long ret)
+SEC("tracepoint")
+int family_file(struct pw_sys_exit_ctx *ctx)
 {
+	long ret = ctx->ret;
 	struct file_args f;
 	struct sc_args a;
 
-	if (sc_args__read(regs, &a))
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (sc_args__read(ctx, task, &a))
 		return 0;
 	if (file__decode(&a, &f))
 		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
 	bool monitored = subject__monitored(task);
 	if (!monitored && !(f.write && cfg_have_sensitive))
 		return 0;

@@ -73,15 +73,17 @@ static __always_inline void net__from_user(struct pw_net *e, const void *uaddr, 
 	}
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_net, struct pt_regs *regs, long ret)
+SEC("tracepoint")
+int family_net(struct pw_sys_exit_ctx *ctx)
 {
+	long ret = ctx->ret;
 	struct sc_args a;
 	__u16 family = 0;
 
-	if (sc_args__read(regs, &a))
-		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (sc_args__read(ctx, task, &a))
+		return 0;
 	bool monitored = subject__monitored(task);
 	const void *uaddr = 0;
 
@@ -135,6 +137,8 @@ int BPF_PROG(sys_exit_net, struct pt_regs *regs, long ret)
 				e->protocol = sock->sk->sk_protocol;
 		}
 		net__from_user(e, uaddr, false, rec, &tail);
+		if (sock && ret == 0 && sock->sk && e->local_port == 0)
+			e->local_port = sock->sk->__sk_common.skc_num; /* port 0: the one assigned */
 		break;
 	}
 	case PW_NR_accept:

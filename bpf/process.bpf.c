@@ -164,16 +164,18 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 }
 
 /* Failed execve/execveat (a successful one is reported by sched_process_exec). */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_exec, struct pt_regs *regs, long ret)
+SEC("tracepoint")
+int family_exec(struct pw_sys_exit_ctx *ctx)
 {
+	long ret = ctx->ret;
 	struct sc_args a;
 
 	if (ret >= 0)
 		return 0;
-	if (sc_args__read(regs, &a))
-		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (sc_args__read(ctx, task, &a))
+		return 0;
 	struct pw_pathbuf *pb = pathbuf__get();
 	__u8 *rec = rec__scratch();
 	if (!rec || !pb) {

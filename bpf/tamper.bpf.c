@@ -24,13 +24,16 @@ static __always_inline bool ptrace__interesting(long req)
 	       req == PW_PTRACE_SEIZE;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_tamper, struct pt_regs *regs, long ret)
+SEC("tracepoint")
+int family_tamper(struct pw_sys_exit_ctx *ctx)
 {
+	long ret = ctx->ret;
 	struct sc_args a;
 	__u32 type;
 
-	if (sc_args__read(regs, &a))
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (sc_args__read(ctx, task, &a))
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	switch (a.nr) {
@@ -71,7 +74,6 @@ int BPF_PROG(sys_exit_tamper, struct pt_regs *regs, long ret)
 		return 0;
 	}
 
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct pw_pathbuf *pb = pathbuf__get();
 	__u8 *rec = rec__scratch();
 	if (!rec || !pb) {

@@ -113,15 +113,42 @@ struct {
 	__type(value, struct pw_creds);
 } cred_entry SEC(".maps");
 
-/* Syscall dispatch: the sys_exit BTF tracepoint tail-calls into the family program
- * registered for the syscall number; every other syscall returns after one failed
- * tail call. */
+/* Syscall families: each per-syscall exit tracepoint stub tail-calls into the program of
+ * its family (index = enum pw_family), so the family code is verified once. */
+enum pw_family {
+	PW_FAM_FILE = 0,
+	PW_FAM_NET = 1,
+	PW_FAM_CRED = 2,
+	PW_FAM_TAMPER = 3,
+	PW_FAM_EXEC = 4,
+	PW_FAM_MAX = 5,
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 512);
+	__uint(max_entries, PW_FAM_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
-} sys_exit_progs SEC(".maps");
+} families SEC(".maps");
+
+/* Record of a syscalls:sys_exit_<name> tracepoint (kernel struct syscall_trace_exit):
+ * the syscall number is an int, unlike raw_syscalls:sys_exit's long. */
+struct pw_sys_exit_ctx {
+	__u64 ent; /* struct trace_entry */
+	int nr;
+	int _pad;
+	long ret;
+};
+
+/* One stub per observed syscall: attached to syscalls:sys_exit_<name>, so syscalls that
+ * privwatch does not observe cost nothing beyond the kernel's syscall-tracing path. */
+#define PW_SYSCALL_EXIT(name, family)                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                             \
+	int sys_exit_##name(struct pw_sys_exit_ctx *ctx)              \
+	{                                                                       \
+		bpf_tail_call(ctx, &families, family);                          \
+		return 0;                                                       \
+	}
 
 /* ---- counters ---- */
 static __always_inline void counter__inc(__u32 type, __u32 cause)
@@ -334,8 +361,13 @@ static long path__step(__u32 i, struct path_walk *w)
 	if (!pb)
 		return 1;
 	if (dentry == mnt_root || dentry == parent) {
-		if (dentry != mnt_root)
-			return 1; /* pseudo or unlinked root */
+		if (dentry != mnt_root) {
+			/* a pseudo filesystem's lone dentry (memfd, pipe, anon inode): keep its
+			 * name so the path reads e.g. "/memfd:payload" */
+			if (i == 0)
+				goto component;
+			return 1;
+		}
 		if ((void *)mnt != (void *)w->mnt_parent) {
 			struct mount *up = PW_CAST(struct mount, w->mnt_parent);
 			w->dentry = mnt->mnt_mountpoint;
@@ -346,6 +378,7 @@ static long path__step(__u32 i, struct path_walk *w)
 		}
 		return 1; /* global root */
 	}
+component:;
 	__u32 len = dentry->d_name.len;
 	const unsigned char *name = dentry->d_name.name;
 	__u32 off = w->off;
@@ -359,6 +392,8 @@ static long path__step(__u32 i, struct path_walk *w)
 	off -= 1;
 	pb->b[off & (PW_PATH_MAX - 1)] = '/';
 	w->off = off;
+	if (dentry == parent)
+		return 1; /* pseudo dentry written: done */
 	w->dentry = parent;
 	if (i == PW_PATH_COMPONENTS - 1)
 		w->truncated = 1;
@@ -486,8 +521,14 @@ struct sc_args {
 	long nr;
 };
 
-static __always_inline int sc_args__read(struct pt_regs *regs, struct sc_args *args)
+/* The syscall's number, result and arguments (from the saved user registers). */
+static __always_inline int sc_args__read(struct pw_sys_exit_ctx *ctx,
+					 struct task_struct *task, struct sc_args *args)
 {
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	if (!regs)
+		return -1;
 #if defined(__TARGET_ARCH_x86)
 	args->a[0] = regs->di;
 	args->a[1] = regs->si;
@@ -495,7 +536,7 @@ static __always_inline int sc_args__read(struct pt_regs *regs, struct sc_args *a
 	args->a[3] = regs->r10;
 	args->a[4] = regs->r8;
 	args->a[5] = regs->r9;
-	args->nr = regs->orig_ax;
+	args->nr = ctx->nr;
 #else
 #error "privwatch: syscall argument layout not defined for this architecture"
 #endif

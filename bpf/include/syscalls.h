@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Syscall numbers the kernel programs dispatch on. User space registers the same numbers
- * (from <sys/syscall.h>) in the prog arrays; both sides are built for the same architecture. */
+/* Syscall numbers the family programs switch on (ctx->id of the syscall tracepoints).
+ * Which syscalls are observed is decided by the tracepoint stubs in privwatch.bpf.c. */
 #ifndef PRIVWATCH_SYSCALLS_H
 #define PRIVWATCH_SYSCALLS_H
 

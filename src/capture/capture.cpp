@@ -18,7 +18,6 @@
 #include "capture/libbpf_log.hpp"
 #include "capture/programs.hpp"
 #include "privwatch.skel.h"
-#include "syscalls.h"
 #include "util/log.hpp"
 
 namespace privwatch::capture {
@@ -28,24 +27,6 @@ namespace {
 constexpr long kCgroup2SuperMagic = 0x63677270;
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
-
-// Syscall numbers → family programs (tail-call targets of the raw sys_enter/sys_exit hooks).
-constexpr int kFileSyscalls[] = {
-    PW_NR_open,     PW_NR_creat,     PW_NR_openat,   PW_NR_openat2,   PW_NR_unlink,
-    PW_NR_unlinkat, PW_NR_rmdir,     PW_NR_mkdir,    PW_NR_mkdirat,   PW_NR_rename,
-    PW_NR_renameat, PW_NR_renameat2, PW_NR_chmod,    PW_NR_fchmod,    PW_NR_fchmodat,
-    PW_NR_fchmodat2, PW_NR_chown,    PW_NR_fchown,   PW_NR_lchown,    PW_NR_fchownat,
-    PW_NR_link,     PW_NR_linkat,    PW_NR_symlink,  PW_NR_symlinkat, PW_NR_truncate};
-constexpr int kNetSyscalls[] = {PW_NR_connect, PW_NR_accept, PW_NR_accept4, PW_NR_bind,
-                                PW_NR_listen};
-constexpr int kCredSyscalls[] = {PW_NR_setuid,    PW_NR_setgid,    PW_NR_setreuid,
-                                 PW_NR_setregid,  PW_NR_setgroups, PW_NR_setresuid,
-                                 PW_NR_setresgid, PW_NR_setfsuid,  PW_NR_setfsgid,
-                                 PW_NR_capset};
-constexpr int kTamperSyscalls[] = {PW_NR_ptrace, PW_NR_init_module, PW_NR_finit_module,
-                                   PW_NR_delete_module, PW_NR_bpf, PW_NR_mount,
-                                   PW_NR_umount2, PW_NR_kill, PW_NR_tkill, PW_NR_tgkill};
-constexpr int kExecSyscalls[] = {PW_NR_execve, PW_NR_execveat};
 
 uint32_t parse_kernel_version(const char* release) {
   unsigned major = 0, minor = 0;
@@ -76,7 +57,8 @@ Status ensure_tracefs() {
     return Error{ErrorKind::kUnsupported,
                  "tracefs is not mounted and mounting it at /sys/kernel/tracing failed: " +
                      errno_text(errno),
-                 "mount it: `mount -t tracefs nodev /sys/kernel/tracing`"};
+                 "mount it (`mount -t tracefs nodev /sys/kernel/tracing`); privwatch observes "
+                 "syscalls through their tracepoints"};
   }
   log::info("mounted tracefs at /sys/kernel/tracing");
   return {};
@@ -117,7 +99,6 @@ Status check_requirements() {
 struct Capture::Impl {
   privwatch_bpf* skel = nullptr;
   ring_buffer* rb = nullptr;
-  std::vector<bpf_link*> links;  // attached outside the skeleton
   uint64_t ring_bytes = 0;
   int ncpus = 1;
 
@@ -126,7 +107,6 @@ struct Capture::Impl {
   Impl& operator=(const Impl&) = delete;
   ~Impl() {
     if (rb != nullptr) ring_buffer__free(rb);
-    for (bpf_link* l : links) bpf_link__destroy(l);
     if (skel != nullptr) privwatch_bpf__destroy(skel);  // detaches links, closes fds
   }
 };
@@ -155,22 +135,6 @@ Result<std::vector<uint64_t>> resolve_cgroups(const std::vector<std::string>& pa
     ids.push_back(st.st_ino);
   }
   return ids;
-}
-
-Status set_prog_array(int map_fd, const int* nrs, size_t n, int prog_fd, const char* what) {
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t key = static_cast<uint32_t>(nrs[i]);
-    if (bpf_map_update_elem(map_fd, &key, &prog_fd, BPF_ANY) != 0) {
-      return make_error(ErrorKind::kInternal, "registering {} program for syscall {}: {}", what,
-                        key, errno_text(errno));
-    }
-  }
-  return {};
-}
-
-template <size_t N>
-Status register_family(int map_fd, const int (&nrs)[N], bpf_program* prog, const char* what) {
-  return set_prog_array(map_fd, nrs, N, bpf_program__fd(prog), what);
 }
 
 Status fill_subjects(int fd, const config::MonitorConfig& m, const std::vector<uint64_t>& cgroups) {
@@ -226,6 +190,9 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
   auto cgroups = resolve_cgroups(cfg.monitor.cgroups);
   if (!cgroups) return cgroups.error();
 
+  // Syscall tracepoints are attached through tracefs.
+  if (auto s = ensure_tracefs(); !s) return s.error();
+
   auto impl = std::make_unique<Impl>();
   impl->skel = privwatch_bpf__open();
   if (impl->skel == nullptr) return load_error("opening the privwatch BPF object", errno);
@@ -254,10 +221,15 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
       err != 0) {
     return load_error("sizing the ring buffer", err);
   }
-  // Family programs are tail-call targets, not attached on their own; the credential
-  // entry tracepoints are attached separately because they need tracefs.
+  // Family programs are tail-call targets, not attached on their own. Syscall stubs whose
+  // tracepoint this kernel lacks are not loaded (e.g. init_module without CONFIG_MODULES).
   for (bpf_program* p : family_programs(skel)) bpf_program__set_autoattach(p, false);
-  for (bpf_program* p : cred_entry_programs(skel)) bpf_program__set_autoattach(p, false);
+  const auto missing = skip_missing_syscall_tracepoints(skel);
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += " " + m;
+    log::info("syscall tracepoints absent on this kernel, not observed:{}", names);
+  }
   if (int err = privwatch_bpf__load(skel); err != 0) {
     return load_error("loading the privwatch BPF programs (verifier)", err);
   }
@@ -266,33 +238,18 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
   if (auto s = fill_sensitive(bpf_map__fd(skel->maps.sensitive), cfg.sensitive_paths); !s) {
     return s.error();
   }
-  const int exit_fd = bpf_map__fd(skel->maps.sys_exit_progs);
-  for (Status s : {register_family(exit_fd, kFileSyscalls, skel->progs.sys_exit_file, "file"),
-                   register_family(exit_fd, kNetSyscalls, skel->progs.sys_exit_net, "network"),
-                   register_family(exit_fd, kCredSyscalls, skel->progs.sys_exit_cred, "cred"),
-                   register_family(exit_fd, kTamperSyscalls, skel->progs.sys_exit_tamper,
-                                   "tamper"),
-                   register_family(exit_fd, kExecSyscalls, skel->progs.sys_exit_exec, "exec")}) {
-    if (!s) return s.error();
+  const int families_fd = bpf_map__fd(skel->maps.families);
+  const auto fams = family_programs(skel);
+  for (uint32_t i = 0; i < fams.size(); ++i) {
+    const int prog_fd = bpf_program__fd(fams[i]);
+    if (bpf_map_update_elem(families_fd, &i, &prog_fd, BPF_ANY) != 0) {
+      return make_error(ErrorKind::kInternal, "registering the {} program: {}",
+                        bpf_program__name(fams[i]), errno_text(errno));
+    }
   }
 
   if (int err = privwatch_bpf__attach(skel); err != 0) {
     return load_error("attaching the privwatch tracepoints", err);
-  }
-  // Credentials before a setuid-family call: optional (events then carry only the after
-  // state), so a host without tracefs still runs.
-  if (auto tracefs = ensure_tracefs(); !tracefs) {
-    log::warn("{} — credential events will lack the before state", tracefs.error().to_string());
-  } else {
-    for (bpf_program* p : cred_entry_programs(skel)) {
-      bpf_link* link = bpf_program__attach(p);
-      if (link == nullptr) {
-        log::warn("cannot attach {}: {} — credential events will lack the before state",
-                  bpf_program__name(p), errno_text(errno));
-        continue;
-      }
-      impl->links.push_back(link);
-    }
   }
   impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &handler, nullptr);
   if (impl->rb == nullptr) return load_error("opening the ring buffer", errno);

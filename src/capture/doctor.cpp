@@ -76,8 +76,7 @@ btf* check_btf(std::vector<Finding>& out) {
 
 void check_tracepoints(std::vector<Finding>& out, const btf* b) {
   // A raw/BTF tracepoint exists when the kernel's BTF has its btf_trace_<name> typedef.
-  for (const char* tp : {"sys_exit", "sched_process_exec", "sched_process_fork",
-                         "sched_process_exit"}) {
+  for (const char* tp : {"sched_process_exec", "sched_process_fork", "sched_process_exit"}) {
     std::string name = std::string("btf_trace_") + tp;
     const bool found = b != nullptr && btf__find_by_name_kind(b, name.c_str(), BTF_KIND_TYPEDEF) > 0;
     if (found) {
@@ -90,24 +89,35 @@ void check_tracepoints(std::vector<Finding>& out, const btf* b) {
   }
 }
 
-// The credential entry tracepoints (before-state of setuid-family calls) attach via tracefs.
-void check_tracefs(std::vector<Finding>& out) {
-  const char* paths[] = {"/sys/kernel/tracing/events/syscalls/sys_enter_setuid",
-                         "/sys/kernel/debug/tracing/events/syscalls/sys_enter_setuid"};
-  for (const char* p : paths) {
-    if (access(p, F_OK) == 0) {
-      out.push_back(ok("syscall entry tracepoints (tracefs)", p));
-      return;
+// Syscalls are observed through their tracepoints (tracefs). The agent mounts tracefs
+// when it is missing.
+void check_syscall_tracepoints(std::vector<Finding>& out) {
+  std::string dir = tracefs_syscalls_dir();
+  if (dir.empty()) {
+    if (access("/sys/kernel/tracing", F_OK) == 0) {
+      out.push_back(warn("syscall tracepoints (tracefs)",
+                         "tracefs is not mounted; the agent mounts it at start",
+                         "nothing to do when running as root; to mount it yourself: "
+                         "`mount -t tracefs nodev /sys/kernel/tracing`"));
+    } else {
+      out.push_back(fail("syscall tracepoints (tracefs)", "this kernel has no tracefs",
+                         "use a kernel with CONFIG_FTRACE_SYSCALLS and tracefs"));
+    }
+    return;
+  }
+  for (const char* tp : {"sys_exit_execve", "sys_exit_openat", "sys_exit_connect",
+                         "sys_exit_setresuid", "sys_enter_setresuid"}) {
+    if (access((dir + "/" + tp).c_str(), F_OK) == 0) {
+      out.push_back(ok(std::string("tracepoint syscalls:") + tp, "present"));
+    } else {
+      out.push_back(fail(std::string("tracepoint syscalls:") + tp, "missing in " + dir,
+                         "use a kernel built with CONFIG_FTRACE_SYSCALLS"));
     }
   }
-  if (access("/sys/kernel/tracing", F_OK) == 0) {
-    out.push_back(warn("syscall entry tracepoints (tracefs)",
-                       "tracefs is not mounted; the agent mounts it at start",
-                       "none needed when running as root; to mount it yourself: "
-                       "`mount -t tracefs nodev /sys/kernel/tracing`"));
-  } else {
-    out.push_back(warn("syscall entry tracepoints (tracefs)", "no tracefs on this kernel",
-                       "credential events will carry the state after the change only"));
+  if (access((dir + "/sys_exit_finit_module").c_str(), F_OK) != 0) {
+    out.push_back(warn("tracepoint syscalls:sys_exit_finit_module",
+                       "absent (kernel without loadable module support)",
+                       "nothing to do: module loading is impossible on this kernel"));
   }
 }
 
@@ -172,12 +182,12 @@ void check_load(std::vector<Finding>& out) {
     return;
   }
   for (bpf_program* p : family_programs(skel)) bpf_program__set_autoattach(p, false);
-  for (bpf_program* p : cred_entry_programs(skel)) bpf_program__set_autoattach(p, false);
+  (void)skip_missing_syscall_tracepoints(skel);
   int err = privwatch_bpf__load(skel);
   if (err == 0) {
     size_t progs = 0;
     bpf_program* p = nullptr;
-    while ((p = bpf_object__next_program(skel->obj, p)) != nullptr) ++progs;
+    while ((p = bpf_object__next_program(skel->obj, p)) != nullptr) progs += bpf_program__autoload(p) ? 1 : 0;
     out.push_back(ok("load privwatch programs",
                      std::to_string(progs) + " programs accepted by the verifier"));
   } else {
@@ -199,7 +209,7 @@ std::vector<Finding> run_doctor(const config::Config* cfg) {
   btf* b = check_btf(out);
   check_tracepoints(out, b);
   btf__free(b);
-  check_tracefs(out);
+  check_syscall_tracepoints(out);
   if (geteuid() == 0) {
     check_map_types(out);
     check_helpers(out);

@@ -64,7 +64,8 @@ void Enricher::process(model::Event& ev) {
   const ProcessInfo* self = table_.find(ev.proc.key());
   const auto* exec =
       ev.kind == model::EventKind::kExec ? std::get_if<model::ExecData>(&ev.data) : nullptr;
-  if (exec != nullptr && (exec->flags & model::kExecFailed) == 0) {
+  // A failed exec leaves the image as it was: the table's entry, like any other event.
+  if (exec != nullptr && exec->result >= 0 && (exec->flags & model::kExecFailed) == 0) {
     ev.exe = exec->exe_path;
   } else if (self != nullptr) {
     ev.exe = self->exe;

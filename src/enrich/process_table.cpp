@@ -266,6 +266,7 @@ Result<size_t> ProcessTable::seed_from_proc(const std::string& proc_root) {
     }
     if (map_.find(info.key) != map_.end()) continue;  // events already told us more
     info.last_seen_ns = now;
+    info.image_ns = now;  // the image read now may be newer than the process's children
     bool inserted = false;
     ProcessInfo& slot = get_or_insert(info.key, nullptr, inserted);
     slot = std::move(info);
@@ -323,18 +324,47 @@ void ProcessTable::evict_down_to(size_t target, const ProcessKey* protect) {
                        return std::tie(a.live, a.time) < std::tie(b.live, b.time);
                      });
   }
-  for (size_t i = 0; i < n; ++i) map_.erase(scratch_[i].key);
+  for (size_t i = 0; i < n; ++i) {
+    evicted_start_ticks_max_ = std::max(evicted_start_ticks_max_, scratch_[i].key.start_ticks);
+    map_.erase(scratch_[i].key);
+  }
   evictions_ += n;
 }
 
-ProcessInfo& ProcessTable::touch_or_create(const model::Event& ev) {
+bool ProcessTable::inherits_image(const model::ProcessContext& pc,
+                                  const ProcessInfo& parent) const {
+  // Forks are reported only for monitored subjects, but execs always are: a process the table
+  // never saw has not exec'd since the agent started, so it runs the image its parent had when
+  // it was born — unless one of these says otherwise:
+  return !parent.exe.empty() &&
+         // the parent's image is not newer than the child (the parent exec'd after the fork);
+         parent.image_ns <= pc.start_ns &&
+         // the child was never in the table (an evicted entry may have exec'd);
+         pc.key().start_ticks > evicted_start_ticks_max_ &&
+         // the "parent" is the one it was forked from: fork copies comm and exec sets it, so a
+         // differing comm means an orphan adopted by init or a subreaper (or a prctl rename).
+         pc.comm == parent.comm;
+}
+
+ProcessInfo& ProcessTable::touch_or_create(const model::Event& ev, bool inherit_image) {
   const model::ProcessContext& pc = ev.proc;
+  const ProcessKey key = pc.key();
+  const ProcessKey parent_key = pc.parent_key();
   bool inserted = false;
-  ProcessInfo& p = get_or_insert(pc.key(), nullptr, inserted);
+  ProcessInfo& p = get_or_insert(key, &parent_key, inserted);
   if (inserted) {
-    p.parent = pc.parent_key();
+    p.parent = parent_key;
     p.start_ns = pc.start_ns;
     p.comm = pc.comm;
+    // After the insert: references to other entries survive a rehash, and the parent was
+    // protected from eviction (except with max_entries == 1).
+    const ProcessInfo* parent = parent_key == key ? nullptr : find(parent_key);
+    if (inherit_image && parent != nullptr && inherits_image(pc, *parent)) {
+      p.exe = parent->exe;
+      p.args = parent->args;
+      p.cwd = parent->cwd;
+      p.image_ns = pc.start_ns;
+    }
   }
   // The kernel reports the current credentials with every event: keep them current
   // (setuid(), login setting loginuid). Integers only: no allocation.
@@ -352,14 +382,17 @@ void ProcessTable::apply(const model::Event& ev) {
   switch (ev.kind) {
     case model::EventKind::kExec: {
       const auto* d = std::get_if<model::ExecData>(&ev.data);
-      if (d == nullptr || (d->flags & model::kExecFailed) != 0) break;  // image unchanged
-      ProcessInfo& p = touch_or_create(ev);
+      if (d == nullptr || d->result < 0 || (d->flags & model::kExecFailed) != 0) {
+        break;  // image unchanged
+      }
+      ProcessInfo& p = touch_or_create(ev, /*inherit_image=*/false);
       p.parent = ev.proc.parent_key();
       p.start_ns = ev.proc.start_ns;
       p.comm = ev.proc.comm;
       p.exe = d->exe_path;
       p.args = d->args;
       p.cwd = d->cwd;
+      p.image_ns = ev.ts_ns;
       p.exited = false;
       p.seeded = false;
       return;
@@ -381,6 +414,7 @@ void ProcessTable::apply(const model::Event& ev) {
           c.args = parent->args;
           c.cwd = parent->cwd;
           c.comm = parent->comm;
+          c.image_ns = d->child_start_ns;
         } else {
           c.comm = ev.proc.comm;
         }

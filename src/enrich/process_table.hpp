@@ -32,6 +32,9 @@ struct ProcessInfo {
   uint64_t start_ns = 0;  // boot-time ns (tick granularity when seeded from /proc)
   std::string exe, comm, cwd;
   std::vector<std::string> args;
+  // Boot-time ns since when exe/args/cwd describe the process: its exec, its fork (start), or
+  // the /proc scan. A child born before this ran an earlier image of this process.
+  uint64_t image_ns = 0;
   uint32_t uid = 0, euid = 0, gid = 0, egid = 0;
   uint32_t loginuid = model::kUnsetId, sessionid = model::kUnsetId;
   bool exited = false;
@@ -68,8 +71,9 @@ class ProcessTable {
   [[nodiscard]] Result<size_t> seed_from_proc(const std::string& proc_root = "/proc");
 
   // Hot path. Exec (not failed) upserts the process, fork inserts the child, exit marks it
-  // exited, anything else creates a minimal entry for an unknown process. No O(n) work per
-  // event: when full, one batch eviction frees eviction_slack() slots.
+  // exited, anything else creates an entry for an unknown process: minimal, or with its
+  // parent's image when it must still be running it (see docs/process-table.md). No O(n) work
+  // per event: when full, one batch eviction frees eviction_slack() slots.
   void apply(const model::Event& ev);
 
   [[nodiscard]] const ProcessInfo* find(const ProcessKey& key) const;
@@ -93,8 +97,12 @@ class ProcessTable {
   // Returns the entry for key, inserting a default one (evicting first when full, never
   // evicting `protect`). `inserted` tells which.
   ProcessInfo& get_or_insert(const ProcessKey& key, const ProcessKey* protect, bool& inserted);
-  // Known process: refresh last_seen and creds. Unknown: minimal entry from ev.proc.
-  ProcessInfo& touch_or_create(const model::Event& ev);
+  // Known process: refresh last_seen and creds. Unknown: entry from ev.proc, with the
+  // parent's image when inherit_image and inherits_image() allow it.
+  ProcessInfo& touch_or_create(const model::Event& ev, bool inherit_image = true);
+  // Whether a process the table has never seen, with context pc, still runs `parent`'s image.
+  [[nodiscard]] bool inherits_image(const model::ProcessContext& pc,
+                                    const ProcessInfo& parent) const;
   void evict_down_to(size_t target, const ProcessKey* protect);
 
   size_t max_entries_;
@@ -109,6 +117,9 @@ class ProcessTable {
   };
   std::vector<Victim> scratch_;  // reused by evict_down_to
 
+  // Latest start (clock ticks) of any evicted process: a process that started no later may
+  // have been evicted, and have exec'd before, so it cannot be assumed to run its parent's image.
+  uint64_t evicted_start_ticks_max_ = 0;
   uint64_t evictions_ = 0;
   uint64_t expired_ = 0;
   uint64_t seed_vanished_ = 0;

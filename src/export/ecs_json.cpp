@@ -295,6 +295,54 @@ void write_args(Json& j, const std::vector<std::string>& args) {
   out.push_back('"');
 }
 
+bool exec_failed(const model::ExecData& d) {
+  return d.result < 0 || (d.flags & model::kExecFailed) != 0;
+}
+
+// `path` (absolute) with "." and ".." resolved and repeated '/' collapsed, lexically: symlinks
+// are not followed. ".." at the root stays at the root.
+std::string normalized(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t end = path.find('/', i);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view comp = path.substr(i, end - i);
+    i = end;
+    if (comp.empty() || comp == ".") continue;
+    if (comp == "..") {
+      const size_t cut = out.rfind('/');
+      out.resize(cut == std::string::npos ? 0 : cut);
+      continue;
+    }
+    out.push_back('/');
+    out.append(comp);
+  }
+  if (out.empty()) out.push_back('/');
+  return out;
+}
+
+// privwatch.exec.attempted_path: what a failed exec tried to run, made absolute against the
+// working directory. A relative execveat() path is relative to a directory descriptor the
+// event does not carry, so it is left out rather than guessed. Failed execs only: rare
+// enough for the allocations.
+void write_attempted_path(Json& j, uint32_t syscall, const model::ExecData& d) {
+  const std::string_view f = d.filename;
+  if (f.empty()) return;
+  if (f.front() == '/') {
+    j.str("attempted_path", normalized(f));
+    return;
+  }
+  if (syscall != SYS_execve || d.cwd.empty() || d.cwd.front() != '/') return;
+  std::string joined;
+  joined.reserve(d.cwd.size() + 1 + f.size());
+  joined.append(d.cwd).push_back('/');
+  joined.append(f);
+  j.str("attempted_path", normalized(joined));
+}
+
 // Boot-time ns → epoch ns using the event's (wall, boot) clock pair; 0 when unknown.
 uint64_t boot_to_wall(const model::Event& ev, uint64_t boot_ns) {
   if (boot_ns == 0 || ev.wall_time_ns == 0) return 0;
@@ -327,7 +375,7 @@ Outcome outcome_of(const model::Payload& p) {
                       std::is_same_v<T, model::ExitData>) {
           return {};
         } else if constexpr (std::is_same_v<T, model::ExecData>) {
-          return {true, d.result, d.result < 0 || (d.flags & model::kExecFailed) != 0};
+          return {true, d.result, exec_failed(d)};
         } else {
           return {true, d.result, d.result < 0};
         }
@@ -622,7 +670,9 @@ void write_process(Json& j, const model::Event& ev) {
     j.num("id", p.tid);
   }
   j.str("name", p.comm);
-  if (exec != nullptr && !exec->exe_path.empty()) {
+  // A failed exec loaded nothing: the process still runs its old program (ev.exe, from the
+  // process table); what it tried to run is privwatch.exec.filename.
+  if (exec != nullptr && !exec_failed(*exec) && !exec->exe_path.empty()) {
     j.str("executable", exec->exe_path);
   } else {
     j.str("executable", ev.exe);
@@ -801,25 +851,42 @@ std::string_view socket_type_name(uint16_t t) {
   }
 }
 
-// Number of meaningful raw arguments of a credential syscall.
-size_t cred_arg_count(uint32_t nr) {
+// privwatch.cred.args: the values the kernel program (bpf/cred.bpf.c) stores in
+// CredData::args for each call. Raw syscall arguments that are pointers (setgroups' list,
+// capset's header and data) are never printed: the program stores what they point to.
+void write_cred_args(Json& j, uint32_t nr, const std::array<uint64_t, 3>& a) {
+  Arr arr(j, "args");
   switch (nr) {
+    case SYS_setresuid:  // ids; 4294967295 (-1) means "unchanged"
+    case SYS_setresgid:
+      j.elem_num(static_cast<uint32_t>(a[0]));
+      j.elem_num(static_cast<uint32_t>(a[1]));
+      j.elem_num(static_cast<uint32_t>(a[2]));
+      break;
+    case SYS_setreuid:
+    case SYS_setregid:
+      j.elem_num(static_cast<uint32_t>(a[0]));
+      j.elem_num(static_cast<uint32_t>(a[1]));
+      break;
     case SYS_setuid:
     case SYS_setgid:
     case SYS_setfsuid:
     case SYS_setfsgid:
-      return 1;
-    case SYS_setreuid:
-    case SYS_setregid:
-    case SYS_setgroups:
-    case SYS_capset:
-      return 2;
-    default:
-      return 3;
+      j.elem_num(static_cast<uint32_t>(a[0]));
+      break;
+    case SYS_setgroups:  // the count as passed (an int: may be negative), the first gid
+      j.elem_num(static_cast<int32_t>(a[0]));
+      j.elem_num(static_cast<uint32_t>(a[1]));  // 4294967295 when there is none
+      break;
+    case SYS_capset:  // the requested effective, permitted, inheritable sets (low 32 bits)
+      j.elem_num(static_cast<uint32_t>(a[0]));
+      j.elem_num(static_cast<uint32_t>(a[1]));
+      j.elem_num(static_cast<uint32_t>(a[2]));
+      break;
+    default:  // not a call we know the layout of: print nothing rather than a pointer
+      break;
   }
 }
-
-bool cred_args_are_ids(uint32_t nr) { return nr != SYS_setgroups && nr != SYS_capset; }
 
 void write_creds(Json& j, std::string_view k, const model::Creds& c) {
   Obj o(j, k);
@@ -842,13 +909,14 @@ void write_payload_details(Json& j, const model::Event& ev) {
         if constexpr (std::is_same_v<T, model::ExecData>) {
           Obj o(j, "exec");
           j.str("filename", d.filename);
+          if (exec_failed(d)) write_attempted_path(j, ev.syscall, d);
           j.boolean("memfd", d.flags & model::kExecMemfd);
           j.boolean("deleted", d.flags & model::kExecDeleted);
           j.boolean("setuid", d.flags & model::kExecSetuid);
           j.boolean("setgid", d.flags & model::kExecSetgid);
           j.boolean("args_truncated", d.flags & model::kExecArgsTruncated);
           j.num("args_size", d.args_size);
-          j.boolean("failed", d.result < 0 || (d.flags & model::kExecFailed));
+          j.boolean("failed", exec_failed(d));
           if (d.exe_ino != 0) {
             j.mode("exe_mode", d.exe_mode);
             j.num("exe_uid", d.exe_uid);
@@ -889,18 +957,7 @@ void write_payload_details(Json& j, const model::Event& ev) {
           if (d.op == model::NetOp::kListen) j.num("backlog", d.backlog);
         } else if constexpr (std::is_same_v<T, model::CredData>) {
           Obj o(j, "cred");
-          {
-            Arr a(j, "args");
-            const size_t n = cred_arg_count(ev.syscall);
-            const bool ids = cred_args_are_ids(ev.syscall);
-            for (size_t i = 0; i < n && i < d.args.size(); ++i) {
-              if (ids) {
-                j.elem_num(static_cast<uint32_t>(d.args[i]));
-              } else {
-                j.elem_num(d.args[i]);
-              }
-            }
-          }
+          write_cred_args(j, ev.syscall, d.args);
           j.boolean("before_valid", d.before_valid);
           if (d.before_valid) write_creds(j, "before", d.before);
           write_creds(j, "after", d.after);

@@ -22,12 +22,18 @@ static_assert(model::kFileCreated == PW_FILE_CREATED && model::kFileFdBased == P
 
 std::string_view to_string(DecodeStatus s) {
   switch (s) {
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kTooShort: return "too_short";
-    case DecodeStatus::kBadSize: return "bad_size";
-    case DecodeStatus::kBadVersion: return "bad_version";
-    case DecodeStatus::kUnknownType: return "unknown_type";
-    case DecodeStatus::kBadString: return "bad_string";
+    case DecodeStatus::kOk:
+      return "ok";
+    case DecodeStatus::kTooShort:
+      return "too_short";
+    case DecodeStatus::kBadSize:
+      return "bad_size";
+    case DecodeStatus::kBadVersion:
+      return "bad_version";
+    case DecodeStatus::kUnknownType:
+      return "unknown_type";
+    case DecodeStatus::kBadString:
+      return "bad_string";
   }
   return "unknown";
 }
@@ -45,9 +51,7 @@ T load(std::span<const uint8_t> rec) {
 }
 
 // Bounded C string from a fixed array.
-std::string_view fixed_str(const char* p, size_t n) {
-  return {p, strnlen(p, n)};
-}
+std::string_view fixed_str(const char* p, size_t n) { return {p, strnlen(p, n)}; }
 
 class Strings {
  public:
@@ -150,8 +154,14 @@ DecodeStatus decode_exec(std::span<const uint8_t> rec, const Strings& s, const D
   x.filename.assign(filename);
   x.exe_path.assign(exe);
   x.cwd.assign(cwd);
-  if (x.exe_path.empty() && !x.filename.empty()) {
-    x.exe_path = resolve({}, cwd, filename);  // failed exec: best effort
+  if (e.result < 0 || (x.flags & model::kExecFailed) != 0) {
+    // A failed exec loaded nothing: there is no executed file, and the process keeps its
+    // image (the process table knows it). The attempted path is `filename`, never exe_path.
+    x.exe_path.clear();
+  } else if (x.exe_path.empty() && !x.filename.empty()) {
+    // The kernel could not walk the new image's path: bprm->filename (absolute, relative to
+    // the cwd, or /dev/fd/N/... for execveat) is the best substitute.
+    x.exe_path = resolve({}, cwd, filename);
   }
   split_args(args, o.max_args, x);
   return DecodeStatus::kOk;
@@ -203,8 +213,8 @@ DecodeStatus decode_net(std::span<const uint8_t> rec, const Strings& s, model::E
 }
 
 model::Creds creds(const pw_creds& c) {
-  return {c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid,
-          c.cap_effective, c.cap_permitted};
+  return {c.uid,  c.euid, c.suid,  c.fsuid,         c.gid,
+          c.egid, c.sgid, c.fsgid, c.cap_effective, c.cap_permitted};
 }
 
 }  // namespace

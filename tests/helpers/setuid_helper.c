@@ -3,10 +3,12 @@
 //   setuid_helper UID GID exit [STATUS]
 //   setuid_helper UID GID exec PATH [ARG...]
 //
-// Calls, in order: setgroups(1, {GID}), setresgid(GID, GID, GID), setresuid(UID, UID, UID).
-// Prints one line per call to stdout ("setgroups 0", "setresgid 0", "setresuid 0" or the
-// errno name on failure) so the test can compare each call's result with the event's.
-// Exit status: STATUS (default 0) after `exit`, 127 when exec fails, 100 + step on a failed call.
+// Calls, in order: setgroups(1, {GID}), setresgid(GID, GID, GID), setresuid(UID, UID, UID),
+// then setuid(0) — an attempt to regain root that must fail once UID is not 0.
+// Prints one line per call to stdout ("setgroups 0", "setresgid 0", "setresuid 0",
+// "setuid EPERM"; the errno name on failure) so the test can compare each call's result with
+// the event's. Exit status: STATUS (default 0) after `exit`, 127 when exec fails, 100 + step
+// when one of the first three calls fails, 104 when setuid(0) succeeds.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
@@ -42,6 +44,9 @@ int main(int argc, char** argv) {
   rc = setresuid(uid, uid, uid);
   report("setresuid", rc);
   if (rc != 0) return 103;
+  rc = setuid(0);
+  report("setuid", rc);
+  if (rc == 0 && uid != 0) return 104;
 
   if (strcmp(argv[3], "exit") == 0) return argc > 4 ? atoi(argv[4]) : 0;
   if (strcmp(argv[3], "exec") == 0 && argc > 4) {

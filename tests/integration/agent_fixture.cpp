@@ -483,9 +483,8 @@ std::unique_ptr<Agent> Agent::start(const std::string& config_body, std::string*
         << config_body << "\n";
   }
 
-  std::vector<std::string> argv = {agent_binary(), "agent",        "--config",
-                                   a->config_path_, "--output",    a->output_path_,
-                                   "--stats-file",  a->stats_path_};
+  std::vector<std::string> argv = {agent_binary(), "agent",         "--config",     a->config_path_,
+                                   "--output",     a->output_path_, "--stats-file", a->stats_path_};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> av;
   for (auto& s : argv) av.push_back(s.data());

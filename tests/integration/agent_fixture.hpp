@@ -31,22 +31,22 @@ using Duration = std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
 inline constexpr uint32_t kUnsetId = 4294967295u;  // audit loginuid / sessionid "unset"
-inline constexpr Duration kEventTimeout = 10s;      // events arrive within ~10 ms normally
+inline constexpr Duration kEventTimeout = 10s;     // events arrive within ~10 ms normally
 inline constexpr Duration kReadyTimeout = 60s;
 
 // Build-time paths.
-std::string agent_binary();           // PRIVWATCH_BINARY
+std::string agent_binary();                      // PRIVWATCH_BINARY
 std::string helper_path(std::string_view name);  // PRIVWATCH_HELPER_DIR/name
 
 // Empty when the kernel tests can run here; otherwise why not (not root, no BTF).
 std::string kernel_skip_reason();
 
-#define PW_SKIP_UNLESS_KERNEL_TESTS_CAN_RUN()                             \
-  do {                                                                    \
+#define PW_SKIP_UNLESS_KERNEL_TESTS_CAN_RUN()                                   \
+  do {                                                                          \
     if (const std::string pw_reason = ::privwatch::itest::kernel_skip_reason(); \
-        !pw_reason.empty()) {                                             \
-      GTEST_SKIP() << pw_reason;                                          \
-    }                                                                     \
+        !pw_reason.empty()) {                                                   \
+      GTEST_SKIP() << pw_reason;                                                \
+    }                                                                           \
   } while (0)
 
 // "pwt<pid>x<counter>x<random>": letters and digits only, unique per call and per run.
@@ -84,11 +84,11 @@ struct ProcInfo {
   uint32_t uid = 0, euid = 0, suid = 0, fsuid = 0;
   uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
   uint32_t loginuid = kUnsetId, sessionid = kUnsetId;
-  uint32_t tty_nr = 0;   // /proc/<pid>/stat field 7 (0: no controlling terminal)
-  std::string exe;       // readlink /proc/<pid>/exe ("" for a zombie)
+  uint32_t tty_nr = 0;  // /proc/<pid>/stat field 7 (0: no controlling terminal)
+  std::string exe;      // readlink /proc/<pid>/exe ("" for a zombie)
   std::vector<std::string> cmdline;
-  std::string cap_eff;   // "000001ffffffffff": CapEff of /proc/<pid>/status
-  uint64_t cgroup_id = 0;  // inode of its cgroup v2 directory
+  std::string cap_eff;            // "000001ffffffffff": CapEff of /proc/<pid>/status
+  uint64_t cgroup_id = 0;         // inode of its cgroup v2 directory
   uint64_t pidns = 0, mntns = 0;  // /proc/<pid>/ns/{pid_for_children,mnt} inodes
 };
 
@@ -101,11 +101,11 @@ std::string user_name(uint32_t uid);   // "" when unknown
 std::string group_name(uint32_t gid);  // "" when unknown
 
 struct SpawnOptions {
-  std::string cwd;             // chdir before exec ("" = inherit)
-  bool capture_stdout = false;  // read with Child::stdout_text() after exit
+  std::string cwd;                // chdir before exec ("" = inherit)
+  bool capture_stdout = false;    // read with Child::stdout_text() after exit
   bool stderr_to_stdout = false;  // with capture_stdout: stderr goes to the same pipe
-  int stdin_fd = -1;           // dup2'd to 0 when >= 0, else /dev/null
-  std::vector<std::string> env;  // empty = inherit
+  int stdin_fd = -1;              // dup2'd to 0 when >= 0, else /dev/null
+  std::vector<std::string> env;   // empty = inherit
 };
 
 // A child process of the test. Killed (SIGKILL) and reaped on destruction if still there.
@@ -159,7 +159,7 @@ std::string short_dump(const json& ev);  // for failure messages
 using Predicate = std::function<bool(const json&)>;
 
 // Common predicates.
-Predicate kind_is(std::string kind, uint32_t pid);  // privwatch.kind + process.pid
+Predicate kind_is(std::string kind, uint32_t pid);      // privwatch.kind + process.pid
 Predicate action_is(std::string action, uint32_t pid);  // event.action + process.pid
 
 // ------------------------------------------------------------------------------------------

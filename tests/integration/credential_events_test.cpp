@@ -1,6 +1,7 @@
 // Credential changes: a daemon-style drop from root to nobody (setgroups, setresgid,
 // setresuid) through tests/helpers/setuid_helper, and a real `sudo -u nobody` whose command
 // keeps the human identity (audit loginuid) of whoever ran sudo.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
@@ -48,11 +49,11 @@ void expect_creds(const json& ev, const std::string& side, Ids ids) {
 TEST_F(CredentialEventsTest, SetuidHelperDroppingRootToNobody) {
   const std::string token = unique_token();
   const std::string helper = helper_path("setuid_helper");
-  Child c = Child::exec({helper, std::to_string(kNobody), std::to_string(kNobody), "exec",
-                         "/bin/true", token},
-                        {.capture_stdout = true});
+  Child c = Child::exec(
+      {helper, std::to_string(kNobody), std::to_string(kNobody), "exec", "/bin/true", token},
+      {.capture_stdout = true});
   ASSERT_EQ(describe_status(c.wait()), "exit 0");
-  ASSERT_EQ(c.stdout_text(), "setgroups 0\nsetresgid 0\nsetresuid 0\n");
+  ASSERT_EQ(c.stdout_text(), "setgroups 0\nsetresgid 0\nsetresuid 0\nsetuid EPERM\n");
   ASSERT_TRUE(c.info_at_exit());
   const ProcInfo& at_exit = *c.info_at_exit();  // the exec'd /bin/true, as nobody
   const std::string needle = fmt::format("\"pid\":{},", c.pid());
@@ -106,6 +107,20 @@ TEST_F(CredentialEventsTest, SetuidHelperDroppingRootToNobody) {
   EXPECT_EQ(str(*uid_ev, "privwatch.cred.after.cap_effective"), "0000000000000000")
       << "leaving uid 0 clears the capabilities";
   EXPECT_EQ(str(*uid_ev, "privwatch.cred.after.cap_permitted"), "0000000000000000");
+
+  // The attempt to get root back fails, and the event says so.
+  auto back_ev = agent().wait_for(cred_event("setuid", c.pid()), needle);
+  ASSERT_TRUE(back_ev) << "no setuid event";
+  expect_process(*back_ev, after_uid);
+  {
+    SCOPED_TRACE(short_dump(*back_ev));
+    EXPECT_EQ(str(*back_ev, "event.outcome"), "failure");
+    EXPECT_EQ(str(*back_ev, "error.code"), "EPERM");
+    EXPECT_EQ(num(*back_ev, "privwatch.syscall"), SYS_setuid);
+    EXPECT_EQ(cred_args(*back_ev), std::vector<uint64_t>{0});
+    expect_creds(*back_ev, "before", {kNobody, kNobody});
+    expect_creds(*back_ev, "after", {kNobody, kNobody});
+  }
 
   // The program it then runs is attributed to nobody.
   auto exec_ev = agent().wait_for(
@@ -165,14 +180,36 @@ TEST_F(CredentialEventsTest, SudoToNobodyKeepsTheHumanIdentity) {
     FAIL() << "sudo is required by the kernel integration tests (install the sudo package)";
   }
   const std::string token = unique_token();
-  const std::vector<std::string> argv = {"/usr/bin/sudo", "-n",      "-u",
-                                         "nobody",        "/bin/sh", "-c",
-                                         "echo " + token};
-  Child c = Child::exec(argv, {.capture_stdout = true});
-  ASSERT_EQ(describe_status(c.wait()), "exit 0");
+  const std::vector<std::string> argv = {"/usr/bin/sudo", "-n", "-u",           "nobody",
+                                         "/bin/sh",       "-c", "echo " + token};
+  std::vector<char*> av;
+  for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+  av.push_back(nullptr);
+  // Like a login (pam_loginuid), the child first sets its audit loginuid to a human user
+  // (daemon, uid 1, stands in for alice) — unless it already has one — then runs sudo.
+  constexpr uint32_t kHuman = 1;
+  const bool set_loginuid = self_info().loginuid == kUnsetId;
+  Child c = Child::run(
+      [&]() -> int {
+        if (set_loginuid) {
+          const int fd = ::open("/proc/self/loginuid", O_WRONLY);
+          if (fd < 0 || ::write(fd, "1", 1) != 1) return 120;
+          ::close(fd);
+        }
+        ::execv(av[0], av.data());
+        return 127;
+      },
+      {.capture_stdout = true});
+  ASSERT_EQ(describe_status(c.wait()), "exit 0") << "120: cannot set the loginuid";
   ASSERT_EQ(c.stdout_text(), token + "\n");
   ASSERT_TRUE(c.info_at_exit());
   const uint32_t sudo_pid = c.pid();
+  const uint32_t loginuid = c.info_at_exit()->loginuid;
+  const uint32_t sessionid = c.info_at_exit()->sessionid;
+  if (set_loginuid) {
+    ASSERT_EQ(loginuid, kHuman);
+    ASSERT_NE(sessionid, kUnsetId) << "setting the loginuid starts an audit session";
+  }
 
   // 1. The exec of sudo: a setuid-root image, run by root (the test).
   auto sudo_ev = agent().wait_for(
@@ -213,18 +250,10 @@ TEST_F(CredentialEventsTest, SudoToNobodyKeepsTheHumanIdentity) {
   EXPECT_EQ(str(*sh_ev, "process.user.id"), std::to_string(kNobody));
   EXPECT_EQ(str(*sh_ev, "process.real_group.id"), std::to_string(kNobody));
   EXPECT_EQ(field(*sh_ev, "privwatch.monitored")->get<bool>(), false);
-  const uint32_t loginuid = self_info().loginuid;
-  if (loginuid == kUnsetId) {
-    EXPECT_FALSE(has(*sh_ev, "user.audit")) << "the test has no loginuid; nor may sudo's child";
-  } else {
-    EXPECT_EQ(str(*sh_ev, "user.audit.id"), std::to_string(loginuid))
-        << "sudo must not change the audit loginuid";
-  }
-  if (self_info().sessionid == kUnsetId) {
-    EXPECT_FALSE(has(*sh_ev, "privwatch.audit_session_id"));
-  } else {
-    EXPECT_EQ(num(*sh_ev, "privwatch.audit_session_id"), self_info().sessionid);
-  }
+  // The human behind the command: sudo must not change the audit loginuid or session.
+  EXPECT_EQ(str(*sh_ev, "user.audit.id"), std::to_string(loginuid));
+  EXPECT_EQ(str(*sh_ev, "user.audit.name"), user_name(loginuid));
+  EXPECT_EQ(num(*sh_ev, "privwatch.audit_session_id"), sessionid);
   // sudo's process tree: the command's parent is sudo itself or a process sudo forked.
   std::set<uint32_t> sudo_tree = {sudo_pid};
   for (const json& f : agent().matching(
@@ -235,6 +264,11 @@ TEST_F(CredentialEventsTest, SudoToNobodyKeepsTheHumanIdentity) {
     sudo_tree.insert(static_cast<uint32_t>(num(f, "privwatch.fork.child_pid")));
   }
   EXPECT_TRUE(sudo_tree.count(sh_ppid)) << "parent " << sh_ppid << " is not sudo's";
+  if (sh_ppid == sudo_pid) {
+    EXPECT_EQ(str(*sh_ev, "process.parent.entity_id"),
+              fmt::format("{}-{}", sudo_pid, c.info_at_exit()->start_ticks));
+    EXPECT_EQ(field(*sh_ev, "process.parent.args")->get<std::vector<std::string>>(), argv);
+  }
 
   // 2. The switch to nobody is recorded as credential events of sudo's tree, before the exec:
   // one of them moves the uid from 0 to 65534.
@@ -253,11 +287,8 @@ TEST_F(CredentialEventsTest, SudoToNobodyKeepsTheHumanIdentity) {
   const std::string action = str(*to_nobody, "event.action");
   EXPECT_TRUE(action == "setresuid" || action == "setreuid" || action == "setuid") << action;
   EXPECT_EQ(str(*to_nobody, "user.id"), std::to_string(kNobody));
-  if (loginuid == kUnsetId) {
-    EXPECT_FALSE(has(*to_nobody, "user.audit"));
-  } else {
-    EXPECT_EQ(str(*to_nobody, "user.audit.id"), std::to_string(loginuid));
-  }
+  EXPECT_EQ(str(*to_nobody, "user.audit.id"), std::to_string(loginuid));
+  EXPECT_EQ(num(*to_nobody, "privwatch.audit_session_id"), sessionid);
 }
 
 }  // namespace

@@ -153,8 +153,8 @@ TEST_F(FileEventsTest, OpenWithOCreatReportsTheCreation) {
   const std::string existing = dir / ("old-" + unique_token());
   write_file(existing, "x");
   Child c = run_child([&] {
-    long fd = ::syscall(SYS_openat, AT_FDCWD, path.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    long fd = ::syscall(SYS_openat, AT_FDCWD, path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        0640);
     if (fd < 0) return errno;
     // O_CREAT on a file that exists creates nothing.
     fd = ::syscall(SYS_openat, AT_FDCWD, existing.c_str(), O_RDWR | O_CREAT, 0600);
@@ -167,8 +167,7 @@ TEST_F(FileEventsTest, OpenWithOCreatReportsTheCreation) {
   EXPECT_EQ(field(ev, "privwatch.file.created")->get<bool>(), true);
   EXPECT_EQ(field(ev, "privwatch.file.write")->get<bool>(), true);
   EXPECT_EQ(str(ev, "file.mode"), "0640");
-  EXPECT_EQ(flags_of(ev),
-            (std::vector<std::string>{"O_WRONLY", "O_CREAT", "O_EXCL", "O_CLOEXEC"}));
+  EXPECT_EQ(flags_of(ev), (std::vector<std::string>{"O_WRONLY", "O_CREAT", "O_EXCL", "O_CLOEXEC"}));
 
   const json old_ev = wait_file(c, "open", existing);
   ASSERT_FALSE(old_ev.is_null());
@@ -196,9 +195,8 @@ TEST_F(FileEventsTest, RenameReportsTheTargetPath) {
   const std::string token = unique_token();
   const std::string from = dir / ("from-" + token), to = dir / ("to-" + token);
   write_file(from, "x");
-  Child c = run_child([&] {
-    return ::syscall(SYS_rename, from.c_str(), to.c_str()) == 0 ? 0 : errno;
-  });
+  Child c =
+      run_child([&] { return ::syscall(SYS_rename, from.c_str(), to.c_str()) == 0 ? 0 : errno; });
   const json ev = wait_file(c, "rename", from);
   ASSERT_FALSE(ev.is_null());
   expect_file_basics(ev, from, "rename", SYS_rename, true);
@@ -214,8 +212,7 @@ TEST_F(FileEventsTest, RelativeRenameResolvesBothPaths) {
   const std::string from = "rfrom-" + token, to = "rto-" + token;
   write_file(dir / from, "x");
   Child c = run_child(
-      [&] { return ::syscall(SYS_rename, from.c_str(), to.c_str()) == 0 ? 0 : errno; },
-      dir.path());
+      [&] { return ::syscall(SYS_rename, from.c_str(), to.c_str()) == 0 ? 0 : errno; }, dir.path());
   // A rename's source no longer exists at sys_exit: it is resolved against the cwd.
   const json ev = wait_file(c, "rename", dir / from);
   ASSERT_FALSE(ev.is_null());
@@ -244,8 +241,8 @@ TEST_F(FileEventsTest, Chown) {
   TempDir dir;
   const std::string path = dir / ("own-" + unique_token());
   write_file(path, "x");
-  Child c = run_child(
-      [&] { return ::syscall(SYS_chown, path.c_str(), 65534, 65534) == 0 ? 0 : errno; });
+  Child c =
+      run_child([&] { return ::syscall(SYS_chown, path.c_str(), 65534, 65534) == 0 ? 0 : errno; });
   const json ev = wait_file(c, "chown", path);
   ASSERT_FALSE(ev.is_null());
   expect_file_basics(ev, path, "chown", SYS_chown, true);

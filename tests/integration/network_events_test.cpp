@@ -71,8 +71,7 @@ Predicate net_event(std::string action, uint32_t pid, int fd) {
   };
 }
 
-void expect_endpoint(const json& ev, const std::string& side, const std::string& ip,
-                     int64_t port) {
+void expect_endpoint(const json& ev, const std::string& side, const std::string& ip, int64_t port) {
   EXPECT_EQ(str(ev, side + ".ip"), ip) << side << ": " << short_dump(ev);
   EXPECT_EQ(num(ev, side + ".port"), port) << side << ": " << short_dump(ev);
 }
@@ -124,7 +123,8 @@ void connect_accept_roundtrip(Agent& agent, const std::string& ip) {
   me.monitored = true;
 
   // bind: the address the listener is bound to.
-  auto bind_ev = agent.wait_for(net_event("bind", self, lfd.get()), fmt::format("\"pid\":{},", self));
+  auto bind_ev =
+      agent.wait_for(net_event("bind", self, lfd.get()), fmt::format("\"pid\":{},", self));
   ASSERT_TRUE(bind_ev) << "no bind event";
   expect_process(*bind_ev, me);
   expect_categorized(*bind_ev, "network", {"connection"});
@@ -146,8 +146,8 @@ void connect_accept_roundtrip(Agent& agent, const std::string& ip) {
   expect_network(*listen_ev, any.family, "");
 
   // connect by the child: destination = the listener, source = the client's port.
-  auto conn_ev = agent.wait_for(net_event("connect", c.pid(), kClientFd),
-                                fmt::format("\"pid\":{},", c.pid()));
+  auto conn_ev =
+      agent.wait_for(net_event("connect", c.pid(), kClientFd), fmt::format("\"pid\":{},", c.pid()));
   ASSERT_TRUE(conn_ev) << "no connect event from pid " << c.pid();
   ExpectedProcess child = expected_child(*c.info_at_exit());
   child.monitored = true;

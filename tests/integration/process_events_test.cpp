@@ -238,8 +238,8 @@ TEST_F(ProcessEventsTest, FailedExecIsReportedWithErrno) {
   const std::string missing = dir / ("missing-" + token);
   Child c = Child::run(
       [&]() -> int {
-        char* const argv[] = {const_cast<char*>(missing.c_str()),
-                              const_cast<char*>(token.c_str()), nullptr};
+        char* const argv[] = {const_cast<char*>(missing.c_str()), const_cast<char*>(token.c_str()),
+                              nullptr};
         char* const envp[] = {nullptr};
         ::syscall(SYS_execve, missing.c_str(), argv, envp);
         return errno;
@@ -274,9 +274,9 @@ TEST_F(ProcessEventsTest, ExecFromMemfdIsFlagged) {
   // sh from a memfd waits on stdin so that /proc/<pid>/exe can be read while it runs.
   int in[2];
   ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
-  Child c = Child::exec({helper_path("fexec_helper"), "memfd", "/bin/sh", memfd_name, "sh", "-c",
-                         "read x", token},
-                        {.stdin_fd = in[0]});
+  Child c = Child::exec(
+      {helper_path("fexec_helper"), "memfd", "/bin/sh", memfd_name, "sh", "-c", "read x", token},
+      {.stdin_fd = in[0]});
   ::close(in[0]);
   auto ev = agent().wait_for(
       [&](const json& e) {

@@ -127,6 +127,41 @@ TEST(EnricherTest, ForkedChildGetsParentAndLoginUser) {
   EXPECT_EQ(e.stats().events, 4u);
 }
 
+TEST(EnricherTest, FailedExecKeepsTheProcesssOwnExecutable) {
+  Enricher e(1000, 30 * kSec, fake_users());
+  const auto sh = ctx(200, kSec, 1, 0, "sh");
+  model::Event ev = exec_event(sh, 2 * kSec, "/usr/bin/sh", {"sh"});
+  e.process(ev);
+  model::Event failed = exec_event(sh, 3 * kSec, "/tmp/missing", {});
+  auto& d = std::get<model::ExecData>(failed.data);
+  d.result = -2;
+  d.flags = model::kExecFailed;
+  e.process(failed);
+  EXPECT_EQ(failed.exe, "/usr/bin/sh");
+  // Failure told only by the result: the same.
+  model::Event failed2 = exec_event(sh, 4 * kSec, "/tmp/missing", {});
+  std::get<model::ExecData>(failed2.data).result = -13;
+  e.process(failed2);
+  EXPECT_EQ(failed2.exe, "/usr/bin/sh");
+  model::Event later = net_event(sh, 5 * kSec);
+  e.process(later);
+  EXPECT_EQ(later.exe, "/usr/bin/sh");
+}
+
+// The fork of an unmonitored process is not reported: its first event still names the image
+// it runs, its parent's.
+TEST(EnricherTest, UnreportedForkChildIsAttributedItsParentsExecutable) {
+  Enricher e(1000, 30 * kSec, fake_users());
+  const auto sh = ctx(300, kSec, 1, 0, "sh");
+  model::Event ev = exec_event(sh, 2 * kSec, "/usr/bin/sh", {"sh", "-c", "job"});
+  e.process(ev);
+  model::Event n = net_event(ctx(301, 3 * kSec, 300, kSec, "sh"), 4 * kSec);
+  e.process(n);
+  EXPECT_EQ(n.exe, "/usr/bin/sh");
+  EXPECT_EQ(n.parent_exe, "/usr/bin/sh");
+  EXPECT_EQ(n.parent_args, (std::vector<std::string>{"sh", "-c", "job"}));
+}
+
 TEST(EnricherTest, UnknownParentAndUnsetLoginAreEmpty) {
   Enricher e(1000, 30 * kSec, fake_users());
   auto p = ctx(500, kSec, 499, kSec / 2, "cron");

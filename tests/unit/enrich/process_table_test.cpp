@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -388,6 +389,107 @@ TEST(ProcessTableApply, UnknownProcessGetsMinimalEntry) {
   EXPECT_EQ(t.find({300, 300})->last_seen_ns, 21 * kSec);
   EXPECT_EQ(t.find({300, 300})->euid, 1000u);
   EXPECT_EQ(t.size(), 1u);
+}
+
+// Forks are reported only for monitored subjects. A process the table never saw, whose parent
+// it knows, has not exec'd (execs are always reported): it runs its parent's image.
+TEST(ProcessTableApply, UnreportedForkChildRunsItsParentsImage) {
+  ProcessTable t(100, kSec);
+  const auto sh = ctx(600, kSec, 1, 0, "sh");
+  t.apply(exec_event(sh, 2 * kSec, "/usr/bin/sh", {"sh", "-c", "job"}, "/srv"));
+  const auto child = ctx(601, 3 * kSec, 600, kSec, "sh");  // forked unseen
+  t.apply(file_event(child, 4 * kSec));
+  const ProcessInfo* c = t.find({601, 300});
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->exe, "/usr/bin/sh");
+  EXPECT_EQ(c->args, (std::vector<std::string>{"sh", "-c", "job"}));
+  EXPECT_EQ(c->cwd, "/srv");
+  EXPECT_EQ(c->comm, "sh");
+  EXPECT_EQ(c->parent, (ProcessKey{600, 100}));
+  EXPECT_EQ(c->start_ns, 3 * kSec);
+
+  // Its own unreported child inherits in turn.
+  t.apply(file_event(ctx(602, 5 * kSec, 601, 3 * kSec, "sh"), 6 * kSec));
+  ASSERT_NE(t.find({602, 500}), nullptr);
+  EXPECT_EQ(t.find({602, 500})->exe, "/usr/bin/sh");
+
+  // Its failed exec changes nothing; its exec replaces the image.
+  Event failed = exec_event(ctx(603, 5 * kSec, 600, kSec, "sh"), 6 * kSec, "/nope");
+  std::get<model::ExecData>(failed.data).flags |= model::kExecFailed;
+  std::get<model::ExecData>(failed.data).exe_path.clear();
+  t.apply(failed);
+  ASSERT_NE(t.find({603, 500}), nullptr);
+  EXPECT_EQ(t.find({603, 500})->exe, "/usr/bin/sh");
+  t.apply(exec_event(ctx(604, 5 * kSec, 600, kSec, "id"), 6 * kSec, "/usr/bin/id", {"id"}));
+  EXPECT_EQ(t.find({604, 500})->exe, "/usr/bin/id");
+  EXPECT_EQ(t.find({604, 500})->args, (std::vector<std::string>{"id"}));
+}
+
+TEST(ProcessTableApply, ChildBornBeforeItsParentsExecDoesNotInheritTheNewImage) {
+  ProcessTable t(100, kSec);
+  const auto p = ctx(610, kSec, 1, 0, "python3");
+  // The child was forked at 2 s, the parent exec'd at 3 s: the child runs the parent's old
+  // image, which the table no longer knows.
+  t.apply(exec_event(p, 3 * kSec, "/usr/bin/python3", {"python3"}));
+  t.apply(file_event(ctx(611, 2 * kSec, 610, kSec, "python3"), 4 * kSec));
+  ASSERT_NE(t.find({611, 200}), nullptr);
+  EXPECT_EQ(t.find({611, 200})->exe, "");
+  EXPECT_TRUE(t.find({611, 200})->args.empty());
+}
+
+TEST(ProcessTableApply, OrphanAdoptedByInitDoesNotInheritInitsImage) {
+  ProcessTable t(100, kSec);
+  const auto init = ctx(1, kSec / 100, 0, 0, "systemd");
+  t.apply(exec_event(init, kSec / 100, "/usr/lib/systemd/systemd", {"/sbin/init"}));
+  // A daemon double-forked from some unseen process: by its first event its parent is init.
+  t.apply(file_event(ctx(620, 5 * kSec, 1, kSec / 100, "mydaemon"), 6 * kSec));
+  ASSERT_NE(t.find({620, 500}), nullptr);
+  EXPECT_EQ(t.find({620, 500})->exe, "");
+}
+
+TEST(ProcessTableApply, EvictedProcessDoesNotInheritWhenItComesBack) {
+  ProcessTable t(2, 3600 * kSec);
+  const auto sh = ctx(630, kSec, 1, 0, "sh");
+  t.apply(exec_event(sh, kSec, "/usr/bin/sh", {"sh"}));
+  // 631 was forked (unseen), then exec'd /usr/bin/vim (seen), and gets evicted.
+  const auto vim = ctx(631, 2 * kSec, 630, kSec, "sh");
+  t.apply(exec_event(vim, 3 * kSec, "/usr/bin/vim", {"vim"}));
+  t.apply(file_event(sh, 4 * kSec));  // sh seen more recently than vim
+  t.apply(exec_event(ctx(632, 5 * kSec, 1, 0, "x"), 5 * kSec, "/bin/x"));
+  ASSERT_EQ(t.find({631, 200}), nullptr) << "the test needs 631 evicted";
+  ASSERT_NE(t.find({630, 100}), nullptr);
+  // 631 is back with the comm of sh (no prctl), but it may have exec'd: no guess.
+  t.apply(file_event(vim, 6 * kSec));
+  ASSERT_NE(t.find({631, 200}), nullptr);
+  EXPECT_EQ(t.find({631, 200})->exe, "");
+}
+
+TEST(ProcessTableApply, UnreportedForkOfASeededProcess) {
+  timespec now{};
+  ASSERT_EQ(::clock_gettime(CLOCK_BOOTTIME, &now), 0);
+  const uint64_t boot_ns = static_cast<uint64_t>(now.tv_sec) * kSec;  // at or before the seed
+  FakeProc proc;
+  proc.add({.pid = 700,
+            .ppid = 1,
+            .comm = "cron",
+            .start_ticks = 1,
+            .exe = "/usr/sbin/cron",
+            .cwd = "/var/spool/cron",
+            .cmdline = std::string("/usr/sbin/cron\0-f\0", 18)});
+  ProcessTable t(100, kSec);
+  ASSERT_TRUE(t.seed_from_proc(proc.root()));
+  // Born after the scan: still cron's image.
+  const uint64_t later = boot_ns + 3600 * kSec;
+  t.apply(file_event(ctx(701, later, 700, 10'000'000ull, "cron"), later + kSec));
+  const ProcessInfo* c = t.find({701, model::ns_to_ticks(later)});
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->exe, "/usr/sbin/cron");
+  EXPECT_EQ(c->args, (std::vector<std::string>{"/usr/sbin/cron", "-f"}));
+  EXPECT_EQ(c->cwd, "/var/spool/cron");
+  // Born before the scan but not in it: cron may have exec'd since, so no guess.
+  t.apply(file_event(ctx(702, kSec, 700, 10'000'000ull, "cron"), later + kSec));
+  ASSERT_NE(t.find({702, 100}), nullptr);
+  EXPECT_EQ(t.find({702, 100})->exe, "");
 }
 
 TEST(ProcessTableApply, ExitOfUnknownProcessAddsNothing) {

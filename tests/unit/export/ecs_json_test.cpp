@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include <array>
 #include <nlohmann/json.hpp>
 
 namespace privwatch::exporter {
@@ -326,6 +327,69 @@ TEST(EcsJsonTest, FailedExecHasOutcomeAndErrorCode) {
   EXPECT_EQ(j["process"]["executable"], "/usr/bin/bash");  // still the old image
 }
 
+// Whatever ExecData.exe_path holds, a failed exec never reports the file it tried as the
+// process's executable: that is privwatch.exec.filename / attempted_path.
+TEST(EcsJsonTest, FailedExecNeverReportsTheAttemptedFileAsTheExecutable) {
+  auto ev = base_event(model::EventKind::kExec);
+  ev.syscall = SYS_execve;
+  model::ExecData d;
+  d.result = -2;
+  d.flags = model::kExecFailed;
+  d.filename = "./missing";
+  d.exe_path = "/home/alice/missing";  // what an older decoder filled in
+  d.cwd = "/home/alice";
+  ev.data = d;
+  json j = to_json(ev);
+  EXPECT_EQ(j["process"]["executable"], "/usr/bin/bash");
+  EXPECT_EQ(j["process"]["working_directory"], "/home/alice");
+  EXPECT_EQ(j["privwatch"]["exec"]["filename"], "./missing");
+  EXPECT_EQ(j["privwatch"]["exec"]["attempted_path"], "/home/alice/missing");
+
+  // Failure told only by the result: the same.
+  d.flags = 0;
+  ev.data = d;
+  j = to_json(ev);
+  EXPECT_EQ(j["process"]["executable"], "/usr/bin/bash");
+  EXPECT_EQ(j["privwatch"]["exec"]["failed"], true);
+
+  // Unknown old image: absent, not the attempted file.
+  ev.exe.clear();
+  j = to_json(ev);
+  EXPECT_FALSE(j["process"].contains("executable"));
+
+  // A successful exec does report what it executed.
+  d.result = 0;
+  ev.data = d;
+  j = to_json(ev);
+  EXPECT_EQ(j["process"]["executable"], "/home/alice/missing");
+  EXPECT_FALSE(j["privwatch"]["exec"].contains("attempted_path"));
+}
+
+TEST(EcsJsonTest, FailedExecAttemptedPathIsResolvedAgainstTheWorkingDirectory) {
+  auto attempted = [](uint32_t syscall, std::string filename, std::string cwd) -> json {
+    auto ev = base_event(model::EventKind::kExec);
+    ev.syscall = syscall;
+    model::ExecData d;
+    d.result = -13;
+    d.flags = model::kExecFailed;
+    d.filename = std::move(filename);
+    d.cwd = std::move(cwd);
+    ev.data = d;
+    const json j = to_json(ev);
+    EXPECT_EQ(j["process"]["executable"], "/usr/bin/bash");
+    const json& x = j["privwatch"]["exec"];
+    return x.contains("attempted_path") ? x["attempted_path"] : json();
+  };
+  EXPECT_EQ(attempted(SYS_execve, "../bin/./tool", "/home/alice/src"), "/home/alice/bin/tool");
+  EXPECT_EQ(attempted(SYS_execve, "x", "/"), "/x");
+  EXPECT_EQ(attempted(SYS_execve, "//usr/../tmp//x", ""), "/tmp/x");  // absolute: no cwd needed
+  EXPECT_EQ(attempted(SYS_execve, "../../..", "/a"), "/");
+  EXPECT_EQ(attempted(SYS_execveat, "/tmp/./x", "/root"), "/tmp/x");
+  // Relative to an execveat directory descriptor the event does not carry: no guess.
+  EXPECT_TRUE(attempted(SYS_execveat, "x", "/root").is_null());
+  EXPECT_TRUE(attempted(SYS_execve, "x", "").is_null());  // cwd unknown
+}
+
 TEST(EcsJsonTest, ForkEvent) {
   auto ev = base_event(model::EventKind::kFork);
   ev.syscall = ~0u;
@@ -641,6 +705,40 @@ TEST(EcsJsonTest, CredEventNamesTheSyscallAndShowsBeforeAfter) {
   ev.syscall = SYS_capset;
   ev.data = model::CredData{};
   EXPECT_EQ(to_json(ev)["event"]["action"], "capset");
+}
+
+// privwatch.cred.args follows what bpf/cred.bpf.c stores per call, never a pointer.
+TEST(EcsJsonTest, CredArgsPerSyscall) {
+  auto args = [](uint32_t nr, std::array<uint64_t, 3> a) -> json {
+    auto ev = base_event(model::EventKind::kCred);
+    ev.syscall = nr;
+    model::CredData c;
+    c.args = a;
+    ev.data = c;
+    const json j = to_json(ev);
+    const json& pc = j["privwatch"]["cred"];
+    return pc.contains("args") ? pc["args"] : json::array();
+  };
+  constexpr uint64_t kPtr = 0x7ffd12345678ull;  // what a raw pointer argument looks like
+  // capset: the requested effective, permitted, inheritable sets (low 32 bits).
+  EXPECT_EQ(args(SYS_capset, {0xfedfffffull, 0xfeffffffull, 0}),
+            json::parse("[4276092927, 4278190079, 0]"));
+  EXPECT_EQ(args(SYS_capset, {0xffffffff00000001ull, 2, 3}), json::parse("[1, 2, 3]"));
+  // setgroups: the count as passed (an int) and the first requested gid, or -1 as unsigned.
+  EXPECT_EQ(args(SYS_setgroups, {1, 65534, 0}), json::parse("[1, 65534]"));
+  EXPECT_EQ(args(SYS_setgroups, {0, 4294967295u, 0}), json::parse("[0, 4294967295]"));
+  EXPECT_EQ(args(SYS_setgroups, {~0ull, 4294967295u, 0}), json::parse("[-1, 4294967295]"));
+  // set*id: ids, as many as the call takes; -1 ("unchanged") as 4294967295.
+  EXPECT_EQ(args(SYS_setuid, {0, kPtr, kPtr}), json::parse("[0]"));
+  EXPECT_EQ(args(SYS_setgid, {100, kPtr, kPtr}), json::parse("[100]"));
+  EXPECT_EQ(args(SYS_setfsuid, {1000, kPtr, kPtr}), json::parse("[1000]"));
+  EXPECT_EQ(args(SYS_setfsgid, {~0ull, kPtr, kPtr}), json::parse("[4294967295]"));
+  EXPECT_EQ(args(SYS_setreuid, {~0ull, 0, kPtr}), json::parse("[4294967295, 0]"));
+  EXPECT_EQ(args(SYS_setregid, {5, 6, kPtr}), json::parse("[5, 6]"));
+  EXPECT_EQ(args(SYS_setresuid, {1, 2, 3}), json::parse("[1, 2, 3]"));
+  EXPECT_EQ(args(SYS_setresgid, {0xffffffffull, 2, 3}), json::parse("[4294967295, 2, 3]"));
+  // A call whose layout is unknown prints nothing rather than raw values.
+  EXPECT_EQ(args(SYS_read, {3, kPtr, 4096}), json::array());
 }
 
 TEST(EcsJsonTest, PtraceEvent) {

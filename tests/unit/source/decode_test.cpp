@@ -84,6 +84,43 @@ TEST(Decode, ExecWithArgsAndContext) {
   EXPECT_FALSE(x.flags & model::kExecArgsTruncated);
 }
 
+// A failed exec ran nothing: the attempted path is `filename`, never the executed file.
+TEST(Decode, FailedExecHasNoExecutedFile) {
+  RecordBuilder<pw_exec> b(PW_EV_EXEC);
+  b.rec().hdr.syscall = 59;
+  b.rec().result = -2;
+  b.rec().exec_flags = PW_EXEC_FAILED;
+  b.str(&pw_exec::filename, "./missing");
+  b.str(&pw_exec::cwd, "/tmp/work");
+  model::Event ev;
+  ASSERT_EQ(decode_record(b.finish(), {}, ev), DecodeStatus::kOk);
+  const auto& x = std::get<model::ExecData>(ev.data);
+  EXPECT_EQ(x.result, -2);
+  EXPECT_TRUE(x.flags & model::kExecFailed);
+  EXPECT_EQ(x.filename, "./missing");
+  EXPECT_EQ(x.cwd, "/tmp/work");
+  EXPECT_EQ(x.exe_path, "");
+  EXPECT_TRUE(x.args.empty());
+
+  // Reusing the event for another failed exec leaves no executed file behind either.
+  RecordBuilder<pw_exec> ok(PW_EV_EXEC);
+  ok.str(&pw_exec::exe_path, "/usr/bin/id");
+  ASSERT_EQ(decode_record(ok.finish(), {}, ev), DecodeStatus::kOk);
+  EXPECT_EQ(std::get<model::ExecData>(ev.data).exe_path, "/usr/bin/id");
+  ASSERT_EQ(decode_record(b.finish(), {}, ev), DecodeStatus::kOk);
+  EXPECT_EQ(std::get<model::ExecData>(ev.data).exe_path, "");
+}
+
+// A successful exec whose path the kernel could not walk: bprm->filename stands in.
+TEST(Decode, ExecWithoutKernelPathFallsBackToTheResolvedFilename) {
+  RecordBuilder<pw_exec> b(PW_EV_EXEC);
+  b.str(&pw_exec::filename, "../bin/./tool");
+  b.str(&pw_exec::cwd, "/home/alice/src");
+  model::Event ev;
+  ASSERT_EQ(decode_record(b.finish(), {}, ev), DecodeStatus::kOk);
+  EXPECT_EQ(std::get<model::ExecData>(ev.data).exe_path, "/home/alice/bin/tool");
+}
+
 TEST(Decode, ExecArgsBoundedByMaxArgs) {
   RecordBuilder<pw_exec> b(PW_EV_EXEC);
   b.str(&pw_exec::args, std::string("a\0b\0c\0d\0", 8), false);
