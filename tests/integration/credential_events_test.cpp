@@ -140,7 +140,7 @@ TEST_F(CredentialEventsTest, SetuidHelperDroppingRootToNobody) {
 }
 
 // capset(2) dropping CAP_SYS_ADMIN from the effective set: the event shows the sets the
-// process asked for (effective, permitted) and the capabilities before and after.
+// process asked for (effective, permitted, inheritable) and the capabilities before and after.
 TEST_F(CredentialEventsTest, CapsetDroppingAnEffectiveCapability) {
   const std::string root_caps = self_info().cap_eff;
   ASSERT_FALSE(root_caps.empty());
@@ -152,6 +152,7 @@ TEST_F(CredentialEventsTest, CapsetDroppingAnEffectiveCapability) {
     __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     if (::syscall(SYS_capget, &hdr, data) != 0) return 100;
     data[0].effective &= ~(1u << CAP_SYS_ADMIN);
+    data[0].inheritable = 0;
     return ::syscall(SYS_capset, &hdr, data) == 0 ? 0 : errno;
   });
   ASSERT_EQ(describe_status(c.wait()), "exit 0");
@@ -170,9 +171,10 @@ TEST_F(CredentialEventsTest, CapsetDroppingAnEffectiveCapability) {
   EXPECT_EQ(str(*ev, "privwatch.cred.before.cap_effective"), fmt::format("{:016x}", before));
   EXPECT_EQ(str(*ev, "privwatch.cred.after.cap_effective"), fmt::format("{:016x}", after));
   EXPECT_EQ(str(*ev, "privwatch.cred.after.cap_permitted"), fmt::format("{:016x}", permitted));
-  // The requested sets (low 32 bits, as the kernel program documents): effective, permitted.
-  // Never a user-space pointer (the cap header address).
-  EXPECT_EQ(cred_args(*ev), (std::vector<uint64_t>{after & 0xffffffffu, permitted & 0xffffffffu}));
+  // The requested sets (low 32 bits, as the kernel program documents): effective, permitted,
+  // inheritable (the helper requests an empty inheritable set). Never a user-space pointer.
+  EXPECT_EQ(cred_args(*ev),
+            (std::vector<uint64_t>{after & 0xffffffffu, permitted & 0xffffffffu, 0u}));
 }
 
 TEST_F(CredentialEventsTest, SudoToNobodyKeepsTheHumanIdentity) {
