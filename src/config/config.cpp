@@ -24,6 +24,8 @@
 #include <system_error>
 #include <utility>
 
+#include "util/fd.hpp"
+
 namespace privwatch::config {
 namespace {
 
@@ -809,21 +811,6 @@ Result<Config> parse_layers(const std::string& yaml_text, const std::string& ori
   cfg.source_file = origin;
   return cfg;
 }
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Error file_error(const std::string& path, int err) {
   const ErrorKind kind = err == ENOENT                     ? ErrorKind::kNotFound

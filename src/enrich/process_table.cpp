@@ -12,6 +12,7 @@
 #include <tuple>
 #include <utility>
 
+#include "util/fd.hpp"
 #include "util/log.hpp"
 
 namespace privwatch::enrich {
@@ -19,22 +20,6 @@ namespace privwatch::enrich {
 namespace {
 
 constexpr uint64_t kNsPerTick = 10'000'000ull;  // USER_HZ = 100 (see model::ns_to_ticks)
-
-// RAII for the raw descriptors of the /proc scan.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  [[nodiscard]] bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 class Dir {
  public:

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "util/path.hpp"
+
 namespace privwatch::exporter {
 
 using model::EventKind;
@@ -299,31 +301,6 @@ bool exec_failed(const model::ExecData& d) {
   return d.result < 0 || (d.flags & model::kExecFailed) != 0;
 }
 
-// `path` (absolute) with "." and ".." resolved and repeated '/' collapsed, lexically: symlinks
-// are not followed. ".." at the root stays at the root.
-std::string normalized(std::string_view path) {
-  std::string out;
-  out.reserve(path.size());
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    size_t end = path.find('/', i);
-    if (end == std::string_view::npos) end = path.size();
-    const std::string_view comp = path.substr(i, end - i);
-    i = end;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") {
-      const size_t cut = out.rfind('/');
-      out.resize(cut == std::string::npos ? 0 : cut);
-      continue;
-    }
-    out.push_back('/');
-    out.append(comp);
-  }
-  if (out.empty()) out.push_back('/');
-  return out;
-}
-
 // privwatch.exec.attempted_path: what a failed exec tried to run, made absolute against the
 // working directory. A relative execveat() path is relative to a directory descriptor the
 // event does not carry, so it is left out rather than guessed. Failed execs only: rare
@@ -332,15 +309,11 @@ void write_attempted_path(Json& j, uint32_t syscall, const model::ExecData& d) {
   const std::string_view f = d.filename;
   if (f.empty()) return;
   if (f.front() == '/') {
-    j.str("attempted_path", normalized(f));
+    j.str("attempted_path", normalize_path({}, f));
     return;
   }
   if (syscall != SYS_execve || d.cwd.empty() || d.cwd.front() != '/') return;
-  std::string joined;
-  joined.reserve(d.cwd.size() + 1 + f.size());
-  joined.append(d.cwd).push_back('/');
-  joined.append(f);
-  j.str("attempted_path", normalized(joined));
+  j.str("attempted_path", normalize_path(d.cwd, f));
 }
 
 // Boot-time ns → epoch ns using the event's (wall, boot) clock pair; 0 when unknown.

@@ -7,16 +7,17 @@
 #include <string_view>
 
 #include "model/event.hpp"
+#include "util/path.hpp"
 
 namespace privwatch::source {
 
 enum class DecodeStatus {
   kOk = 0,
-  kTooShort,      // shorter than the header or than its type's fixed payload
-  kBadSize,       // header size disagrees with the record length
-  kBadVersion,    // schema version differs from this build's
+  kTooShort,    // shorter than the header or than its type's fixed payload
+  kBadSize,     // header size disagrees with the record length
+  kBadVersion,  // schema version differs from this build's
   kUnknownType,
-  kBadString,     // a string reference points outside the record
+  kBadString,  // a string reference points outside the record
 };
 inline constexpr size_t kDecodeStatusCount = 6;
 
@@ -30,8 +31,7 @@ struct DecodeOptions {
 [[nodiscard]] DecodeStatus decode_record(std::span<const uint8_t> rec, const DecodeOptions& opts,
                                          model::Event& ev);
 
-// Lexical normalisation of `path` (absolute or relative to `base`): collapses "//", ".", "..".
-// Symlinks are not followed (the kernel resolved them where it could).
-[[nodiscard]] std::string normalize_path(std::string_view base, std::string_view path);
+// Lexical path normalisation (kept here for callers of the decoder).
+using ::privwatch::normalize_path;
 
 }  // namespace privwatch::source
