@@ -24,7 +24,7 @@ namespace privwatch::cli {
 
 namespace {
 
-std::atomic<bool> g_stop{false};     // signal handlers can only touch lock-free atomics
+std::atomic<bool> g_stop{false};  // signal handlers can only touch lock-free atomics
 std::atomic<bool> g_reopen{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
@@ -72,7 +72,7 @@ class Pipeline : public source::EventSink {
     const uint64_t now = now_ns(CLOCK_BOOTTIME);
     latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
     enricher_.process(ev);
-    if (!out_->write(ev)) ++output_errors_;
+    if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
   }
 
  private:
@@ -147,14 +147,15 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   const auto& lat = p.latency();
   j += fmt::format(
       "\"events_total\":{},\"drops_total\":{},\"decode_errors\":{},\"output_errors\":{},"
-      "\"lines_written\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{},\"p99\":{},"
+      "\"lines_written\":{},\"lines_dropped\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{"
+      "},\"p99\":{},"
       "\"max\":{}}},\"rss_kb\":{},\"rss_ring_buffer_kb\":{},\"rss_agent_kb\":{},"
       "\"peak_rss_agent_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
       "\"uptime_s\":{:.3f},\"ring_buffer_bytes\":{},\"process_table_entries\":{},"
       "\"process_table_evictions\":{}}}\n",
       s.total_received(), s.total_lost(), decode_errors, p.output_errors(),
-      p.output().lines_written(), lat.count(), lat.quantile(0.5), lat.quantile(0.9),
-      lat.quantile(0.99), lat.max(), rss.total_kb, rss.ring_kb, rss.agent_kb(),
+      p.output().lines_written(), p.output().lines_dropped(), lat.count(), lat.quantile(0.5),
+      lat.quantile(0.9), lat.quantile(0.99), lat.max(), rss.total_kb, rss.ring_kb, rss.agent_kb(),
       std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
       s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions());
   const std::string tmp = path + ".tmp";
@@ -178,8 +179,8 @@ void report_losses(const source::SourceStats& s, uint64_t& last_reported) {
   std::string by_kind;
   for (size_t k = 1; k < s.kernel_lost.size(); ++k) {
     if (s.kernel_lost[k] == 0) continue;
-    by_kind += fmt::format(" {}={}", model::to_string(static_cast<model::EventKind>(k)),
-                           s.kernel_lost[k]);
+    by_kind +=
+        fmt::format(" {}={}", model::to_string(static_cast<model::EventKind>(k)), s.kernel_lost[k]);
   }
   uint64_t decode = 0;
   for (size_t i = 1; i < s.decode_errors.size(); ++i) decode += s.decode_errors[i];
@@ -196,7 +197,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   install_signal_handlers();
   const auto started = std::chrono::steady_clock::now();
 
-  auto out = exporter::JsonLinesOutput::open(cfg.output, hostname());
+  // Output writes run on their own thread: a slow disk must not delay capture.
+  exporter::JsonLinesLimits limits;
+  limits.async = true;
+  auto out = exporter::JsonLinesOutput::open(cfg.output, hostname(), limits);
   if (!out) {
     log::error("{}", out.error().to_string());
     return 1;
@@ -214,12 +218,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   log::info("privwatch agent ready: config {}, output {}, ring buffer {} MiB, {} processes seeded",
-            cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb,
-            seeded ? *seeded : 0);
+            cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb, seeded ? *seeded : 0);
 
-  const auto deadline =
-      opts.max_runtime_s > 0 ? started + std::chrono::seconds(opts.max_runtime_s)
-                             : std::chrono::steady_clock::time_point::max();
+  const auto deadline = opts.max_runtime_s > 0 ? started + std::chrono::seconds(opts.max_runtime_s)
+                                               : std::chrono::steady_clock::time_point::max();
   auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(opts.stats_interval_s);
   auto next_loss_check =
       std::chrono::steady_clock::now() + std::chrono::seconds(cfg.capture.drop_log_interval_s);
@@ -239,7 +241,9 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     const auto now = std::chrono::steady_clock::now();
     // Idle, or a second since the last flush: lines never sit in the buffer for long.
     if (*n == 0 || now >= next_flush) {
-      (void)pipeline.output().flush();
+      if (auto s = pipeline.output().flush_async(); !s) {
+        log::warn("{}", s.error().to_string());  // at most once per flush interval
+      }
       next_flush = now + std::chrono::seconds(1);
     }
     if (g_reopen.exchange(false)) {

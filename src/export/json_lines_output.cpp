@@ -34,6 +34,10 @@ JsonLinesOutput::JsonLinesOutput(const config::OutputConfig& cfg, std::string ho
       max_files_(cfg.max_files),
       limits_(limits) {
   buf_.reserve(limits_.buffer_bytes + 16 * 1024);
+  if (limits_.async) {
+    front_.reserve(limits_.buffer_bytes + 16 * 1024);
+    if (limits_.max_queued_buffers == 0) limits_.max_queued_buffers = 1;
+  }
 }
 
 Result<std::unique_ptr<JsonLinesOutput>> JsonLinesOutput::open(const config::OutputConfig& cfg,
@@ -49,14 +53,24 @@ Result<std::unique_ptr<JsonLinesOutput>> JsonLinesOutput::open(const config::Out
     out->owns_fd_ = false;
     struct stat st {};
     out->regular_ = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+    if (out->limits_.async) out->writer_ = std::thread([p = out.get()] { p->writer_loop(); });
     return out;
   }
   if (Status st = out->open_file(); !st) return st.error();
+  if (out->limits_.async) out->writer_ = std::thread([p = out.get()] { p->writer_loop(); });
   return out;
 }
 
 JsonLinesOutput::~JsonLinesOutput() {
   (void)flush();
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    writer_.join();
+  }
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
 
@@ -199,13 +213,81 @@ Status JsonLinesOutput::write_chunk(size_t pos, size_t end) {
 }
 
 Status JsonLinesOutput::write(const model::Event& ev) {
+  if (limits_.async) {
+    append_ecs_json(ev, front_, hostname_);
+    front_.push_back('\n');
+    if (front_.size() >= limits_.buffer_bytes) hand_off();
+    return take_async_error();
+  }
   append_ecs_json(ev, buf_, hostname_);
   buf_.push_back('\n');
   if (buf_.size() >= limits_.buffer_bytes) return flush();
   return {};
 }
 
+void JsonLinesOutput::hand_off() {
+  if (front_.empty()) return;
+  std::unique_lock lk(mu_);
+  done_cv_.wait(lk, [&] { return queue_.size() < limits_.max_queued_buffers; });
+  queue_.push_back(std::move(front_));
+  if (!spare_.empty()) {
+    front_ = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    front_ = std::string();
+    front_.reserve(limits_.buffer_bytes + 16 * 1024);
+  }
+  front_.clear();
+  lk.unlock();
+  work_cv_.notify_one();
+}
+
+Status JsonLinesOutput::take_async_error() {
+  std::lock_guard lk(mu_);
+  if (!async_error_) return {};
+  Error e = std::move(*async_error_);
+  async_error_.reset();
+  return e;
+}
+
+void JsonLinesOutput::writer_loop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    work_cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop requested and nothing left
+    std::string next = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lk.unlock();
+    done_cv_.notify_all();  // queue space
+    buf_.swap(next);
+    Status st = drain_buf();
+    lk.lock();
+    spare_.push_back(std::move(next));  // the drained buffer keeps its capacity
+    if (!st && !async_error_) async_error_ = st.error();
+    busy_ = false;
+    done_cv_.notify_all();
+  }
+}
+
+Status JsonLinesOutput::flush_async() {
+  if (!limits_.async) return flush();
+  hand_off();
+  return take_async_error();
+}
+
 Status JsonLinesOutput::flush() {
+  if (limits_.async) {
+    hand_off();
+    std::unique_lock lk(mu_);
+    done_cv_.wait(lk, [&] { return queue_.empty() && !busy_; });
+    lk.unlock();
+    return take_async_error();
+  }
+  return drain_buf();
+}
+
+Status JsonLinesOutput::drain_buf() {
   if (buf_.empty()) return {};
   Status result;
   size_t pos = 0;
@@ -253,7 +335,7 @@ Status JsonLinesOutput::flush() {
 }
 
 Status JsonLinesOutput::reopen() {
-  Status flushed = flush();
+  Status flushed = flush();  // async mode: the writer is idle from here until the next write
   if (path_ == "-") return flushed;
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
   fd_ = -1;

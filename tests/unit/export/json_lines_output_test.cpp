@@ -142,7 +142,7 @@ TEST(JsonLinesOutputTest, FlushesByItselfWhenTheBufferFills) {
 }
 
 // Rotation: path, path.1 .. path.N; the oldest beyond N deleted; whole lines only.
-void check_rotation(size_t buffer_bytes) {
+void check_rotation(size_t buffer_bytes, bool async = false) {
   TempDir dir;
   const std::string path = dir.file("events.json");
   constexpr uint32_t kMaxFiles = 3;
@@ -150,6 +150,8 @@ void check_rotation(size_t buffer_bytes) {
   JsonLinesLimits limits;
   limits.max_size_bytes = kMaxBytes;
   limits.buffer_bytes = buffer_bytes;
+  limits.async = async;
+  limits.max_queued_buffers = 2;  // the writer falls behind: write() must wait, not drop
   auto out = JsonLinesOutput::open(file_config(path, kMaxFiles), "h", limits);
   ASSERT_TRUE(out);
   constexpr uint32_t kEvents = 200;  // ~700 bytes each: many rotations
@@ -187,6 +189,26 @@ void check_rotation(size_t buffer_bytes) {
 
 TEST(JsonLinesOutputTest, RotatesBySizeWithLargeBuffer) { check_rotation(64 * 1024); }
 TEST(JsonLinesOutputTest, RotatesBySizeFlushingEveryLine) { check_rotation(1); }
+// The same guarantees (every line, in order, whole lines per file) with the writer thread.
+TEST(JsonLinesOutputTest, AsyncWriterRotatesAndKeepsEveryLineInOrder) { check_rotation(512, true); }
+
+TEST(JsonLinesOutputTest, AsyncWriterReportsDiskFullOnTheNextCall) {
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "/dev/full not writable here";
+  JsonLinesLimits limits;
+  limits.async = true;
+  limits.buffer_bytes = 1;  // every line is handed to the writer thread
+  auto out = JsonLinesOutput::open(file_config("/dev/full"), "h", limits);
+  ASSERT_TRUE(out) << out.error().to_string();
+  (void)(*out)->write(numbered_event(1));
+  (void)(*out)->write(numbered_event(2));
+  Status st = (*out)->flush();  // waits for the writer: the error of its writes comes back
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find(std::strerror(ENOSPC)), std::string::npos);
+  EXPECT_EQ((*out)->lines_written(), 0u);
+  EXPECT_EQ((*out)->lines_dropped(), 2u);
+  EXPECT_GE((*out)->write_errors(), 1u);
+  EXPECT_TRUE((*out)->flush()) << "an error is reported once";
+}
 
 TEST(JsonLinesOutputTest, ExistingFileOverTheLimitIsRotatedFirst) {
   TempDir dir;
