@@ -80,11 +80,11 @@ Status check_requirements() {
                  "privileged DaemonSet"};
   }
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-    return Error{ErrorKind::kUnsupported,
-                 "this kernel exposes no BTF at /sys/kernel/btf/vmlinux (" + errno_text(errno) +
-                     ")",
-                 "privwatch needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian 11+, "
-                 "Ubuntu 20.10+, RHEL 8.2+ and most distribution kernels have it)"};
+    return Error{
+        ErrorKind::kUnsupported,
+        "this kernel exposes no BTF at /sys/kernel/btf/vmlinux (" + errno_text(errno) + ")",
+        "privwatch needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian 11+, "
+        "Ubuntu 20.10+, RHEL 8.2+ and most distribution kernels have it)"};
   }
   struct utsname u {};
   uname(&u);
@@ -150,11 +150,16 @@ Status fill_subjects(int fd, const config::MonitorConfig& m, const std::vector<u
     }
     return {};
   };
-  for (uint32_t v : m.uids) if (auto s = add(PW_SUBJ_UID, v); !s) return s;
-  for (uint32_t v : m.gids) if (auto s = add(PW_SUBJ_GID, v); !s) return s;
-  for (uint32_t v : m.loginuids) if (auto s = add(PW_SUBJ_LOGINUID, v); !s) return s;
-  for (uint32_t v : m.sessions) if (auto s = add(PW_SUBJ_SESSION, v); !s) return s;
-  for (uint64_t v : cgroups) if (auto s = add(PW_SUBJ_CGROUP, v); !s) return s;
+  for (uint32_t v : m.uids)
+    if (auto s = add(PW_SUBJ_UID, v); !s) return s;
+  for (uint32_t v : m.gids)
+    if (auto s = add(PW_SUBJ_GID, v); !s) return s;
+  for (uint32_t v : m.loginuids)
+    if (auto s = add(PW_SUBJ_LOGINUID, v); !s) return s;
+  for (uint32_t v : m.sessions)
+    if (auto s = add(PW_SUBJ_SESSION, v); !s) return s;
+  for (uint64_t v : cgroups)
+    if (auto s = add(PW_SUBJ_CGROUP, v); !s) return s;
   return {};
 }
 
@@ -182,8 +187,7 @@ Error load_error(const char* what, int err) {
 
 }  // namespace
 
-Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
-                                                RecordHandler& handler) {
+Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, RecordHandler& handler) {
   if (auto s = check_requirements(); !s) return s.error();
   install_libbpf_log();
 
@@ -216,8 +220,8 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg,
   skel->rodata->cfg_wakeup_bytes = cfg.capture.wakeup_bytes;
 
   impl->ring_bytes = static_cast<uint64_t>(cfg.capture.ring_buffer_mb) << 20;
-  if (int err = bpf_map__set_max_entries(skel->maps.events,
-                                         static_cast<uint32_t>(impl->ring_bytes));
+  if (int err =
+          bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(impl->ring_bytes));
       err != 0) {
     return load_error("sizing the ring buffer", err);
   }

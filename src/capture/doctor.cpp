@@ -69,8 +69,8 @@ btf* check_btf(std::vector<Finding>& out) {
                        "the kernel's BTF is unreadable; check dmesg and the kernel build"));
     return nullptr;
   }
-  out.push_back(ok("kernel BTF", "/sys/kernel/btf/vmlinux (" + std::to_string(btf__type_cnt(b)) +
-                                     " types)"));
+  out.push_back(
+      ok("kernel BTF", "/sys/kernel/btf/vmlinux (" + std::to_string(btf__type_cnt(b)) + " types)"));
   return b;
 }
 
@@ -78,13 +78,15 @@ void check_tracepoints(std::vector<Finding>& out, const btf* b) {
   // A raw/BTF tracepoint exists when the kernel's BTF has its btf_trace_<name> typedef.
   for (const char* tp : {"sched_process_exec", "sched_process_fork", "sched_process_exit"}) {
     std::string name = std::string("btf_trace_") + tp;
-    const bool found = b != nullptr && btf__find_by_name_kind(b, name.c_str(), BTF_KIND_TYPEDEF) > 0;
+    const bool found =
+        b != nullptr && btf__find_by_name_kind(b, name.c_str(), BTF_KIND_TYPEDEF) > 0;
     if (found) {
       out.push_back(ok(std::string("tracepoint ") + tp, "present"));
     } else {
-      out.push_back(fail(std::string("tracepoint ") + tp, "not found in kernel BTF",
-                         "privwatch needs this tracepoint; use a kernel with CONFIG_FTRACE_SYSCALLS "
-                         "and scheduler tracepoints (all distribution kernels have them)"));
+      out.push_back(
+          fail(std::string("tracepoint ") + tp, "not found in kernel BTF",
+               "privwatch needs this tracepoint; use a kernel with CONFIG_FTRACE_SYSCALLS "
+               "and scheduler tracepoints (all distribution kernels have them)"));
     }
   }
 }
@@ -146,12 +148,12 @@ void check_helpers(std::vector<Finding>& out) {
   struct {
     bpf_func_id id;
     const char* name;
-  } const helpers[] = {{BPF_FUNC_loop, "bpf_loop"},
-                       {BPF_FUNC_ringbuf_output, "bpf_ringbuf_output"},
-                       {BPF_FUNC_ringbuf_query, "bpf_ringbuf_query"},
-                       {BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf"},
-                       {BPF_FUNC_get_current_ancestor_cgroup_id,
-                        "bpf_get_current_ancestor_cgroup_id"}};
+  } const helpers[] = {
+      {BPF_FUNC_loop, "bpf_loop"},
+      {BPF_FUNC_ringbuf_output, "bpf_ringbuf_output"},
+      {BPF_FUNC_ringbuf_query, "bpf_ringbuf_query"},
+      {BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf"},
+      {BPF_FUNC_get_current_ancestor_cgroup_id, "bpf_get_current_ancestor_cgroup_id"}};
   for (const auto& h : helpers) {
     int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, h.id, nullptr);
     if (r == 1) {
@@ -187,7 +189,8 @@ void check_load(std::vector<Finding>& out) {
   if (err == 0) {
     size_t progs = 0;
     bpf_program* p = nullptr;
-    while ((p = bpf_object__next_program(skel->obj, p)) != nullptr) progs += bpf_program__autoload(p) ? 1 : 0;
+    while ((p = bpf_object__next_program(skel->obj, p)) != nullptr)
+      progs += bpf_program__autoload(p) ? 1 : 0;
     out.push_back(ok("load privwatch programs",
                      std::to_string(progs) + " programs accepted by the verifier"));
   } else {

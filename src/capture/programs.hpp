@@ -30,8 +30,8 @@ inline std::string syscall_tracepoint(const bpf_program* p) {
 
 // tracefs directory holding the syscall events, or "" when tracefs is not mounted.
 inline std::string tracefs_syscalls_dir() {
-  for (const char* d : {"/sys/kernel/tracing/events/syscalls",
-                        "/sys/kernel/debug/tracing/events/syscalls"}) {
+  for (const char* d :
+       {"/sys/kernel/tracing/events/syscalls", "/sys/kernel/debug/tracing/events/syscalls"}) {
     if (access(d, F_OK) == 0) return d;
   }
   return {};

@@ -8,9 +8,9 @@
 namespace privwatch::cli {
 
 struct AgentOptions {
-  std::string stats_file;      // JSON statistics written periodically and at exit ("" = none)
+  std::string stats_file;  // JSON statistics written periodically and at exit ("" = none)
   int stats_interval_s = 10;
-  int max_runtime_s = 0;       // stop after this long (0 = until signalled); for tests/benchmarks
+  int max_runtime_s = 0;  // stop after this long (0 = until signalled); for tests/benchmarks
 };
 
 [[nodiscard]] int run_agent(const config::Config& cfg, const AgentOptions& opts);

@@ -8,8 +8,8 @@
 
 #include "capture/doctor.hpp"
 #include "cli/agent.hpp"
-#include "events.h"
 #include "config/config.hpp"
+#include "events.h"
 #include "util/log.hpp"
 
 namespace privwatch::cli {
@@ -31,9 +31,9 @@ int run_doctor_cmd(const std::string& config_path) {
   auto cfg = load_config(config_path);
   auto findings = capture::run_doctor(cfg ? &*cfg : nullptr);
   if (!cfg) {
-    findings.push_back({capture::Finding::Level::kFail, "configuration", cfg.error().message,
-                        cfg.error().hint.empty() ? "fix the file and run doctor again"
-                                                 : cfg.error().hint});
+    findings.push_back(
+        {capture::Finding::Level::kFail, "configuration", cfg.error().message,
+         cfg.error().hint.empty() ? "fix the file and run doctor again" : cfg.error().hint});
   }
   const bool color = isatty(STDOUT_FILENO) != 0;
   int failures = 0, warnings = 0;
@@ -49,8 +49,8 @@ int run_doctor_cmd(const std::string& config_path) {
       c = "\033[31m";
       ++failures;
     }
-    std::printf("%s%-5s%s %-40s %s\n", color ? c : "", tag, color ? "\033[0m" : "",
-                f.check.c_str(), f.detail.c_str());
+    std::printf("%s%-5s%s %-40s %s\n", color ? c : "", tag, color ? "\033[0m" : "", f.check.c_str(),
+                f.detail.c_str());
     if (!f.fix.empty() && f.level != capture::Finding::Level::kOk) {
       std::printf("      %-40s fix: %s\n", "", f.fix.c_str());
     }
@@ -77,17 +77,20 @@ int run(int argc, char** argv) {
   std::string output_path;
   AgentOptions agent_opts;
 
-  auto* agent = app.add_subcommand("agent", "capture privileged activity with eBPF and emit events");
+  auto* agent =
+      app.add_subcommand("agent", "capture privileged activity with eBPF and emit events");
   agent->add_option("-c,--config", config_path, "configuration file (YAML); default: embedded");
-  agent->add_option("-o,--output", output_path, "event output: a file path or - for stdout "
-                                                "(overrides output.path)");
+  agent->add_option("-o,--output", output_path,
+                    "event output: a file path or - for stdout "
+                    "(overrides output.path)");
   agent->add_option("--log-level", log_level, "trace, debug, info, warn, error");
   agent->add_option("--stats-file", agent_opts.stats_file,
                     "write agent statistics (JSON) here periodically and at exit");
   agent->add_option("--stats-interval", agent_opts.stats_interval_s, "seconds between stats writes")
       ->check(CLI::Range(1, 3600));
-  agent->add_option("--max-runtime", agent_opts.max_runtime_s,
-                    "stop after this many seconds (0: run until SIGTERM/SIGINT)")
+  agent
+      ->add_option("--max-runtime", agent_opts.max_runtime_s,
+                   "stop after this many seconds (0: run until SIGTERM/SIGINT)")
       ->check(CLI::Range(0, 86400 * 365));
 
   auto* doctor = app.add_subcommand("doctor", "check that this host can run privwatch");

@@ -7,43 +7,68 @@ namespace privwatch::model {
 
 std::string_view to_string(EventKind k) {
   switch (k) {
-    case EventKind::kExec: return "exec";
-    case EventKind::kFork: return "fork";
-    case EventKind::kExit: return "exit";
-    case EventKind::kFile: return "file";
-    case EventKind::kNet: return "network";
-    case EventKind::kCred: return "credential";
-    case EventKind::kPtrace: return "ptrace";
-    case EventKind::kModule: return "module";
-    case EventKind::kBpf: return "bpf";
-    case EventKind::kMount: return "mount";
-    case EventKind::kSignal: return "signal";
+    case EventKind::kExec:
+      return "exec";
+    case EventKind::kFork:
+      return "fork";
+    case EventKind::kExit:
+      return "exit";
+    case EventKind::kFile:
+      return "file";
+    case EventKind::kNet:
+      return "network";
+    case EventKind::kCred:
+      return "credential";
+    case EventKind::kPtrace:
+      return "ptrace";
+    case EventKind::kModule:
+      return "module";
+    case EventKind::kBpf:
+      return "bpf";
+    case EventKind::kMount:
+      return "mount";
+    case EventKind::kSignal:
+      return "signal";
   }
   return "unknown";
 }
 
 std::string_view to_string(FileOp op) {
   switch (op) {
-    case FileOp::kOpen: return "open";
-    case FileOp::kUnlink: return "unlink";
-    case FileOp::kRename: return "rename";
-    case FileOp::kChmod: return "chmod";
-    case FileOp::kChown: return "chown";
-    case FileOp::kMkdir: return "mkdir";
-    case FileOp::kRmdir: return "rmdir";
-    case FileOp::kLink: return "link";
-    case FileOp::kSymlink: return "symlink";
-    case FileOp::kTruncate: return "truncate";
+    case FileOp::kOpen:
+      return "open";
+    case FileOp::kUnlink:
+      return "unlink";
+    case FileOp::kRename:
+      return "rename";
+    case FileOp::kChmod:
+      return "chmod";
+    case FileOp::kChown:
+      return "chown";
+    case FileOp::kMkdir:
+      return "mkdir";
+    case FileOp::kRmdir:
+      return "rmdir";
+    case FileOp::kLink:
+      return "link";
+    case FileOp::kSymlink:
+      return "symlink";
+    case FileOp::kTruncate:
+      return "truncate";
   }
   return "unknown";
 }
 
 std::string_view to_string(NetOp op) {
   switch (op) {
-    case NetOp::kConnect: return "connect";
-    case NetOp::kAccept: return "accept";
-    case NetOp::kBind: return "bind";
-    case NetOp::kListen: return "listen";
+    case NetOp::kConnect:
+      return "connect";
+    case NetOp::kAccept:
+      return "accept";
+    case NetOp::kBind:
+      return "bind";
+    case NetOp::kListen:
+      return "listen";
   }
   return "unknown";
 }

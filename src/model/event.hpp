@@ -46,7 +46,7 @@ struct ProcessKey {
 [[nodiscard]] constexpr uint64_t ns_to_ticks(uint64_t ns) { return ns / 10'000'000ull; }
 
 struct ProcessContext {
-  uint64_t start_ns = 0;         // leader start, boot-time ns
+  uint64_t start_ns = 0;  // leader start, boot-time ns
   uint64_t parent_start_ns = 0;
   uint64_t cgroup_id = 0;
   uint32_t pid = 0, tid = 0, ppid = 0;
@@ -71,13 +71,13 @@ inline constexpr uint32_t kExecArgsTruncated = 1u << 4;
 inline constexpr uint32_t kExecFailed = 1u << 5;
 
 struct ExecData {
-  int64_t result = 0;             // 0, or -errno for a failed execve
-  uint32_t flags = 0;             // kExec*
-  uint32_t args_size = 0;         // full argv bytes in the process
+  int64_t result = 0;      // 0, or -errno for a failed execve
+  uint32_t flags = 0;      // kExec*
+  uint32_t args_size = 0;  // full argv bytes in the process
   uint32_t exe_mode = 0, exe_uid = 0, exe_dev = 0;
   uint64_t exe_ino = 0;
-  std::string filename;           // as passed to execve
-  std::string exe_path;           // absolute path of the executed file
+  std::string filename;  // as passed to execve
+  std::string exe_path;  // absolute path of the executed file
   std::string cwd;
   std::vector<std::string> args;  // bounded by capture.max_args / max_arg_bytes
 };
@@ -95,7 +95,16 @@ struct ExitData {
 };
 
 enum class FileOp : uint32_t {
-  kOpen = 1, kUnlink, kRename, kChmod, kChown, kMkdir, kRmdir, kLink, kSymlink, kTruncate,
+  kOpen = 1,
+  kUnlink,
+  kRename,
+  kChmod,
+  kChown,
+  kMkdir,
+  kRmdir,
+  kLink,
+  kSymlink,
+  kTruncate,
 };
 [[nodiscard]] std::string_view to_string(FileOp op);
 
@@ -129,7 +138,7 @@ struct NetData {
   std::array<uint8_t, 16> local_addr{};
   std::array<uint8_t, 16> remote_addr{};
   std::string unix_path;
-  [[nodiscard]] std::string local_ip() const;   // "" when not IPv4/IPv6
+  [[nodiscard]] std::string local_ip() const;  // "" when not IPv4/IPv6
   [[nodiscard]] std::string remote_ip() const;
 };
 
@@ -188,22 +197,22 @@ using Payload = std::variant<std::monostate, ExecData, ForkData, ExitData, FileD
 
 struct Event {
   EventKind kind = EventKind::kExec;
-  uint32_t flags = 0;           // kFlag*
-  uint32_t syscall = ~0u;       // syscall number, ~0 for scheduler events
-  uint64_t ts_ns = 0;           // boot-time ns (kernel clock)
+  uint32_t flags = 0;      // kFlag*
+  uint32_t syscall = ~0u;  // syscall number, ~0 for scheduler events
+  uint64_t ts_ns = 0;      // boot-time ns (kernel clock)
   ProcessContext proc;
   Payload data;
 
   // Enrichment (filled by enrich; empty when unknown).
-  std::string user_name;        // uid
+  std::string user_name;  // uid
   std::string effective_user_name;
   std::string login_user_name;  // loginuid: the human behind sudo
   std::string group_name;
-  std::string exe;              // executable of the process (from the process table)
+  std::string exe;  // executable of the process (from the process table)
   std::string parent_exe;
   std::string parent_comm;
   std::vector<std::string> parent_args;
-  uint64_t wall_time_ns = 0;    // realtime ns since the epoch
+  uint64_t wall_time_ns = 0;  // realtime ns since the epoch
 };
 
 }  // namespace privwatch::model

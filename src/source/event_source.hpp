@@ -22,12 +22,12 @@ class EventSink {
 
 // Loss and volume accounting, by event kind (index = EventKind value) and cause.
 struct SourceStats {
-  std::array<uint64_t, model::kEventKindCount> received{};       // decoded and delivered
+  std::array<uint64_t, model::kEventKindCount> received{};        // decoded and delivered
   std::array<uint64_t, model::kEventKindCount> kernel_emitted{};  // written by the kernel
   std::array<uint64_t, model::kEventKindCount> kernel_lost{};     // ring buffer full / no scratch
   std::array<uint64_t, model::kEventKindCount> kernel_truncated{};
   std::array<uint64_t, model::kEventKindCount> kernel_read_fail{};
-  std::array<uint64_t, kDecodeStatusCount> decode_errors{};       // by DecodeStatus
+  std::array<uint64_t, kDecodeStatusCount> decode_errors{};  // by DecodeStatus
   uint64_t ring_size_bytes = 0;
 
   [[nodiscard]] uint64_t total_received() const;

@@ -73,10 +73,10 @@ TEST(CliTest, DoctorPassesHereAndChecksTheTracepoints) {
   ASSERT_EQ(describe_status(c.wait(60s)), "exit 0") << c.stdout_text();
   const std::string out = c.stdout_text();
   // The tracepoints every privwatch program family hangs off.
-  for (const char* tp : {"sched_process_exec", "sched_process_fork", "sched_process_exit",
-                         "syscalls:sys_exit_execve", "syscalls:sys_exit_openat",
-                         "syscalls:sys_exit_connect", "syscalls:sys_exit_setresuid",
-                         "syscalls:sys_enter_setresuid"}) {
+  for (const char* tp :
+       {"sched_process_exec", "sched_process_fork", "sched_process_exit",
+        "syscalls:sys_exit_execve", "syscalls:sys_exit_openat", "syscalls:sys_exit_connect",
+        "syscalls:sys_exit_setresuid", "syscalls:sys_enter_setresuid"}) {
     bool found = false;
     std::istringstream lines(out);
     std::string line;
