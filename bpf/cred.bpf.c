@@ -55,7 +55,7 @@ int family_cred(struct pw_sys_exit_ctx *ctx)
 
 	if (sc_args__read(ctx, task, &a))
 		return 0;
-	subject__invalidate();
+	subject__invalidate(task);
 	__u8 *rec = rec__scratch();
 	if (!rec) {
 		counter__inc(PW_EV_CRED, PW_CNT_SCRATCH_FAIL);

@@ -56,7 +56,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct pw_exec *e = (void *)rec;
 	__u32 tail = sizeof(*e);
 
-	subject__invalidate();
+	subject__invalidate(task);
 	if (!rec || !pb) {
 		counter__inc(PW_EV_EXEC, PW_CNT_SCRATCH_FAIL);
 		return 0;
@@ -141,10 +141,6 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 
 	if (sig->live.counter != 0) /* other threads remain */
 		return 0;
-	if (cfg_have_subject_filters) {
-		__u32 tgid = task->tgid;
-		bpf_map_delete_elem(&subject_cache, &tgid);
-	}
 	__u8 *rec = rec__scratch();
 	if (!rec) {
 		counter__inc(PW_EV_EXIT, PW_CNT_SCRATCH_FAIL);

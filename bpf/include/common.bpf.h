@@ -96,12 +96,14 @@ struct {
 	__type(value, __u8);
 } sensitive SEC(".maps");
 
-/* Monitoring verdict per process, used only when subject filters are configured
- * (group membership and ancestor cgroups are too costly to compute per syscall). */
+/* Monitoring verdict per task, used only when subject filters are configured (group
+ * membership and ancestor cgroups are too costly to compute per syscall). Task-local
+ * storage: no hashing, freed with the task, so a reused pid never inherits a verdict.
+ * Cleared at exec and after credential changes. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, __u32);
 } subject_cache SEC(".maps");
 
@@ -216,26 +218,23 @@ static __always_inline __u32 subject__compute(struct task_struct *task)
 	return 0;
 }
 
-/* Is the current process a fully monitored subject? */
+/* Is the current task a fully monitored subject? */
 static __always_inline bool subject__monitored(struct task_struct *task)
 {
 	if (!cfg_have_subject_filters)
 		return subject__compute(task);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *cached = bpf_map_lookup_elem(&subject_cache, &tgid);
+	__u32 *cached = bpf_task_storage_get(&subject_cache, task, 0, 0);
 	if (cached)
 		return *cached;
 	__u32 v = subject__compute(task);
-	bpf_map_update_elem(&subject_cache, &tgid, &v, BPF_ANY);
+	bpf_task_storage_get(&subject_cache, task, &v, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	return v;
 }
 
-static __always_inline void subject__invalidate(void)
+static __always_inline void subject__invalidate(struct task_struct *task)
 {
-	if (cfg_have_subject_filters) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		bpf_map_delete_elem(&subject_cache, &tgid);
-	}
+	if (cfg_have_subject_filters)
+		bpf_task_storage_delete(&subject_cache, task);
 }
 
 /* ---- records ---- */

@@ -148,5 +148,60 @@ TEST_F(FilteringTest, ForkOfAnUnmonitoredProcessRunsItsParentsImage) {
   EXPECT_EQ(field(*ev, "privwatch.sensitive")->get<bool>(), true);
 }
 
+// Group membership (the default monitors sudo/wheel members): the verdict is cached per task
+// in the kernel, so it must follow credential changes both ways.
+constexpr gid_t kMonitoredGid = 4242;  // numeric ids need no /etc/group entry
+
+class GroupFilteringTest : public AgentSuite<GroupFilteringTest> {
+ public:
+  static std::string config_body(const std::string& /*suite_dir*/) {
+    return fmt::format(
+        "monitor:\n"
+        "  root: false\n"
+        "  all_logins: false\n"
+        "  users: []\n"
+        "  groups: [{}]\n",
+        kMonitoredGid);
+  }
+};
+
+TEST_F(GroupFilteringTest, SupplementaryGroupMembershipFollowsCredentialChanges) {
+  const std::string token = unique_token();
+  const std::string before = suite_dir() + "/before-" + token;  // read outside the group
+  const std::string inside = suite_dir() + "/inside-" + token;  // read as a member
+  const std::string after = suite_dir() + "/after-" + token;    // read after leaving it
+  for (const auto& p : {before, inside, after}) write_file(p, "x\n", 0644);
+  const std::string marker = "marker-" + token;
+
+  Child c = Child::run([&]() -> int {
+    if (::syscall(SYS_openat, AT_FDCWD, before.c_str(), O_RDONLY) < 0) return 10;
+    const gid_t member = kMonitoredGid;
+    if (::setgroups(1, &member) != 0) return 11;
+    if (::syscall(SYS_openat, AT_FDCWD, inside.c_str(), O_RDONLY) < 0) return 12;
+    if (::setgroups(0, nullptr) != 0) return 13;
+    if (::syscall(SYS_openat, AT_FDCWD, after.c_str(), O_RDONLY) < 0) return 14;
+    char* const argv[] = {const_cast<char*>("/bin/true"), const_cast<char*>(marker.c_str()),
+                          nullptr};
+    ::execv("/bin/true", argv);
+    return 15;
+  });
+  ASSERT_EQ(describe_status(c.wait()), "exit 0");
+  const std::string needle = fmt::format("\"pid\":{},", c.pid());
+  ASSERT_TRUE(agent().wait_for(
+      [&](const json& e) {
+        return kind_is("exec", c.pid())(e) && str(e, "process.name") == "true";
+      },
+      marker))
+      << "no marker exec";
+  const auto files = agent().matching(kind_is("file", c.pid()), needle);
+  std::vector<std::string> paths;
+  for (const json& e : files) {
+    paths.push_back(str(e, "file.path"));
+    EXPECT_EQ(field(e, "privwatch.monitored")->get<bool>(), true) << short_dump(e);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{inside}))
+      << "only the read made while in group " << kMonitoredGid << " is monitored";
+}
+
 }  // namespace
 }  // namespace privwatch::itest
