@@ -19,8 +19,10 @@ $(BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
-	$(BUILD)/privwatch agent $(if $(CONFIG),--config $(CONFIG),) $(AGENT_ARGS)
+# Build output goes to stderr: stdout carries nothing but the agent's JSON lines.
+run:
+	@$(MAKE) --no-print-directory build >&2
+	@$(BUILD)/privwatch agent $(if $(CONFIG),--config $(CONFIG),) $(AGENT_ARGS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
