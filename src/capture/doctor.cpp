@@ -154,14 +154,17 @@ void check_helpers(std::vector<Finding>& out) {
       {BPF_FUNC_ringbuf_output, "bpf_ringbuf_output"},
       {BPF_FUNC_ringbuf_query, "bpf_ringbuf_query"},
       {BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf"},
+      {BPF_FUNC_task_pt_regs, "bpf_task_pt_regs"},
+      {BPF_FUNC_task_storage_get, "bpf_task_storage_get"},
       {BPF_FUNC_get_current_ancestor_cgroup_id, "bpf_get_current_ancestor_cgroup_id"}};
   for (const auto& h : helpers) {
-    int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, h.id, nullptr);
+    // The syscall family programs are tracepoint programs.
+    int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, h.id, nullptr);
     if (r == 1) {
-      out.push_back(ok(std::string("helper ") + h.name, "available to raw tracepoints"));
+      out.push_back(ok(std::string("helper ") + h.name, "available to tracepoint programs"));
     } else {
       out.push_back(fail(std::string("helper ") + h.name,
-                         r == 0 ? "not available to raw tracepoints" : strerror(-r),
+                         r == 0 ? "not available to tracepoint programs" : strerror(-r),
                          "upgrade the kernel (5.17 or newer)"));
     }
   }
