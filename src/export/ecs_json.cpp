@@ -417,34 +417,6 @@ Categorization categorize(const model::Event& ev) {
   return {"process", "info", {}};
 }
 
-std::string_view kind_name(EventKind k) {
-  switch (k) {
-    case EventKind::kExec:
-      return "exec";
-    case EventKind::kFork:
-      return "fork";
-    case EventKind::kExit:
-      return "exit";
-    case EventKind::kFile:
-      return "file";
-    case EventKind::kNet:
-      return "net";
-    case EventKind::kCred:
-      return "cred";
-    case EventKind::kPtrace:
-      return "ptrace";
-    case EventKind::kModule:
-      return "module";
-    case EventKind::kBpf:
-      return "bpf";
-    case EventKind::kMount:
-      return "mount";
-    case EventKind::kSignal:
-      return "signal";
-  }
-  return "unknown";
-}
-
 std::string_view module_op_name(model::ModuleOp op) {
   switch (op) {
     case model::ModuleOp::kInit:
@@ -986,7 +958,7 @@ void write_payload_details(Json& j, const model::Event& ev) {
 void write_privwatch(Json& j, const model::Event& ev) {
   const model::ProcessContext& p = ev.proc;
   Obj o(j, "privwatch");
-  j.str("kind", kind_name(ev.kind));
+  j.str("kind", model::to_string(ev.kind));
   j.boolean("monitored", ev.flags & model::kFlagMonitored);
   j.boolean("sensitive", ev.flags & model::kFlagSensitive);
   j.boolean("truncated", ev.flags & model::kFlagTruncated);

@@ -16,9 +16,9 @@ std::string_view to_string(EventKind k) {
     case EventKind::kFile:
       return "file";
     case EventKind::kNet:
-      return "network";
+      return "net";
     case EventKind::kCred:
-      return "credential";
+      return "cred";
     case EventKind::kPtrace:
       return "ptrace";
     case EventKind::kModule:

@@ -27,6 +27,8 @@ enum class EventKind : uint16_t {
 };
 inline constexpr size_t kEventKindCount = 12;  // index 0 unused
 
+// Short names used everywhere (privwatch.kind, stats keys): exec, fork, exit, file, net,
+// cred, ptrace, module, bpf, mount, signal.
 [[nodiscard]] std::string_view to_string(EventKind k);
 
 // Event flags (mirror PW_F_* of the kernel header).
