@@ -9,11 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstring>
-#include <deque>
 #include <fstream>
-#include <mutex>
 
 #include "capture/libbpf_log.hpp"
 #include "capture/programs.hpp"

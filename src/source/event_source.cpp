@@ -15,15 +15,4 @@ uint64_t SourceStats::total_lost() const {
   return t;
 }
 
-Result<size_t> FakeSource::poll(EventSink& sink, int /*timeout_ms*/) {
-  size_t n = 0;
-  for (auto& ev : pending_) {
-    stats_.received[static_cast<size_t>(ev.kind)]++;
-    sink.on_event(ev);
-    ++n;
-  }
-  pending_.clear();
-  return n;
-}
-
 }  // namespace privwatch::source

@@ -1,11 +1,10 @@
-// EventSource: where typed events come from — the kernel, a recorded file, a test fake.
+// EventSource: where typed events come from (today the kernel; later a recorded file).
 // Everything after the source is identical whichever one feeds it.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "model/event.hpp"
 #include "source/decode.hpp"
@@ -42,19 +41,6 @@ class EventSource {
   [[nodiscard]] virtual SourceStats stats() const = 0;
   // True when the source has nothing more to give (a replayed file at its end).
   [[nodiscard]] virtual bool exhausted() const { return false; }
-};
-
-// A source fed by the test itself.
-class FakeSource : public EventSource {
- public:
-  void push(model::Event ev) { pending_.push_back(std::move(ev)); }
-  Result<size_t> poll(EventSink& sink, int timeout_ms) override;
-  SourceStats stats() const override { return stats_; }
-  bool exhausted() const override { return pending_.empty(); }
-
- private:
-  std::vector<model::Event> pending_;
-  SourceStats stats_;
 };
 
 }  // namespace privwatch::source
