@@ -21,11 +21,11 @@ static __always_inline void cred__read(struct pw_creds *c, const struct cred *cr
 static __always_inline int cred__save_entry(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pw_creds c;
+	struct pw_creds *slot =
+		bpf_task_storage_get(&cred_entry, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	cred__read(&c, task->cred);
-	bpf_map_update_elem(&cred_entry, &tid, &c, BPF_ANY);
+	if (slot)
+		cred__read(slot, task->cred);
 	return 0;
 }
 
@@ -49,8 +49,6 @@ int family_cred(struct pw_sys_exit_ctx *ctx)
 {
 	long ret = ctx->ret;
 	struct sc_args a;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
 	struct task_struct *task = bpf_get_current_task_btf();
 
 	if (sc_args__read(ctx, task, &a))
@@ -86,11 +84,11 @@ int family_cred(struct pw_sys_exit_ctx *ctx)
 		e->arg[1] = data[1];
 		e->arg[2] = data[2];
 	}
-	struct pw_creds *before = bpf_map_lookup_elem(&cred_entry, &tid);
+	struct pw_creds *before = bpf_task_storage_get(&cred_entry, task, 0, 0);
 	if (before) {
 		e->before = *before;
 		e->before_valid = 1;
-		bpf_map_delete_elem(&cred_entry, &tid);
+		bpf_task_storage_delete(&cred_entry, task);
 	} else {
 		__builtin_memset(&e->before, 0, sizeof(e->before));
 		e->before_valid = 0;

@@ -107,11 +107,12 @@ struct {
 	__type(value, __u32);
 } subject_cache SEC(".maps");
 
-/* Credentials at syscall entry, for the before/after pair of credential events. */
+/* Credentials at syscall entry, for the before/after pair of credential events: task-local
+ * like subject_cache (set at entry, taken and deleted at exit by the same thread). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pw_creds);
 } cred_entry SEC(".maps");
 

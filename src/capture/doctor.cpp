@@ -129,7 +129,6 @@ void check_map_types(std::vector<Finding>& out) {
     const char* name;
   } const maps[] = {{BPF_MAP_TYPE_RINGBUF, "ring buffer"},
                     {BPF_MAP_TYPE_LPM_TRIE, "LPM trie"},
-                    {BPF_MAP_TYPE_LRU_HASH, "LRU hash"},
                     {BPF_MAP_TYPE_TASK_STORAGE, "task storage"},
                     {BPF_MAP_TYPE_PROG_ARRAY, "program array"},
                     {BPF_MAP_TYPE_PERCPU_ARRAY, "per-CPU array"}};
