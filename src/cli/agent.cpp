@@ -13,9 +13,11 @@
 #include <ctime>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "enrich/enricher.hpp"
 #include "export/json_lines_output.hpp"
+#include "model/record_sink.hpp"
 #include "source/kernel_source.hpp"
 #include "util/histogram.hpp"
 #include "util/log.hpp"
@@ -68,16 +70,35 @@ class Pipeline : public source::EventSink {
   const LatencyHistogram& latency() const { return latency_; }
   uint64_t output_errors() const { return output_errors_; }
 
+  // Sinks at the end of the pipeline (store, exporters), called in order after the JSON lines
+  // output. Each must not block (DESIGN.md §3 export).
+  void add_sink(std::unique_ptr<model::RecordSink> sink) { sinks_.push_back(std::move(sink)); }
+  std::vector<std::unique_ptr<model::RecordSink>>& sinks() { return sinks_; }
+
   void on_event(model::Event& ev) override {
     const uint64_t now = now_ns(CLOCK_BOOTTIME);
     latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
+    ev.seq = ++seq_;
     enricher_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
+    for (auto& s : sinks_) s->on_event(ev);
+  }
+
+  void flush_sinks() {
+    for (auto& s : sinks_) s->flush();
+  }
+  void reopen_sinks() {
+    for (auto& s : sinks_) s->reopen();
+  }
+  void close_sinks() {
+    for (auto& s : sinks_) s->close();
   }
 
  private:
   enrich::Enricher enricher_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
+  std::vector<std::unique_ptr<model::RecordSink>> sinks_;
+  uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
 };
@@ -244,6 +265,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       if (auto s = pipeline.output().flush_async(); !s) {
         log::warn("{}", s.error().to_string());  // at most once per flush interval
       }
+      pipeline.flush_sinks();
       next_flush = now + std::chrono::seconds(1);
     }
     if (g_reopen.exchange(false)) {
@@ -253,6 +275,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       } else {
         log::info("SIGHUP: output reopened");
       }
+      pipeline.reopen_sinks();
     }
     if (now >= next_loss_check) {
       report_losses((*src)->stats(), last_reported_losses);
@@ -272,6 +295,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   // Final drain: everything the kernel wrote before we stop is delivered.
   (void)(*src)->poll(pipeline, 0);
   (void)pipeline.output().flush();
+  pipeline.close_sinks();
   const auto stats = (*src)->stats();
   report_losses(stats, last_reported_losses);
   if (!opts.stats_file.empty()) {

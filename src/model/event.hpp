@@ -8,9 +8,9 @@
 #include <variant>
 #include <vector>
 
-namespace privwatch::model {
+#include "model/identity.hpp"
 
-inline constexpr uint32_t kUnsetId = 4294967295u;  // audit loginuid / sessionid "unset"
+namespace privwatch::model {
 
 enum class EventKind : uint16_t {
   kExec = 1,
@@ -36,16 +36,6 @@ inline constexpr uint32_t kFlagMonitored = 1u << 0;
 inline constexpr uint32_t kFlagSensitive = 1u << 1;
 inline constexpr uint32_t kFlagReadFail = 1u << 2;
 inline constexpr uint32_t kFlagTruncated = 1u << 3;
-
-// Process identity: pids are reused, (pid, start time) is not.
-struct ProcessKey {
-  uint32_t pid = 0;
-  uint64_t start_ticks = 0;  // start time in clock ticks since boot (as /proc/<pid>/stat)
-  friend bool operator==(const ProcessKey&, const ProcessKey&) = default;
-};
-
-// Boot-time nanoseconds → clock ticks (USER_HZ = 100 on Linux), the granularity /proc offers.
-[[nodiscard]] constexpr uint64_t ns_to_ticks(uint64_t ns) { return ns / 10'000'000ull; }
 
 struct ProcessContext {
   uint64_t start_ns = 0;  // leader start, boot-time ns
@@ -215,6 +205,10 @@ struct Event {
   std::string parent_comm;
   std::vector<std::string> parent_args;
   uint64_t wall_time_ns = 0;  // realtime ns since the epoch
+  uint64_t seq = 0;           // per-agent sequence number assigned by the pipeline (event id)
+
+  // Identity and session (filled by enrich inventory + session tracker; see identity.hpp).
+  Attribution attr;
 };
 
 }  // namespace privwatch::model
