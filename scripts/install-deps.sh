@@ -8,6 +8,9 @@ PKGS=(
   libfmt-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   iproute2 sudo procps util-linux python3 auditd
+  libsqlite3-dev sqlite3 libsodium-dev libssl-dev libzstd-dev libcpp-httplib-dev
+  libmaxminddb-dev libmaxmind-db-writer-perl
+  openssh-server tmux socat prometheus
 )
 
 missing=()
