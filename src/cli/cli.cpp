@@ -8,6 +8,7 @@
 
 #include "capture/doctor.hpp"
 #include "cli/agent.hpp"
+#include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "events.h"
 #include "util/log.hpp"
@@ -72,6 +73,9 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
 
+  // Each subcommand sets rc from its callback (run while parsing, after validation).
+  int rc = 0;
+
   std::string config_path;
   std::string log_level;
   std::string output_path;
@@ -92,36 +96,39 @@ int run(int argc, char** argv) {
       ->add_option("--max-runtime", agent_opts.max_runtime_s,
                    "stop after this many seconds (0: run until SIGTERM/SIGINT)")
       ->check(CLI::Range(0, 86400 * 365));
+  agent->callback([&] {
+    auto cfg = load_config(config_path);
+    if (!cfg) {
+      log::init("info");
+      rc = print_error(cfg.error());
+      return;
+    }
+    if (!log_level.empty()) cfg->log_level = log_level;
+    if (!output_path.empty()) cfg->output.path = output_path;
+    log::init(cfg->log_level);
+    rc = run_agent(*cfg, agent_opts);
+  });
 
   auto* doctor = app.add_subcommand("doctor", "check that this host can run privwatch");
   doctor->add_option("-c,--config", config_path, "configuration file to validate too");
+  doctor->callback([&] {
+    log::init("warn");
+    rc = run_doctor_cmd(config_path);
+  });
 
-  app.add_subcommand("version", "print the version");
+  app.add_subcommand("version", "print the version")->callback([&] {
+    std::printf("privwatch %s (event schema %d)\n", kVersion, PRIVWATCH_EVENTS_SCHEMA_VERSION);
+    rc = 0;
+  });
+
+  // Further commands, one file each (src/cli/<name>_cmd.cpp; see commands.hpp).
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-
-  if (app.got_subcommand("version")) {
-    std::printf("privwatch %s (event schema %d)\n", kVersion, PRIVWATCH_EVENTS_SCHEMA_VERSION);
-    return 0;
-  }
-  if (app.got_subcommand(doctor)) {
-    log::init("warn");
-    return run_doctor_cmd(config_path);
-  }
-  // agent
-  auto cfg = load_config(config_path);
-  if (!cfg) {
-    log::init("info");
-    return print_error(cfg.error());
-  }
-  if (!log_level.empty()) cfg->log_level = log_level;
-  if (!output_path.empty()) cfg->output.path = output_path;
-  log::init(cfg->log_level);
-  return run_agent(*cfg, agent_opts);
+  return rc;
 }
 
 }  // namespace privwatch::cli
