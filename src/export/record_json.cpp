@@ -1,0 +1,119 @@
+#include "export/record_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "export/ecs_json.hpp"
+
+namespace privwatch::exporter {
+
+namespace {
+
+using nlohmann::json;
+
+std::string rfc3339(uint64_t ns) {
+  std::string s;
+  append_rfc3339(s, ns);
+  return s;
+}
+
+// Container / pod fields (ECS container.*, orchestrator.*); omitted when unknown.
+void put_container(json& j, const model::ContainerInfo& c) {
+  if (c.empty()) return;
+  json& ct = j["container"];
+  if (!c.id.empty()) ct["id"] = c.id;
+  if (!c.runtime.empty()) ct["runtime"] = c.runtime;
+  if (!c.name.empty()) ct["name"] = c.name;
+  if (!c.image.empty()) ct["image"]["name"] = c.image;
+  if (!c.pod_uid.empty() || !c.pod_name.empty() || !c.k8s_namespace.empty()) {
+    json& o = j["orchestrator"];
+    o["type"] = "kubernetes";
+    if (!c.k8s_namespace.empty()) o["namespace"] = c.k8s_namespace;
+    json& r = o["resource"];
+    r["type"] = "pod";
+    if (!c.pod_uid.empty()) r["id"] = c.pod_uid;
+    if (!c.pod_name.empty()) r["name"] = c.pod_name;
+    if (!c.k8s_service_account.empty()) o["service_account"] = c.k8s_service_account;
+  }
+}
+
+}  // namespace
+
+int ecs_severity(model::Severity s) {
+  switch (s) {
+    case model::Severity::kInfo:
+      return 1;
+    case model::Severity::kLow:
+      return 21;
+    case model::Severity::kMedium:
+      return 47;
+    case model::Severity::kHigh:
+      return 73;
+    case model::Severity::kCritical:
+      return 99;
+  }
+  return 47;
+}
+
+std::string session_json(const model::Session& s) {
+  json j;
+  j["session"]["id"] = s.id;
+  if (!s.parent_id.empty()) j["session"]["parent_id"] = s.parent_id;
+  j["session"]["active"] = s.end_wall_ns == 0;
+  j["session"]["interactive"] = s.interactive;
+  j["session"]["incomplete"] = s.incomplete();
+  if (s.lost_events != 0) j["session"]["lost_events"] = s.lost_events;
+  j["@timestamp"] = rfc3339(s.start_wall_ns);
+  j["session"]["start"] = rfc3339(s.start_wall_ns);
+  if (s.end_wall_ns != 0) j["session"]["end"] = rfc3339(s.end_wall_ns);
+  json& el = j["process"]["entry_leader"];
+  el["pid"] = s.leader.pid;
+  el["start_ticks"] = s.leader.start_ticks;
+  el["entry_meta"]["type"] = std::string(model::to_string(s.entry_type));
+  if (!s.client_ip.empty()) {
+    el["entry_meta"]["source"]["ip"] = s.client_ip;
+    el["entry_meta"]["source"]["port"] = s.client_port;
+  }
+  if (!s.leader_exe.empty()) el["executable"] = s.leader_exe;
+  if (!s.leader_args.empty()) el["args"] = s.leader_args;
+  el["user"]["id"] = s.uid;
+  if (!s.user.empty()) el["user"]["name"] = s.user;
+  if (!s.tty.empty()) el["tty"]["char_device"]["name"] = s.tty;
+  if (s.loginuid != model::kUnsetId) j["process"]["audit"]["login_uid"] = s.loginuid;
+  if (s.audit_session != model::kUnsetId) j["process"]["audit"]["session_id"] = s.audit_session;
+  if (!s.human.empty()) j["privwatch"]["human"] = s.human;
+  if (!s.roles.empty()) j["privwatch"]["roles"] = s.roles;
+  if (!s.service_account.empty()) j["privwatch"]["service_account"] = s.service_account;
+  if (!s.host.empty()) j["host"]["name"] = s.host;
+  if (!s.cluster.empty()) j["privwatch"]["cluster"] = s.cluster;
+  put_container(j, s.container);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string alert_json(const model::Alert& a) {
+  json j;
+  j["@timestamp"] = rfc3339(a.wall_ns);
+  j["event"]["kind"] = "alert";
+  j["event"]["id"] = a.id;
+  j["event"]["severity"] = ecs_severity(a.severity);
+  j["event"]["count"] = a.count;
+  j["privwatch"]["severity"] = std::string(model::to_string(a.severity));
+  j["privwatch"]["source"] = a.source;
+  j["rule"]["name"] = a.rule;
+  if (!a.mitre.empty()) j["threat"]["technique"]["id"] = a.mitre;
+  j["message"] = a.title;
+  if (!a.explanation.empty()) j["privwatch"]["explanation"] = a.explanation;
+  if (!a.host.empty()) j["host"]["name"] = a.host;
+  if (!a.cluster.empty()) j["privwatch"]["cluster"] = a.cluster;
+  if (!a.user.empty()) j["user"]["name"] = a.user;
+  if (!a.human.empty()) j["privwatch"]["human"] = a.human;
+  if (!a.roles.empty()) j["privwatch"]["roles"] = a.roles;
+  if (!a.session_id.empty()) j["session"]["id"] = a.session_id;
+  if (!a.event_ids.empty()) j["privwatch"]["event_ids"] = a.event_ids;
+  if (!a.details_json.empty()) {
+    auto d = json::parse(a.details_json, nullptr, /*allow_exceptions=*/false);
+    if (!d.is_discarded()) j["privwatch"]["details"] = std::move(d);
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace privwatch::exporter
