@@ -17,7 +17,9 @@
 
 #include "enrich/enricher.hpp"
 #include "export/json_lines_output.hpp"
+#include "export/record_json.hpp"
 #include "model/record_sink.hpp"
+#include "session/tracker.hpp"
 #include "source/kernel_source.hpp"
 #include "util/histogram.hpp"
 #include "util/log.hpp"
@@ -56,13 +58,28 @@ std::string hostname() {
 }
 
 // Kernel → user-space pipeline for one host.
-class Pipeline : public source::EventSink {
+class Pipeline : public source::EventSink, public session::SessionObserver {
  public:
-  Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out)
+  Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out,
+           const std::string& host)
       : enricher_(cfg.process_table.max_entries,
                   static_cast<uint64_t>(cfg.process_table.exited_grace_s) * 1'000'000'000ull),
+        sessions_(
+            enricher_.table(), enricher_.users(), *this,
+            session::TrackerOptions{host, session::read_boot_id(), cfg.process_table.max_entries}),
         out_(std::move(out)) {
     enricher_.set_sensitive_paths(cfg.sensitive_paths);
+  }
+
+  session::SessionTracker& sessions() { return sessions_; }
+
+  void session_changed(const model::Session& s) override {
+    if (!out_->write_json(exporter::session_json(s))) ++output_errors_;
+    for (auto& sink : sinks_) sink->on_session(s);
+  }
+  void escalation(const model::Escalation& e) override {
+    if (!out_->write_json(exporter::escalation_json(e))) ++output_errors_;
+    for (auto& sink : sinks_) sink->on_escalation(e);
   }
 
   enrich::Enricher& enricher() { return enricher_; }
@@ -80,6 +97,7 @@ class Pipeline : public source::EventSink {
     latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
     ev.seq = ++seq_;
     enricher_.process(ev);
+    sessions_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
   }
@@ -96,6 +114,7 @@ class Pipeline : public source::EventSink {
 
  private:
   enrich::Enricher enricher_;
+  session::SessionTracker sessions_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
   uint64_t seq_ = 0;
@@ -166,6 +185,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   const auto u = usage();
   const auto rss = current_rss();
   const auto& lat = p.latency();
+  const auto ts = p.sessions().stats();
   j += fmt::format(
       "\"events_total\":{},\"drops_total\":{},\"decode_errors\":{},\"output_errors\":{},"
       "\"lines_written\":{},\"lines_dropped\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{"
@@ -173,12 +193,14 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
       "\"max\":{}}},\"rss_kb\":{},\"rss_ring_buffer_kb\":{},\"rss_agent_kb\":{},"
       "\"peak_rss_agent_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
       "\"uptime_s\":{:.3f},\"ring_buffer_bytes\":{},\"process_table_entries\":{},"
-      "\"process_table_evictions\":{}}}\n",
+      "\"process_table_evictions\":{},\"sessions_active\":{},\"sessions_started\":{},"
+      "\"escalations\":{},\"escalations_failed\":{}}}\n",
       s.total_received(), s.total_lost(), decode_errors, p.output_errors(),
       p.output().lines_written(), p.output().lines_dropped(), lat.count(), lat.quantile(0.5),
       lat.quantile(0.9), lat.quantile(0.99), lat.max(), rss.total_kb, rss.ring_kb, rss.agent_kb(),
       std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
-      s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions());
+      s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions(),
+      ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed);
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);
@@ -221,12 +243,13 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   // Output writes run on their own thread: a slow disk must not delay capture.
   exporter::JsonLinesLimits limits;
   limits.async = true;
-  auto out = exporter::JsonLinesOutput::open(cfg.output, hostname(), limits);
+  const std::string host = hostname();
+  auto out = exporter::JsonLinesOutput::open(cfg.output, host, limits);
   if (!out) {
     log::error("{}", out.error().to_string());
     return 1;
   }
-  Pipeline pipeline(cfg, std::move(*out));
+  Pipeline pipeline(cfg, std::move(*out), host);
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.
@@ -247,6 +270,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   auto next_loss_check =
       std::chrono::steady_clock::now() + std::chrono::seconds(cfg.capture.drop_log_interval_s);
   uint64_t last_reported_losses = 0;
+  uint64_t lost_marked = 0;  // losses already noted on sessions
   long peak_agent_rss_kb = 0;
   auto next_flush = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   auto next_rss_sample = std::chrono::steady_clock::now();
@@ -266,6 +290,12 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         log::warn("{}", s.error().to_string());  // at most once per flush interval
       }
       pipeline.flush_sinks();
+      // Kernel losses mark every active session incomplete (they cannot be attributed).
+      const uint64_t lost = (*src)->stats().total_lost();
+      if (lost > lost_marked) {
+        pipeline.sessions().note_losses(lost - lost_marked);
+        lost_marked = lost;
+      }
       next_flush = now + std::chrono::seconds(1);
     }
     if (g_reopen.exchange(false)) {

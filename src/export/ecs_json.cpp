@@ -646,6 +646,27 @@ void write_process(Json& j, const model::Event& ev) {
     j.str("name", ev.parent_comm);
     write_args(j, ev.parent_args);
   }
+  if (const auto& s = ev.attr.session) {
+    Obj el(j, "entry_leader");  // ECS: the process that began the session
+    j.num("pid", s->leader.pid);
+    write_entity_id(j, "entity_id", s->leader);
+    if (s->start_wall_ns != 0) j.time("start", s->start_wall_ns);
+    j.str("executable", s->leader_exe);
+    {
+      Obj m(j, "entry_meta");
+      j.str("type", model::to_string(s->entry_type));
+      if (!s->client_ip.empty()) {
+        Obj src(j, "source");
+        j.str("ip", s->client_ip);
+        if (s->client_port != 0) j.num("port", s->client_port);
+      }
+    }
+    {
+      Obj u(j, "user");
+      j.id("id", s->uid);
+      j.str("name", s->user);
+    }
+  }
   {
     Obj u(j, "user");  // ECS: process.user is the effective user
     j.id("id", p.euid);
@@ -955,6 +976,69 @@ void write_payload_details(Json& j, const model::Event& ev) {
       ev.data);
 }
 
+// Identity and session (privwatch.*): who is behind the event, in which session.
+void write_attribution(Json& j, const model::Attribution& a) {
+  if (const auto& s = a.session) {
+    Obj o(j, "session");
+    j.str("id", s->id);
+    j.str("parent_id", s->parent_id);
+    j.str("type", model::to_string(s->entry_type));
+    if (s->incomplete()) {
+      j.boolean("incomplete", true);
+      j.num("lost_events", s->lost_events);
+    }
+  }
+  j.str("human", a.human);
+  if (!a.roles.empty()) {
+    Arr r(j, "roles");
+    for (const auto& role : a.roles) j.elem_str(role);
+  }
+  j.str("cluster", a.cluster);
+  j.str("service_account", a.service_account);
+  j.boolean("escalated", a.escalated);
+  if (a.escalated && a.escalation != model::EscalationMethod::kUnknown) {
+    j.str("escalation", model::to_string(a.escalation));
+  }
+  if (a.drift != 0) {
+    Obj d(j, "drift");
+    {
+      Arr kinds(j, "kinds");
+      if (a.drift & model::kDriftExecutable) j.elem_str("executable");
+      if (a.drift & model::kDriftFile) j.elem_str("file");
+      if (a.drift & model::kDriftDestination) j.elem_str("destination");
+      if (a.drift & model::kDriftShell) j.elem_str("shell");
+      if (a.drift & model::kDriftNoGrant) j.elem_str("no_grant");
+    }
+    j.str("reason", a.drift_reason);
+  }
+}
+
+// ECS container.* / orchestrator.* from cgroup attribution.
+void write_container(Json& j, const model::ContainerInfo& c) {
+  if (c.empty()) return;
+  {
+    Obj o(j, "container");
+    j.str("id", c.id);
+    j.str("runtime", c.runtime);
+    j.str("name", c.name);
+    if (!c.image.empty()) {
+      Obj i(j, "image");
+      j.str("name", c.image);
+    }
+  }
+  if (!c.pod_uid.empty() || !c.pod_name.empty() || !c.k8s_namespace.empty()) {
+    Obj o(j, "orchestrator");
+    j.str("type", "kubernetes");
+    j.str("namespace", c.k8s_namespace);
+    {
+      Obj r(j, "resource");
+      j.str("type", "pod");
+      j.str("id", c.pod_uid);
+      j.str("name", c.pod_name);
+    }
+  }
+}
+
 void write_privwatch(Json& j, const model::Event& ev) {
   const model::ProcessContext& p = ev.proc;
   Obj o(j, "privwatch");
@@ -969,6 +1053,7 @@ void write_privwatch(Json& j, const model::Event& ev) {
   j.num("mntns", p.mntns);
   if (p.sessionid != model::kUnsetId) j.num("audit_session_id", p.sessionid);
   j.str("tty", p.tty);
+  write_attribution(j, ev.attr);
   write_payload_details(j, ev);
 }
 
@@ -1296,6 +1381,7 @@ void append_ecs_json(const model::Event& ev, std::string& out, std::string_view 
   }
   if (const auto* n = std::get_if<model::NetData>(&ev.data)) write_network(j, *n);
   write_error(j, oc);
+  write_container(j, ev.attr.container);
   write_privwatch(j, ev);
   j.finish();
 }

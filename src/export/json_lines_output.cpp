@@ -225,6 +225,18 @@ Status JsonLinesOutput::write(const model::Event& ev) {
   return {};
 }
 
+Status JsonLinesOutput::write_json(std::string_view json_object) {
+  std::string& b = limits_.async ? front_ : buf_;
+  b.append(json_object);
+  b.push_back('\n');
+  if (limits_.async) {
+    if (front_.size() >= limits_.buffer_bytes) hand_off();
+    return take_async_error();
+  }
+  if (buf_.size() >= limits_.buffer_bytes) return flush();
+  return {};
+}
+
 void JsonLinesOutput::hand_off() {
   if (front_.empty()) return;
   std::unique_lock lk(mu_);

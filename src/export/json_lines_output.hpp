@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,9 @@ class JsonLinesOutput {
   // flush failed: the lines it held are dropped (counted in lines_dropped()), never retried
   // without bound.
   [[nodiscard]] Status write(const model::Event& ev);
+  // Writes one already-encoded JSON object (a session, an escalation, an alert) as a line.
+  // It must not contain a newline.
+  [[nodiscard]] Status write_json(std::string_view json_object);
   // Writes out everything buffered (rotating the file as needed) and waits until it is out.
   [[nodiscard]] Status flush();
   // Async mode: hands the buffer to the writer thread without waiting (sync mode: flush()).

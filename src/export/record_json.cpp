@@ -56,6 +56,13 @@ int ecs_severity(model::Severity s) {
 
 std::string session_json(const model::Session& s) {
   json j;
+  j["event"]["kind"] = "event";
+  j["event"]["category"] = json::array({"session"});
+  j["event"]["type"] =
+      json::array({s.end_wall_ns != 0 ? "end" : (s.version <= 1 ? "start" : "change")});
+  j["event"]["action"] = "session";
+  j["privwatch"]["kind"] = "session";
+  j["session"]["version"] = s.version;
   j["session"]["id"] = s.id;
   if (!s.parent_id.empty()) j["session"]["parent_id"] = s.parent_id;
   j["session"]["active"] = s.end_wall_ns == 0;
@@ -85,6 +92,7 @@ std::string session_json(const model::Session& s) {
   if (!s.service_account.empty()) j["privwatch"]["service_account"] = s.service_account;
   if (!s.host.empty()) j["host"]["name"] = s.host;
   if (!s.cluster.empty()) j["privwatch"]["cluster"] = s.cluster;
+  j["session"]["type"] = std::string(model::to_string(s.entry_type));
   put_container(j, s.container);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -113,6 +121,33 @@ std::string alert_json(const model::Alert& a) {
     auto d = json::parse(a.details_json, nullptr, /*allow_exceptions=*/false);
     if (!d.is_discarded()) j["privwatch"]["details"] = std::move(d);
   }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string escalation_json(const model::Escalation& e) {
+  json j;
+  j["@timestamp"] = rfc3339(e.wall_ns);
+  j["event"]["kind"] = "event";
+  j["event"]["category"] = json::array({"iam", "process"});
+  j["event"]["type"] = json::array({"change"});
+  j["event"]["action"] = "privilege-escalation";
+  j["event"]["outcome"] = e.success ? "success" : "failure";
+  j["privwatch"]["kind"] = "escalation";
+  j["privwatch"]["escalation"]["method"] = std::string(model::to_string(e.method));
+  if (e.event_seq != 0) j["privwatch"]["event_seq"] = e.event_seq;
+  if (!e.success) j["privwatch"]["escalation"]["exit_status"] = e.exit_status;
+  j["user"]["id"] = e.from_uid;
+  if (!e.from_user.empty()) j["user"]["name"] = e.from_user;
+  j["user"]["target"]["id"] = e.to_uid;
+  if (!e.to_user.empty()) j["user"]["target"]["name"] = e.to_user;
+  if (!e.human.empty()) j["privwatch"]["human"] = e.human;
+  if (!e.session_id.empty()) j["session"]["id"] = e.session_id;
+  j["process"]["pid"] = e.process.pid;
+  if (!e.command.empty()) j["process"]["executable"] = e.command;
+  if (!e.command_args.empty()) j["process"]["args"] = e.command_args;
+  if (!e.tool.empty()) j["privwatch"]["escalation"]["tool"]["executable"] = e.tool;
+  if (!e.tool_args.empty()) j["privwatch"]["escalation"]["tool"]["args"] = e.tool_args;
+  if (!e.host.empty()) j["host"]["name"] = e.host;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -16,10 +16,10 @@ struct Alert {
   std::string id;  // unique (uuid-like)
   uint64_t wall_ns = 0;
   Severity severity = Severity::kMedium;
-  std::string source;  // "rule" or "baseline"
-  std::string rule;    // rule name (or "baseline:<feature>")
-  std::string mitre;   // ATT&CK technique id(s), e.g. "T1059.004"
-  std::string title;   // rendered output template
+  std::string source;       // "rule" or "baseline"
+  std::string rule;         // rule name (or "baseline:<feature>")
+  std::string mitre;        // ATT&CK technique id(s), e.g. "T1059.004"
+  std::string title;        // rendered output template
   std::string explanation;  // human-checkable evidence
   std::string host, cluster, user, human, session_id;
   std::vector<std::string> roles;

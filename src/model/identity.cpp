@@ -1,5 +1,6 @@
-#include "model/alert.hpp"
 #include "model/identity.hpp"
+
+#include "model/alert.hpp"
 
 namespace privwatch::model {
 

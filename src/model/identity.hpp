@@ -23,7 +23,6 @@ struct ProcessKey {
 // Boot-time nanoseconds → clock ticks (USER_HZ = 100 on Linux), the granularity /proc offers.
 [[nodiscard]] constexpr uint64_t ns_to_ticks(uint64_t ns) { return ns / 10'000'000ull; }
 
-
 // How a session was entered (ECS process.entry_leader.entry_meta.type where one exists).
 enum class EntryType : uint8_t {
   kUnknown = 0,
@@ -65,6 +64,7 @@ struct ContainerInfo {
 // A session: everything under one entry leader. Owned by the session tracker; events hold a
 // shared pointer to an immutable snapshot or to the live object (read-only for consumers).
 struct Session {
+  uint32_t version = 0;   // 1 at start, +1 on every change (the store keeps the latest)
   std::string id;         // stable, unique across reboots: "<boot-id prefix>-<pid>-<start ticks>"
   std::string parent_id;  // enclosing session (su -, sudo -i, tmux inside ssh), "" for none
   EntryType entry_type = EntryType::kUnknown;
@@ -73,9 +73,9 @@ struct Session {
   std::vector<std::string> leader_args;
   uint64_t start_wall_ns = 0, end_wall_ns = 0;  // end 0 while active
   uint32_t loginuid = kUnsetId, audit_session = kUnsetId;
-  uint32_t uid = 0;      // uid of the entry leader (the user the session runs as)
-  std::string user;      // that user's name
-  std::string human;     // the human identity (loginuid name), or the service account owner
+  uint32_t uid = 0;   // uid of the entry leader (the user the session runs as)
+  std::string user;   // that user's name
+  std::string human;  // the human identity (loginuid name), or the service account owner
   std::vector<std::string> roles;
   std::string service_account;  // non-empty for non-human sessions matched by the inventory
   std::string host, cluster;
@@ -88,6 +88,27 @@ struct Session {
   // buffer cannot be attributed to a session, so every session active at the time is marked).
   uint64_t lost_events = 0;
   [[nodiscard]] bool incomplete() const { return lost_events != 0; }
+};
+
+// A privilege transition: who became whom, how, with which command. Emitted by the session
+// tracker when it is settled: on the target command's exec (success) or when the escalation
+// tool exits without running one (failure: a wrong sudo password, a refused su).
+struct Escalation {
+  uint64_t wall_ns = 0;
+  uint64_t event_seq = 0;  // the event that settled it (exec of the command, exit of the tool)
+  std::string session_id;
+  EscalationMethod method = EscalationMethod::kUnknown;
+  bool success = true;
+  int exit_status = 0;  // failure: the tool's exit status
+  uint32_t from_uid = 0, to_uid = 0;
+  std::string from_user, to_user;
+  std::string human;   // loginuid user
+  ProcessKey process;  // the process that ran the command (or the tool, on failure)
+  std::string tool;    // executable of the tool (/usr/bin/sudo) or of the process
+  std::vector<std::string> tool_args;
+  std::string command;  // executable that ran with the new identity
+  std::vector<std::string> command_args;
+  std::string host;
 };
 
 // Declared-profile drift and access-grant violations (flags on an event).
@@ -105,10 +126,10 @@ struct Attribution {
   std::vector<std::string> roles;
   std::string service_account;
   std::shared_ptr<const Session> session;  // null when unknown
-  bool escalated = false;  // running with other credentials than the session's user
+  bool escalated = false;                  // running with other credentials than the session's user
   EscalationMethod escalation = EscalationMethod::kUnknown;  // how, when escalated
   ContainerInfo container;
-  uint32_t drift = 0;  // kDrift*
+  uint32_t drift = 0;        // kDrift*
   std::string drift_reason;  // "declared: /usr/bin/psql, /usr/bin/pg_dump; ran: /usr/bin/bash"
 };
 

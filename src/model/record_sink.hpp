@@ -21,6 +21,8 @@ class RecordSink {
   virtual void on_alert(const Alert& /*alert*/) {}
   // A session started, changed (new escalation, losses) or ended (end_wall_ns != 0).
   virtual void on_session(const Session& /*session*/) {}
+  // A privilege escalation settled (success or failure).
+  virtual void on_escalation(const Escalation& /*escalation*/) {}
   // Called when the pipeline is idle and at least once a second: push out what is buffered.
   virtual void flush() {}
   // SIGHUP: reopen files, reload what the sink reads from disk.
