@@ -123,7 +123,7 @@ void SessionTracker::changed(model::Session& s) {
 
 std::shared_ptr<model::Session> SessionTracker::start_session(
     EntryType type, const model::ProcessKey& leader, const std::shared_ptr<model::Session>& parent,
-    const model::Event* ev, const enrich::ProcessInfo* info) {
+    const model::Event* ev, const enrich::ProcessInfo* info, const ProcState* client) {
   std::string id = fmt::format("{}-{}-{}", opts_.boot_id, leader.pid, leader.start_ticks);
   if (auto it = sessions_.find(id); it != sessions_.end()) return it->second;
   auto s = std::make_shared<model::Session>();
@@ -152,6 +152,16 @@ std::shared_ptr<model::Session> SessionTracker::start_session(
     s->uid = info->uid;
   }
   s->interactive = !s->tty.empty();
+  if (client != nullptr) {
+    s->client_ip = client->client_ip;
+    s->client_port = client->client_port;
+  }
+  // A login is the logged-in user's session even though its leader (sshd, login, cron) still
+  // runs as root.
+  if (s->loginuid != model::kUnsetId && (type == EntryType::kSsh || type == EntryType::kConsole ||
+                                         type == EntryType::kCron || type == EntryType::kUnknown)) {
+    s->uid = s->loginuid;
+  }
   s->user = users_.user_name(s->uid);
   if (s->loginuid != model::kUnsetId) {
     s->human = users_.user_name(s->loginuid);
@@ -185,9 +195,12 @@ SessionTracker::ProcState SessionTracker::make_child_state(ProcState* parent,
     st.escalation = parent->escalation;
     st.pending = parent->pending;
     if (!parent->peer_ip.empty()) {  // sshd: this child serves the connection just accepted
-      st.peer_ip = std::move(parent->peer_ip);
-      st.peer_port = parent->peer_port;
+      st.client_ip = std::move(parent->peer_ip);
+      st.client_port = parent->peer_port;
       parent->peer_ip.clear();
+    } else {
+      st.client_ip = parent->client_ip;
+      st.client_port = parent->client_port;
     }
   }
   // A new audit session id: a login (pam_loginuid) — unless that login is already known and
@@ -201,12 +214,8 @@ SessionTracker::ProcState SessionTracker::make_child_state(ProcState* parent,
       }
     }
     const auto type = login_entry_type(st.exe, parent != nullptr ? parent->exe : "");
-    st.session = start_session(type, key, nullptr, ev, info);
+    st.session = start_session(type, key, nullptr, ev, info, &st);
     logins_[st.audit_session] = st.session;
-    if (!st.peer_ip.empty() && st.session->client_ip.empty()) {
-      st.session->client_ip = st.peer_ip;
-      st.session->client_port = st.peer_port;
-    }
     st.escalation = EscalationMethod::kUnknown;
     return st;
   }
@@ -327,7 +336,11 @@ void SessionTracker::on_exec(model::Event& ev, ProcState& st, const ProcState* p
     if (tool != EscalationMethod::kUnknown) {
       st.session = start_session(tool == EscalationMethod::kSu ? EntryType::kSu : EntryType::kSudo,
                                  ev.proc.key(), st.session, &ev, nullptr);
-    } else if (one_of(parent_base, kMultiplexers) || parent_base.rfind("tmux", 0) == 0) {
+    } else if (one_of(parent_base, kMultiplexers) || parent_base.rfind("tmux", 0) == 0 ||
+               (st.session && !st.session->tty.empty() && st.session->tty != ev.proc.tty &&
+                st.session->leader != ev.proc.key())) {
+      // A multiplexer's pane, or any interactive shell on another terminal than its
+      // session's (tmux/screen servers are often unknown: daemonised, forks not reported).
       st.session = start_session(EntryType::kTerminal, ev.proc.key(), st.session, &ev, nullptr);
     }
   }
@@ -357,12 +370,15 @@ void SessionTracker::on_exit(model::Event& ev, ProcState& st) {
 void SessionTracker::on_cred(model::Event& ev, ProcState& st) {
   const auto* c = std::get_if<model::CredData>(&ev.data);
   if (c == nullptr || c->result != 0 || !c->before_valid) return;
-  if (st.pending) return;           // the escalation tool at work; it settles on exec
-  if (c->before.euid == 0) return;  // root changing identity is not a gain
+  if (st.pending) return;  // the escalation tool at work; it settles on exec
+  // A process that held root in any of its uids (sshd dropping to the user and back, a
+  // daemon's saved uid) regains nothing: only a gain beyond what it held is an escalation.
+  const auto& b = c->before;
+  if (b.uid == 0 || b.euid == 0 || b.suid == 0) return;
   EscalationMethod m = EscalationMethod::kUnknown;
   if (c->after.euid == 0 || c->after.uid == 0) {
     m = EscalationMethod::kSetuidCall;
-  } else if ((c->after.cap_effective & ~c->before.cap_effective) != 0) {
+  } else if ((c->after.cap_effective & ~b.cap_permitted & ~b.cap_effective) != 0) {
     m = EscalationMethod::kCapset;
   }
   if (m == EscalationMethod::kUnknown) return;
@@ -460,13 +476,8 @@ void SessionTracker::process(model::Event& ev) {
     st.audit_session = ev.proc.sessionid;
     ProcState* parent = resolve(ev.proc.parent_key(), 0);
     st.session = start_session(login_entry_type(st.exe, parent != nullptr ? parent->exe : ""),
-                               ev.proc.key(), nullptr, &ev, nullptr);
+                               ev.proc.key(), nullptr, &ev, nullptr, &st);
     logins_[st.audit_session] = st.session;
-    if (!st.peer_ip.empty() && st.session->client_ip.empty()) {
-      st.session->client_ip = st.peer_ip;
-      st.session->client_port = st.peer_port;
-      changed(*st.session);
-    }
     st.escalation = EscalationMethod::kUnknown;
   }
 

@@ -102,9 +102,12 @@ class SessionTracker {
     // Privilege: set once a process (or an ancestor) escalated, inherited by children.
     model::EscalationMethod escalation = model::EscalationMethod::kUnknown;
     std::shared_ptr<Pending> pending;  // shared with children until settled
-    // sshd: the peer of the connection the listener accepted last (handed to the next fork).
+    // sshd: the peer of the connection the listener accepted last (handed to the next fork,
+    // which serves that connection and passes it on to its own children as client_*).
     std::string peer_ip;
     uint16_t peer_port = 0;
+    std::string client_ip;
+    uint16_t client_port = 0;
     uint64_t last_seen_ns = 0;
   };
 
@@ -117,7 +120,8 @@ class SessionTracker {
                                                 const model::ProcessKey& leader,
                                                 const std::shared_ptr<model::Session>& parent,
                                                 const model::Event* ev,
-                                                const enrich::ProcessInfo* info);
+                                                const enrich::ProcessInfo* info,
+                                                const ProcState* client = nullptr);
   void on_exec(model::Event& ev, ProcState& st, const ProcState* parent);
   void on_exit(model::Event& ev, ProcState& st);
   void on_cred(model::Event& ev, ProcState& st);

@@ -141,7 +141,7 @@ class TrackerTest : public ::testing::Test {
     ev.proc = ctx(p);
     model::CredData c;
     c.before_valid = true;
-    c.before.uid = c.before.euid = before_euid;
+    c.before.uid = c.before.euid = c.before.suid = before_euid;
     c.after.uid = p.uid;
     c.after.euid = after_euid;
     c.before.cap_effective = caps_before;
@@ -158,6 +158,8 @@ class TrackerTest : public ::testing::Test {
     accept(sshd_, 5, 40222);
     fork(sshd_, priv_);
     exec(priv_, "/usr/sbin/sshd", {"sshd: alice [priv]"});
+    Proc preauth{199, 20, 200, 20, 100, 100};  // privsep child: must not take the client
+    fork(priv_, preauth);
     priv_.loginuid = kAlice;
     priv_.sessionid = 7;
     fork(priv_, shell_);
@@ -280,6 +282,20 @@ TEST_F(TrackerTest, TmuxPaneIsANestedTerminalSession) {
   EXPECT_EQ(ev.attr.human, "alice");
   // The tmux server was reparented to init but keeps alice's audit session: the login.
   EXPECT_EQ(ev.attr.session->parent_id, "b00710ad-200-2000");
+}
+
+TEST_F(TrackerTest, ShellOnAnotherTerminalOfTheLoginIsNestedEvenWithAnUnknownParent) {
+  ssh_login();
+  // A pane whose (daemonised) server the tracker never saw: same audit session, new tty.
+  Proc pane{335, 65, 334, 64, kAlice, kAlice, kAlice, 7, "pts/5"};
+  const auto ev = exec(pane, "/usr/bin/bash", {"bash", "--norc", "-i"});
+  ASSERT_NE(ev.attr.session, nullptr);
+  EXPECT_EQ(ev.attr.session->entry_type, model::EntryType::kTerminal);
+  EXPECT_EQ(ev.attr.session->parent_id, "b00710ad-200-2000");
+  // A script (not an interactive shell) on that terminal stays in the pane's session.
+  Proc job{336, 66, 335, 65, kAlice, kAlice, kAlice, 7, "pts/5"};
+  const auto ev2 = exec(job, "/usr/bin/bash", {"bash", "job.sh"});
+  EXPECT_EQ(ev2.attr.session->id, ev.attr.session->id);
 }
 
 TEST_F(TrackerTest, AnotherPidNamespaceIsAContainerSessionNestedInTheCaller) {
