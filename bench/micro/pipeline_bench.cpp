@@ -1,4 +1,4 @@
-// User-space pipeline throughput: decode → enrich (→ ECS JSON). Records are laid out exactly
+// User-space pipeline throughput: decode → enrich → session (→ ECS JSON). Records are laid out exactly
 // as the kernel writes them (events.h). Run: build/bench/bench_micro
 #include <benchmark/benchmark.h>
 
@@ -9,6 +9,7 @@
 #include "enrich/enricher.hpp"
 #include "events.h"
 #include "export/ecs_json.hpp"
+#include "session/tracker.hpp"
 #include "source/decode.hpp"
 
 namespace {
@@ -107,6 +108,29 @@ void BM_DecodeEnrich(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DecodeEnrich);
+
+struct NullObserver : session::SessionObserver {
+  void session_changed(const model::Session&) override {}
+  void escalation(const model::Escalation&) override {}
+};
+
+void BM_DecodeEnrichSession(benchmark::State& state) {
+  const auto recs = workload();
+  enrich::Enricher enricher(65536, 30'000'000'000ull);
+  NullObserver obs;
+  session::SessionTracker tracker(enricher.table(), enricher.users(), obs,
+                                  session::TrackerOptions{"app-3", "b00710ad", 65536});
+  model::Event ev;
+  size_t i = 0;
+  for (auto _ : state) {
+    (void)source::decode_record(recs[i++ & 4095], {}, ev);
+    enricher.process(ev);
+    tracker.process(ev);
+    benchmark::DoNotOptimize(ev.attr.session.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeEnrichSession);
 
 void BM_DecodeEnrichEcsJson(benchmark::State& state) {
   const auto recs = workload();
