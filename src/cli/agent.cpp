@@ -324,6 +324,9 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   }
   // Final drain: everything the kernel wrote before we stop is delivered.
   (void)(*src)->poll(pipeline, 0);
+  if (const uint64_t lost = (*src)->stats().total_lost(); lost > lost_marked) {
+    pipeline.sessions().note_losses(lost - lost_marked);
+  }
   (void)pipeline.output().flush();
   pipeline.close_sinks();
   const auto stats = (*src)->stats();

@@ -1,5 +1,6 @@
 // No silent loss: when the ring buffer overflows, every event that could not be delivered is
-// counted (by type, in the stats file) and reported on stderr.
+// counted (by type, in the stats file), reported on stderr and marked on the sessions that
+// were active.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -37,6 +38,22 @@ TEST(LossTest, OverflowingTheRingBufferIsCountedAndReported) {
   ASSERT_EQ(std::sscanf(flood.stdout_text().c_str(), "opens %ld", &opens), 1)
       << flood.stdout_text();
   ASSERT_EQ(opens, kOpens);
+
+  // The flood's session is marked incomplete, with the count (losses cannot be attributed
+  // to one session, so every session active at the time is marked).
+  auto ev = agent->wait_for(kind_is("exec", static_cast<uint32_t>(flood.pid())),
+                            fmt::format("\"pid\":{},", flood.pid()), 30s);
+  ASSERT_TRUE(ev) << "no exec event from the flood helper";
+  const std::string session = str(*ev, "privwatch.session.id");
+  ASSERT_FALSE(session.empty()) << short_dump(*ev);
+  auto incomplete = agent->wait_for(
+      [&](const json& e) {
+        return str(e, "privwatch.kind") == "session" && str(e, "session.id") == session &&
+               e.at("session").value("incomplete", false);
+      },
+      session, 30s);
+  ASSERT_TRUE(incomplete) << "session " << session << " was not marked incomplete";
+  EXPECT_GT(num(*incomplete, "session.lost_events"), 0);
 
   const StopResult r = agent->stop();
   EXPECT_EQ(describe_status(r.status), "exit 0") << r.stderr_text;
