@@ -14,6 +14,7 @@ class App;
 
 namespace privwatch::cli {
 
-// (none yet)
+// privwatch grant add | list | revoke (grant_cmd.cpp)
+void add_grant_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

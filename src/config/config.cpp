@@ -110,10 +110,18 @@ process_table:
   max_entries: 65536
   # Seconds an exited process is kept for events that arrive late. 0..3600.
   exited_grace_s: 30
+
+# Roles, clusters, service accounts and access grants (docs/inventory.md).
+inventory:
+  # The inventory file (its own YAML). A missing file is an empty inventory. Reloaded on SIGHUP.
+  path: /etc/privwatch/inventory.yaml
+  # Grant files written by `privwatch grant add` (a directory, or one file). Owned by root, not
+  # writable by group or others. A missing directory means no grants. Reloaded on SIGHUP.
+  grants: /etc/privwatch/grants.d
 )yaml";
 
-constexpr std::string_view kTopKeys[] = {"log_level",       "capture", "monitor",
-                                         "sensitive_paths", "output",  "process_table"};
+constexpr std::string_view kTopKeys[] = {
+    "log_level", "capture", "monitor", "sensitive_paths", "output", "process_table", "inventory"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -121,6 +129,7 @@ constexpr std::string_view kMonitorKeys[] = {"root",      "all_logins", "users",
                                              "loginuids", "sessions",   "cgroups"};
 constexpr std::string_view kOutputKeys[] = {"path", "max_size_mb", "max_files"};
 constexpr std::string_view kProcessTableKeys[] = {"max_entries", "exited_grace_s"};
+constexpr std::string_view kInventoryKeys[] = {"path", "grants"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
 constexpr uint64_t kMaxId = 4294967294;         // (uint32_t)-1 means "unset" for uid/loginuid
@@ -185,7 +194,8 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"capture", kCaptureKeys},
       {"monitor", kMonitorKeys},
       {"output", kOutputKeys},
-      {"process_table", kProcessTableKeys}};
+      {"process_table", kProcessTableKeys},
+      {"inventory", kInventoryKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -301,6 +311,8 @@ class Parser {
         s = apply_output(value);
       } else if (key == "process_table") {
         s = apply_process_table(value);
+      } else if (key == "inventory") {
+        s = apply_inventory(value);
       }
       if (!s) return s;
     }
@@ -747,6 +759,29 @@ class Parser {
       auto value = read_uint(*v, "process_table.exited_grace_s", 0, 3600, p.exited_grace_s);
       if (!value) return value.error();
       p.exited_grace_s = static_cast<uint32_t>(*value);
+    }
+    return {};
+  }
+
+  Status apply_inventory(const YAML::Node& section) {
+    if (auto s = check_keys(section, "inventory", kInventoryKeys); !s) return s;
+    if (section.IsNull()) return {};
+    for (const auto& kv : section) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      at_key(kv.first, v);
+      const std::string name = "inventory." + key;
+      const std::string example =
+          key == "path" ? "/etc/privwatch/inventory.yaml" : "/etc/privwatch/grants.d";
+      if (!v.IsScalar() || v.Scalar().empty()) {
+        return error(v, fmt::format("{}: expected a path, got {}", name, describe(v)),
+                     fmt::format("write e.g. '{}: {}'", key, example));
+      }
+      if (v.Scalar()[0] != '/') {
+        return error(v, fmt::format("{}: '{}' is not an absolute path", name, shorten(v.Scalar())),
+                     fmt::format("write the full path, e.g. {}", example));
+      }
+      (key == "path" ? cfg_.inventory.path : cfg_.inventory.grants) = v.Scalar();
     }
     return {};
   }

@@ -45,6 +45,12 @@ struct ProcessTableConfig {
   uint32_t exited_grace_s = 30;  // keep exited processes this long for late events (0..3600)
 };
 
+// Where the inventory and the access grants live (enrich/inventory.hpp, enrich/grants.hpp).
+struct InventoryConfig {
+  std::string path = "/etc/privwatch/inventory.yaml";  // absent file = empty inventory
+  std::string grants = "/etc/privwatch/grants.d";      // directory (or file) of grant files
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -53,6 +59,7 @@ struct Config {
   std::vector<std::string> sensitive_paths;  // absolute prefixes, each < 128 bytes
   OutputConfig output;
   ProcessTableConfig process_table;
+  InventoryConfig inventory;
 };
 
 // The configuration used when no file is given (also config/privwatch.yaml).

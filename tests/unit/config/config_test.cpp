@@ -66,6 +66,8 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.output.max_files, b.output.max_files);
   EXPECT_EQ(a.process_table.max_entries, b.process_table.max_entries);
   EXPECT_EQ(a.process_table.exited_grace_s, b.process_table.exited_grace_s);
+  EXPECT_EQ(a.inventory.path, b.inventory.path);
+  EXPECT_EQ(a.inventory.grants, b.inventory.grants);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,6 +152,15 @@ TEST(ConfigDefault, StructDefaultsAgreeWithTheEmbeddedDefault) {
   EXPECT_EQ(cfg->output.max_files, plain.output.max_files);
   EXPECT_EQ(cfg->process_table.max_entries, plain.process_table.max_entries);
   EXPECT_EQ(cfg->process_table.exited_grace_s, plain.process_table.exited_grace_s);
+  EXPECT_EQ(cfg->inventory.path, plain.inventory.path);
+  EXPECT_EQ(cfg->inventory.grants, plain.inventory.grants);
+}
+
+TEST(ConfigParse, InventoryPathsAreApplied) {
+  auto cfg = parse("inventory:\n  path: /srv/inv.yaml\n  grants: /srv/grants.d\n", "privwatch.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  EXPECT_EQ(cfg->inventory.path, "/srv/inv.yaml");
+  EXPECT_EQ(cfg->inventory.grants, "/srv/grants.d");
 }
 
 TEST(ConfigDefault, EmptyDocumentsAreTheDefault) {
@@ -321,6 +332,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "privwatch.yaml:4:3", "'ringbuffer_mb' in 'capture'",
                 "(known: ring_buffer_mb, wakeup_delay_ms, wakeup_bytes, max_args, max_arg_bytes, "
                 "drop_log_interval_s)"},
+        BadCase{"InventoryPathNotAbsolute", "inventory:\n  path: inv.yaml\n",
+                "privwatch.yaml:2:9", "inventory.path", "not an absolute path"},
+        BadCase{"InventoryUnknownKey", "inventory:\n  file: /x.yaml\n", "privwatch.yaml:2:3",
+                "'file' in 'inventory'", "unknown key"},
         BadCase{"UnknownTopLevelKey", "log_level: info\nlogging: debug\n", "privwatch.yaml:2:1",
                 "'logging'", "unknown key"},
         BadCase{"KeyInWrongSection", "ring_buffer_mb: 16\n", "privwatch.yaml:1:1",
