@@ -213,6 +213,39 @@ std::string local_hostname() {
   return buf;
 }
 
+bool getaddrinfo_resolver(const std::string& host, std::vector<Destination::Net>& nets,
+                          std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    error = rc != 0 ? gai_strerror(rc) : "no address";
+    return false;
+  }
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    Destination::Net net;
+    if (ai->ai_family == AF_INET) {
+      net.family = AF_INET;
+      net.prefix = 32;
+      std::memcpy(net.addr.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+    } else if (ai->ai_family == AF_INET6) {
+      net.family = AF_INET6;
+      net.prefix = 128;
+      std::memcpy(net.addr.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    const bool dup = std::any_of(nets.begin(), nets.end(), [&](const auto& n) {
+      return n.family == net.family && n.addr == net.addr;
+    });
+    if (!dup) nets.push_back(net);
+  }
+  ::freeaddrinfo(res);
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------
 // Inventory queries
 
@@ -882,37 +915,14 @@ class InventoryParser {
   // Hostnames are resolved once per load (never on the event path); a name that does not
   // resolve is a warning: it matches nothing until a reload resolves it.
   void resolve(Destination& d) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    const int rc = ::getaddrinfo(d.hostname.c_str(), nullptr, &hints, &res);
-    if (rc != 0 || res == nullptr) {
-      log::warn(
-          "inventory {}: destination host '{}' does not resolve ({}); it matches no "
-          "connection until the inventory is reloaded",
-          origin_, d.hostname, gai_strerror(rc));
-      return;
+    std::string why;
+    const HostResolver& r = resolver_ ? resolver_ : HostResolver(getaddrinfo_resolver);
+    if (!r(d.hostname, d.nets, why)) {
+      inv_.warnings_.push_back(fmt::format(
+          "{}: destination host '{}' does not resolve ({}); it matches no connection until the "
+          "inventory is reloaded",
+          origin_, d.hostname, why));
     }
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      Destination::Net net;
-      if (ai->ai_family == AF_INET) {
-        net.family = AF_INET;
-        net.prefix = 32;
-        std::memcpy(net.addr.data(), &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
-      } else if (ai->ai_family == AF_INET6) {
-        net.family = AF_INET6;
-        net.prefix = 128;
-        std::memcpy(net.addr.data(), &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
-      } else {
-        continue;
-      }
-      const bool dup = std::any_of(d.nets.begin(), d.nets.end(), [&](const auto& n) {
-        return n.family == net.family && n.addr == net.addr;
-      });
-      if (!dup) d.nets.push_back(net);
-    }
-    ::freeaddrinfo(res);
   }
 
   Status apply_profile(const YAML::Node& v, const std::string& name, Profile& p) {
@@ -1144,6 +1154,7 @@ class InventoryParser {
   }
 
   bool check_grant_clusters_ = true;
+  HostResolver resolver_;
 
  private:
   Inventory& inv_;
@@ -1223,6 +1234,7 @@ Result<std::shared_ptr<const Inventory>> Inventory::parse(const std::string& yam
     auto doc = load_document(yaml_text, origin);
     if (!doc) return doc.error();
     InventoryParser parser(*inv, origin);
+    parser.resolver_ = std::move(ctx.resolver);
     if (auto s = parser.apply(*doc); !s) return s.error();
     return std::shared_ptr<const Inventory>(std::move(inv));
   } catch (const std::exception& e) {
@@ -1245,7 +1257,11 @@ Result<std::shared_ptr<const Inventory>> Inventory::load_file(const std::string&
     inv->origin_ = path + " (absent)";
     return std::shared_ptr<const Inventory>(std::move(inv));
   }
-  return parse(*text, path, std::move(ctx));
+  auto inv = parse(*text, path, std::move(ctx));
+  if (inv) {
+    for (const auto& w : (*inv)->warnings()) log::warn("inventory {}", w);
+  }
+  return inv;
 }
 
 Result<std::vector<Grant>> parse_grants(const std::string& yaml_text, const std::string& origin) {

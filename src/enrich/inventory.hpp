@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -121,8 +122,16 @@ struct Grant {
 [[nodiscard]] bool parse_rfc3339(std::string_view text, int64_t& unix_s);
 [[nodiscard]] std::string format_rfc3339(int64_t unix_s);
 
+// Resolves a destination hostname into addresses (the inventory does it once per load, never on
+// the event path). Returns false with `error` set when the name does not resolve.
+using HostResolver = std::function<bool(const std::string& host,
+                                        std::vector<Destination::Net>& nets, std::string& error)>;
+[[nodiscard]] bool getaddrinfo_resolver(const std::string& host,
+                                        std::vector<Destination::Net>& nets, std::string& error);
+
 struct InventoryContext {
-  std::string hostname;  // this host (gethostname when empty)
+  std::string hostname;   // this host (gethostname when empty)
+  HostResolver resolver;  // default getaddrinfo_resolver
 };
 
 class Inventory {
@@ -164,6 +173,10 @@ class Inventory {
     return required_clusters_;
   }
 
+  // Problems that do not make the inventory invalid (a destination host that does not
+  // resolve). load_file logs them; callers of parse decide.
+  [[nodiscard]] const std::vector<std::string>& warnings() const { return warnings_; }
+
   // Distinct instance number (increments per parse), to invalidate caches keyed on it.
   [[nodiscard]] uint64_t generation() const { return generation_; }
 
@@ -179,6 +192,7 @@ class Inventory {
   std::vector<Pattern> required_hosts_;
   std::vector<std::string> required_clusters_;
   bool roles_use_groups_ = false;
+  std::vector<std::string> warnings_;
   uint64_t generation_ = 0;
 };
 
