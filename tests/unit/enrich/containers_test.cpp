@@ -4,13 +4,13 @@
 #include "enrich/containers.hpp"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <httplib.h>
 #include <string>
 #include <thread>
 
@@ -49,10 +49,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // Plain hosts.
         CgroupCase{"Root", "/", "", "", "", "", ""},
-        CgroupCase{"SystemdService", "/system.slice/nginx.service", "", "", "", "", "nginx.service"},
-        CgroupCase{"TemplatedService", "/system.slice/system-getty.slice/getty@tty1.service", "", "",
-                   "", "", "getty@tty1.service"},
-        CgroupCase{"UserSession", "/user.slice/user-1000.slice/session-3.scope", "", "", "", "", ""},
+        CgroupCase{"SystemdService", "/system.slice/nginx.service", "", "", "", "",
+                   "nginx.service"},
+        CgroupCase{"TemplatedService", "/system.slice/system-getty.slice/getty@tty1.service", "",
+                   "", "", "", "getty@tty1.service"},
+        CgroupCase{"UserSession", "/user.slice/user-1000.slice/session-3.scope", "", "", "", "",
+                   ""},
         CgroupCase{"UserManagerApp",
                    "/user.slice/user-1000.slice/user@1000.service/app.slice/"
                    "gpg-agent.service",
@@ -89,10 +91,10 @@ INSTANTIATE_TEST_SUITE_P(
                    "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodU +
                        ".slice/docker-" + kId + ".scope",
                    kId, "docker", kPod, "burstable", ""},
-        CgroupCase{"K8sPodSliceOnly",
-                   "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + kPodU +
-                       ".slice",
-                   "", "", kPod, "besteffort", ""},
+        CgroupCase{
+            "K8sPodSliceOnly",
+            "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + kPodU + ".slice",
+            "", "", kPod, "besteffort", ""},
         // Kubernetes, cgroupfs driver.
         CgroupCase{"K8sCgroupfsBurstable", "/kubepods/burstable/pod" + kPod + "/" + kId, kId, "",
                    kPod, "burstable", ""},
@@ -102,8 +104,9 @@ INSTANTIATE_TEST_SUITE_P(
                    "guaranteed", ""},
         // kind / k3d: Kubernetes inside a docker container; the innermost container wins.
         CgroupCase{"KindNested",
-                   "/docker/" + kId2 + "/kubelet.slice/kubelet-kubepods.slice/"
-                   "kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod" +
+                   "/docker/" + kId2 +
+                       "/kubelet.slice/kubelet-kubepods.slice/"
+                       "kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod" +
                        kPodU + ".slice/cri-containerd-" + kId + ".scope",
                    kId, "containerd", kPod, "besteffort", ""},
         CgroupCase{"KindNodeItself", "/docker/" + kId2 + "/system.slice/containerd.service", kId2,
@@ -132,8 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<CgroupCase>& info) { return info.param.name; });
 
 TEST(ProcCgroup, PureV2) {
-  const ProcCgroup pc =
-      parse_proc_cgroup("0::/system.slice/docker-" + kId + ".scope\n");
+  const ProcCgroup pc = parse_proc_cgroup("0::/system.slice/docker-" + kId + ".scope\n");
   EXPECT_EQ(pc.v2_path, "/system.slice/docker-" + kId + ".scope");
   EXPECT_FALSE(pc.has_v1);
   EXPECT_FALSE(pc.from_v1);
@@ -142,8 +144,8 @@ TEST(ProcCgroup, PureV2) {
 
 TEST(ProcCgroup, HybridV1OnlyContainerFallsBackToV1Lines) {
   // Docker with the cgroupfs driver on a hybrid host: the v2 path is the daemon's.
-  const std::string text = "12:pids:/docker/" + kId + "\n" + "11:memory:/docker/" + kId +
-                           "\n" + "1:name=systemd:/system.slice/containerd.service\n" +
+  const std::string text = "12:pids:/docker/" + kId + "\n" + "11:memory:/docker/" + kId + "\n" +
+                           "1:name=systemd:/system.slice/containerd.service\n" +
                            "0::/system.slice/containerd.service\n";
   const ProcCgroup pc = parse_proc_cgroup(text);
   EXPECT_TRUE(pc.has_v1);
@@ -162,8 +164,8 @@ TEST(ProcCgroup, HybridServiceUsesTheV2Unit) {
 }
 
 TEST(ProcCgroup, LegacyV1OnlyUsesNameSystemd) {
-  const ProcCgroup pc = parse_proc_cgroup(
-      "3:cpu,cpuacct:/\n2:memory:/\n1:name=systemd:/system.slice/sshd.service\n");
+  const ProcCgroup pc =
+      parse_proc_cgroup("3:cpu,cpuacct:/\n2:memory:/\n1:name=systemd:/system.slice/sshd.service\n");
   EXPECT_EQ(pc.v2_path, "");
   EXPECT_TRUE(pc.from_v1);
   EXPECT_EQ(pc.attribution.systemd_unit, "sshd.service");
@@ -235,7 +237,8 @@ TEST_F(ResolverTest, HybridV1ContainersAreCachedPerProcessNotPerSharedId) {
   ContainerResolver r(options());
   // Two processes share v2 cgroup 50 (the runtime's); only one is in a v1 container.
   set_cgroup(200, "4:memory:/docker/" + kId + "\n0::/system.slice/containerd.service\n");
-  set_cgroup(201, "4:memory:/system.slice/containerd.service\n0::/system.slice/containerd.service\n");
+  set_cgroup(201,
+             "4:memory:/system.slice/containerd.service\n0::/system.slice/containerd.service\n");
   EXPECT_EQ(r.resolve(200, 1, 50).container.id, kId);
   EXPECT_EQ(r.resolve(201, 1, 50).container.id, "");
   EXPECT_EQ(r.resolve(200, 1, 50).container.id, kId);  // cached
@@ -249,7 +252,7 @@ TEST_F(ResolverTest, ForgetProcessRereadsAfterExec) {
   set_cgroup(300, "4:memory:/system.slice/runc.service\n0::/\n");
   EXPECT_EQ(r.resolve(300, 9, 1).container.id, "");
   set_cgroup(300, "4:memory:/docker/" + kId + "\n0::/\n");  // runc moved it, then exec
-  EXPECT_EQ(r.resolve(300, 9, 1).container.id, "");           // still cached
+  EXPECT_EQ(r.resolve(300, 9, 1).container.id, "");         // still cached
   r.forget_process(300, 9);
   EXPECT_EQ(r.resolve(300, 9, 1).container.id, kId);
 }
@@ -312,14 +315,13 @@ class FakeDockerDaemon {
         res.set_content(R"({"message":"No such container"})", "application/json");
         return;
       }
-      res.set_content(
-          R"({"Id":")" + kId +
-              R"(","Name":"/k8s_api_payments-api-7d9f_payments_)" + kPod +
-              R"(_0","Config":{"Image":"registry.local/payments/api:1.4.2","Labels":{)"
-              R"("io.kubernetes.pod.name":"payments-api-7d9f",)"
-              R"("io.kubernetes.pod.namespace":"payments",)"
-              R"("io.kubernetes.pod.serviceaccount":"api-sa"}}})",
-          "application/json");
+      res.set_content(R"({"Id":")" + kId + R"(","Name":"/k8s_api_payments-api-7d9f_payments_)" +
+                          kPod +
+                          R"(_0","Config":{"Image":"registry.local/payments/api:1.4.2","Labels":{)"
+                          R"("io.kubernetes.pod.name":"payments-api-7d9f",)"
+                          R"("io.kubernetes.pod.namespace":"payments",)"
+                          R"("io.kubernetes.pod.serviceaccount":"api-sa"}}})",
+                      "application/json");
     });
     // Bind before the thread starts, so the socket exists when the constructor returns.
     if (!server_.bind_to_port(path_.c_str(), 80)) ADD_FAILURE() << "cannot bind " << path_;
@@ -345,8 +347,8 @@ TEST_F(ResolverTest, NamesComeFromTheDockerSocketOncePerContainer) {
   o.runtimes.push_back(make_docker_client(sock));
   ContainerResolver r(std::move(o));
   set_cgroup(600, "0::/kubepods.slice/kubepods-pod" + kPodU + ".slice/docker-" + kId + ".scope\n");
-  set_cgroup(601, "0::/kubepods.slice/kubepods-pod" + kPodU + ".slice/docker-" + kId +
-                      ".scope/sub\n");
+  set_cgroup(601,
+             "0::/kubepods.slice/kubepods-pod" + kPodU + ".slice/docker-" + kId + ".scope/sub\n");
   const CgroupAttribution a = r.resolve(600, 1, 60);
   EXPECT_EQ(a.container.id, kId);
   EXPECT_EQ(a.container.runtime, "docker");
