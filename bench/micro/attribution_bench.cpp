@@ -22,7 +22,8 @@ const std::string kId = "4c9a1e8d2b7f03a5c6e1d9b8a7f6e5d4c3b2a19087f6e5d4c3b2a19
 // A realistic inventory: a dozen roles, clusters and service accounts.
 std::string inventory_yaml() {
   std::string y = "clusters:\n";
-  for (int i = 0; i < 12; ++i) y += "  c" + std::to_string(i) + ": [\"h" + std::to_string(i) + "-*\"]\n";
+  for (int i = 0; i < 12; ++i)
+    y += "  c" + std::to_string(i) + ": [\"h" + std::to_string(i) + "-*\"]\n";
   y += "roles:\n";
   for (int i = 0; i < 12; ++i) {
     y += "  r" + std::to_string(i) + ": {users: [u" + std::to_string(i) + "], groups: [g" +
@@ -32,16 +33,22 @@ std::string inventory_yaml() {
   for (int i = 0; i < 12; ++i) {
     const std::string n = std::to_string(i);
     y += "  sa" + n + ":\n    owner: team" + n + "\n    match: {users: [svc" + n +
-         "], units: [\"svc" + n + "-*.service\"]}\n    profile:\n"
-         "      executables: [/usr/bin/pg_dump, \"/opt/svc" + n + "/bin/*\"]\n"
-         "      files: {read: [/var/lib/svc" + n + "/], write: [/srv/svc" + n + "/]}\n"
+         "], units: [\"svc" + n +
+         "-*.service\"]}\n    profile:\n"
+         "      executables: [/usr/bin/pg_dump, \"/opt/svc" +
+         n +
+         "/bin/*\"]\n"
+         "      files: {read: [/var/lib/svc" +
+         n + "/], write: [/srv/svc" + n +
+         "/]}\n"
          "      destinations: [{cidr: 10.0.0.0/8, ports: [5432]}]\n";
   }
   y += "grants:\n";
   for (int i = 0; i < 8; ++i) {
     y += "  - {user: u" + std::to_string(i) +
          ", hosts: [\"h3-*\"], from: 2026-01-01T00:00:00Z, until: 2030-01-01T00:00:00Z, "
-         "ticket: T" + std::to_string(i) + "}\n";
+         "ticket: T" +
+         std::to_string(i) + "}\n";
   }
   return y;
 }

@@ -68,7 +68,7 @@ Status GrantStore::add(Grant g) {
 size_t GrantStore::expire(int64_t now_s, int64_t keep_ended_s) {
   std::lock_guard lock(mu_);
   size_t removed = 0;
-  for (auto* v : {&inventory_, &files_, &api_}) {
+  for (auto* v : {&files_, &api_}) {
     const size_t before = v->size();
     std::erase_if(*v, [&](const Grant& g) { return g.until_s + keep_ended_s <= now_s; });
     removed += before - v->size();
@@ -77,16 +77,10 @@ size_t GrantStore::expire(int64_t now_s, int64_t keep_ended_s) {
   return removed;
 }
 
-void GrantStore::set_inventory_grants(std::vector<Grant> grants) {
-  std::lock_guard lock(mu_);
-  inventory_ = std::move(grants);
-  rebuild_locked();
-}
-
 void GrantStore::rebuild_locked() {
   std::vector<Grant> all;
-  all.reserve(inventory_.size() + files_.size() + api_.size());
-  for (const auto* v : {&inventory_, &files_, &api_}) all.insert(all.end(), v->begin(), v->end());
+  all.reserve(files_.size() + api_.size());
+  for (const auto* v : {&files_, &api_}) all.insert(all.end(), v->begin(), v->end());
   snapshot_ = std::make_shared<const GrantSet>(std::move(all));
 }
 

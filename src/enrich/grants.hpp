@@ -1,6 +1,7 @@
-// Access grants: approved privileged-access windows, from the inventory, from grant files (a
-// directory root alone can write, filled by `privwatch grant add` or an access-management tool)
-// and from an API (GrantStore::add). The pipeline reads an immutable GrantSet snapshot.
+// Access grants: approved privileged-access windows from grant files (a directory root alone can
+// write, filled by `privwatch grant add` or an access-management tool) and from an API
+// (GrantStore::add). The pipeline reads an immutable GrantSet snapshot; the Attributor adds the
+// inventory's own grants (Inventory::grants()) to it.
 #pragma once
 
 #include <cstddef>
@@ -52,8 +53,6 @@ class GrantStore {
   // owned by root (or this process's user) and not writable by group or others: only root
   // issues grants. Files that fail are reported in `rejected` and skipped.
   [[nodiscard]] Result<GrantLoadReport> load(const std::string& path);
-  // Grants from the inventory (replaced on each inventory reload).
-  void set_inventory_grants(std::vector<Grant> grants);
 
   [[nodiscard]] std::shared_ptr<const GrantSet> snapshot() const;
   [[nodiscard]] size_t size() const;
@@ -61,7 +60,7 @@ class GrantStore {
  private:
   void rebuild_locked();
   mutable std::mutex mu_;
-  std::vector<Grant> inventory_, files_, api_;
+  std::vector<Grant> files_, api_;  // the inventory's own grants: Inventory::grants()
   std::shared_ptr<const GrantSet> snapshot_ = std::make_shared<GrantSet>();
 };
 

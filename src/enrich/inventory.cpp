@@ -1165,7 +1165,98 @@ class InventoryParser {
 
 namespace {
 
+// YAML excludes C0 control characters but tab, LF and CR (and yaml-cpp 0.7 can loop forever on
+// a NUL byte): refuse them before parsing, with their position.
+Status check_characters(const std::string& text, const std::string& origin) {
+  size_t line = 1, col = 1;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return Error{
+          ErrorKind::kInvalidArgument,
+          fmt::format("{}:{}:{}: control character 0x{:02x} in the file", origin, line, col, c),
+          "the inventory is a YAML text file: remove the character (is this the right "
+          "file, or a binary one?)"};
+    }
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {};
+}
+
+// yaml-cpp 0.7 can loop forever on a ',' that starts a line outside a flow collection ([...],
+// {...}) — where YAML does not allow one anyway (a plain value cannot start with ','). Refuse it
+// with its position. Quoted strings and comments are skipped; flow depth is tracked across lines.
+Status check_line_starts(const std::string& text, const std::string& origin) {
+  int depth = 0;
+  char quote = 0;
+  size_t line_no = 1;
+  bool line_start = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line_no;
+      line_start = true;
+      continue;
+    }
+    if (quote != 0) {
+      if (c == quote) {
+        if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;  // '' inside single quotes
+        } else {
+          quote = 0;
+        }
+      } else if (c == '\\' && quote == '"') {
+        ++i;
+      }
+      line_start = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') continue;
+    if (line_start && text.compare(i, 3, "---") == 0 &&
+        (i + 3 == text.size() || text[i + 3] == ' ' || text[i + 3] == '\t' || text[i + 3] == '\n' ||
+         text[i + 3] == '\r')) {
+      i += 2;  // a document start: what follows it starts the document
+      continue;
+    }
+    if (line_start && c == ',' && depth == 0) {
+      const size_t bol = text.rfind('\n', i);
+      const size_t col = i - (bol == std::string::npos ? 0 : bol + 1) + 1;
+      return Error{ErrorKind::kInvalidArgument,
+                   fmt::format("{}:{}:{}: YAML syntax error: a line cannot start with ',' outside "
+                               "[...] or {{...}}",
+                               origin, line_no, col),
+                   "remove the ',' or quote the value that starts with it"};
+    }
+    const bool comment =
+        c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n');
+    if (comment) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    line_start = false;
+    if (c == '"' || c == '\'') {
+      const char prev = i > 0 ? text[i - 1] : ' ';
+      if (prev == ' ' || prev == '\t' || prev == '\n' || prev == '[' || prev == '{' ||
+          prev == ',' || prev == ':' || prev == '-') {
+        quote = c;
+      }
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return {};
+}
+
 Result<YAML::Node> load_document(const std::string& text, const std::string& origin) {
+  if (auto s = check_characters(text, origin); !s) return s.error();
+  if (auto s = check_line_starts(text, origin); !s) return s.error();
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(text);
     for (size_t i = 1; i < docs.size(); ++i) {
