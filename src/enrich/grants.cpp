@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <system_error>
@@ -35,6 +36,14 @@ Status validate_grant(const Grant& g) {
     return Error{ErrorKind::kInvalidArgument, std::move(what), std::move(hint)};
   };
   if (g.user.empty()) return bad("grant: no user", "name the person the access is approved for");
+  const bool plain = g.user.size() <= 128 && std::all_of(g.user.begin(), g.user.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                              c == '.' || c == '@';
+                     });
+  if (!plain) {
+    return bad(fmt::format("grant: '{}' is not a user name", g.user),
+               "give the login name (letters, digits, - _ . @)");
+  }
   if (g.hosts.empty() && g.clusters.empty()) {
     return bad("grant: no hosts and no clusters", "give host names/globs or cluster names");
   }

@@ -19,6 +19,7 @@
 #include "agent_fixture.hpp"
 #include "enrich/attribution.hpp"
 #include "enrich/containers.hpp"
+#include "enrich/grants.hpp"
 
 namespace privwatch::itest {
 namespace {
@@ -239,6 +240,63 @@ TEST(ContainerAttribution, ProcessInKubepodsCgroupIsAttributedFromTheAgentsCgrou
   EXPECT_EQ(late.container.pod_uid, pod_uid);
   EXPECT_EQ(late.k8s_qos, "burstable");
   EXPECT_EQ(fresh.stats().walks, 1u);
+}
+
+// ------------------------------------------------------------------------------------------
+
+std::string run_cli(const std::vector<std::string>& args, int* status) {
+  std::vector<std::string> argv = {agent_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SpawnOptions o;
+  o.capture_stdout = true;
+  o.stderr_to_stdout = true;
+  Child c = Child::exec(argv, o);
+  *status = c.wait();
+  return c.stdout_text();
+}
+
+TEST(GrantCommand, AddListRevokeThroughTheGrantsDirectory) {
+  if (::geteuid() != 0) GTEST_SKIP() << "privwatch grant add needs root";
+  TempDir tmp;
+  const std::string dir = tmp / "grants.d";
+  int st = 0;
+  std::string out = run_cli(
+      {"grant", "add", "--dir", dir, "--user", "alice", "--hosts", "db-*,pg-1", "--from",
+       "2026-11-22T05:00:00Z", "--until", "+2h", "--ticket", "CHG-77", "--reason", "upgrade"},
+      &st);
+  ASSERT_EQ(describe_status(st), "exit 0") << out;
+  EXPECT_NE(out.find("granted alice on db-*,pg-1 from 2026-11-22T05:00:00Z until "
+                     "2026-11-22T07:00:00Z (CHG-77)"),
+            std::string::npos)
+      << out;
+  // What the agent will load.
+  enrich::GrantStore store;
+  auto report = store.load(dir);
+  ASSERT_TRUE(report) << report.error().to_string();
+  ASSERT_EQ(report->grants, 1u);
+  const auto snap = store.snapshot();
+  EXPECT_NE(snap->active_for("alice", "db-3", "", 1795323600 + 60), nullptr);
+  EXPECT_EQ(snap->active_for("alice", "web-1", "", 1795323600 + 60), nullptr);
+
+  out = run_cli({"grant", "list", "--dir", dir, "--json"}, &st);
+  ASSERT_EQ(describe_status(st), "exit 0") << out;
+  const json line = json::parse(out.substr(0, out.find('\n')));
+  EXPECT_EQ(line.value("user", ""), "alice");
+  EXPECT_EQ(line.value("hosts", ""), "db-*,pg-1");
+  EXPECT_EQ(line.value("ticket", ""), "CHG-77");
+  EXPECT_EQ(line.value("until", ""), "2026-11-22T07:00:00Z");
+
+  // Incomplete grants are refused with a reason and exit 2; nothing is written.
+  out = run_cli({"grant", "add", "--dir", dir, "--user", "bob", "--until", "+1h"}, &st);
+  EXPECT_EQ(describe_status(st), "exit 2") << out;
+  EXPECT_NE(out.find("no hosts and no clusters"), std::string::npos) << out;
+
+  out = run_cli({"grant", "revoke", "--dir", dir, "--ticket", "CHG-77"}, &st);
+  ASSERT_EQ(describe_status(st), "exit 0") << out;
+  ASSERT_TRUE(store.load(dir));
+  EXPECT_TRUE(store.snapshot()->empty());
+  out = run_cli({"grant", "revoke", "--dir", dir, "--ticket", "CHG-77"}, &st);
+  EXPECT_EQ(describe_status(st), "exit 1") << out;
 }
 
 }  // namespace

@@ -157,7 +157,8 @@ TEST(ConfigDefault, StructDefaultsAgreeWithTheEmbeddedDefault) {
 }
 
 TEST(ConfigParse, InventoryPathsAreApplied) {
-  auto cfg = parse("inventory:\n  path: /srv/inv.yaml\n  grants: /srv/grants.d\n", "privwatch.yaml");
+  auto cfg =
+      parse("inventory:\n  path: /srv/inv.yaml\n  grants: /srv/grants.d\n", "privwatch.yaml");
   ASSERT_TRUE(cfg) << cfg.error().to_string();
   EXPECT_EQ(cfg->inventory.path, "/srv/inv.yaml");
   EXPECT_EQ(cfg->inventory.grants, "/srv/grants.d");
@@ -332,8 +333,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "privwatch.yaml:4:3", "'ringbuffer_mb' in 'capture'",
                 "(known: ring_buffer_mb, wakeup_delay_ms, wakeup_bytes, max_args, max_arg_bytes, "
                 "drop_log_interval_s)"},
-        BadCase{"InventoryPathNotAbsolute", "inventory:\n  path: inv.yaml\n",
-                "privwatch.yaml:2:9", "inventory.path", "not an absolute path"},
+        BadCase{"InventoryPathNotAbsolute", "inventory:\n  path: inv.yaml\n", "privwatch.yaml:2:9",
+                "inventory.path", "not an absolute path"},
         BadCase{"InventoryUnknownKey", "inventory:\n  file: /x.yaml\n", "privwatch.yaml:2:3",
                 "'file' in 'inventory'", "unknown key"},
         BadCase{"UnknownTopLevelKey", "log_level: info\nlogging: debug\n", "privwatch.yaml:2:1",

@@ -76,6 +76,8 @@ TEST(GrantStore, AddRefusesIncompleteGrants) {
   EXPECT_FALSE(store.add(bad_glob));
   Grant nobody = grant("", "db-1", 1, 2);
   EXPECT_FALSE(store.add(nobody));
+  Grant spaced = grant("al ice", "db-1", 1, 2);
+  EXPECT_FALSE(store.add(spaced));
   EXPECT_EQ(store.size(), 0u);
 }
 
