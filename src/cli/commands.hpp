@@ -14,6 +14,11 @@ class App;
 
 namespace privwatch::cli {
 
-// (none yet)
+// The store (src/store): verify, search, alerts, report, store pubkey|info.
+void add_verify_command(CLI::App& app, int& rc);
+void add_search_command(CLI::App& app, int& rc);
+void add_alerts_command(CLI::App& app, int& rc);
+void add_report_command(CLI::App& app, int& rc);
+void add_store_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli
