@@ -46,7 +46,8 @@ void encode_event(const model::Event& ev, std::string_view hostname, Record& r) 
   if (a.session) r.session = a.session->id;
   r.roles = a.roles;
   r.cluster = a.cluster;
-  r.ref = std::to_string(ev.seq);
+  // No ref for events: the pipeline's event id is in the body (event.sequence); the ref index
+  // serves sessions and alerts.
   if (a.escalated) r.flags |= kRecEscalated;
   if (a.drift != 0) r.flags |= kRecDrift;
   if ((ev.flags & model::kFlagSensitive) != 0) r.flags |= kRecSensitive;

@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "export/ecs_json.hpp"
 #include "model/event.hpp"
+#include "store/codec.hpp"
 
 namespace privwatch::store {
 
@@ -81,7 +82,7 @@ constexpr const char* kRowColumns =
     "r.seq,r.ts,r.kind,r.name,r.host,r.user,r.human,r.session,r.roles,r.cluster,r.ref,"
     "r.severity,r.flags,r.text,r.body";
 
-Row read_row(const Stmt& st) {
+Row read_row(const Stmt& st, BodyDecoder& decoder) {
   Row row;
   row.seq = static_cast<uint64_t>(st.int64(0));
   row.wall_ns = static_cast<uint64_t>(st.int64(1));
@@ -97,7 +98,13 @@ Row read_row(const Stmt& st) {
   row.severity = static_cast<int>(st.int64(11));
   row.flags = static_cast<uint32_t>(st.int64(12));
   row.text = st.text(13);
-  row.body = st.text(14);
+  if (st.is_blob(14)) {
+    if (auto d = decoder.decode(st.blob(14), &row.body); !d) {
+      row.body = nlohmann::json({{"error", d.error().message}}).dump();
+    }
+  } else {
+    row.body = st.text(14);
+  }
   return row;
 }
 
@@ -212,9 +219,10 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
            static_cast<int64_t>(dedupe ? fetch * 4 + 16 : fetch));
   std::vector<Row> rows;
   std::set<std::string> seen_sessions;
+  BodyDecoder decoder(store.db());
   int rc;
   while (rows.size() < f.limit && (rc = st->step()) == SQLITE_ROW) {
-    Row row = read_row(*st);
+    Row row = read_row(*st, decoder);
     if (dedupe && row.kind == RecordKind::kSession && !seen_sessions.insert(row.ref).second) {
       continue;
     }
@@ -351,10 +359,12 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
     std::unordered_map<std::string, uint64_t> all, esc, off;
     std::map<std::string, uint64_t> days;
     if (auto st = run(
-            s, "r.ts, json_extract(r.body, '$.process.executable'), r.flags", "",
+            s, "r.ts, r.text, r.flags", "",
             [&](const Stmt& st) {
               const uint64_t ts = static_cast<uint64_t>(st.int64(0));
-              std::string exe(st.text(1));
+              // The executable is the first word of an exec's text (bodies are compressed).
+              const std::string_view text = st.text(1);
+              std::string exe(text.substr(0, text.find(' ')));
               if (exe.empty()) exe = "(unknown)";
               ++rep.commands;
               ++all[exe];

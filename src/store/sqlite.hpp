@@ -94,6 +94,7 @@ class Stmt {
   }
 
   [[nodiscard]] int64_t int64(int col) const { return sqlite3_column_int64(st_, col); }
+  [[nodiscard]] bool is_blob(int col) const { return sqlite3_column_type(st_, col) == SQLITE_BLOB; }
   [[nodiscard]] bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
   [[nodiscard]] std::string_view text(int col) const {
     const auto* p = sqlite3_column_text(st_, col);

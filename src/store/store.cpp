@@ -41,8 +41,9 @@ CREATE INDEX IF NOT EXISTS records_cluster ON records(cluster) WHERE cluster IS 
 CREATE INDEX IF NOT EXISTS records_ref ON records(ref) WHERE ref IS NOT NULL;
 CREATE TABLE IF NOT EXISTS record_roles(role TEXT NOT NULL, seq INTEGER NOT NULL,
                                         PRIMARY KEY(role, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, content='records',
-                                                          content_rowid='seq');
+                                                          content_rowid='seq', columnsize=0);
 )sql";
 
 constexpr const char* kInsert =
@@ -135,7 +136,7 @@ Status Store::init_schema() {
   // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
   // a crash of the process (kill -9); only a power loss can lose the last commits.
   if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
       !s) {
     return s;
   }
@@ -211,7 +212,8 @@ Status Store::prepare_writer_statements() {
   auto fts = Stmt::prepare(db_.get(), "INSERT INTO records_fts(rowid, text) VALUES(?,?)");
   if (!fts) return fts.error();
   insert_fts_ = std::move(*fts);
-  return {};
+  encoder_ = std::make_unique<BodyEncoder>(db_.get());
+  return encoder_->load();
 }
 
 Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
@@ -324,6 +326,7 @@ Status Store::commit() {
   committed_seq_ = head_seq_;
   committed_hash_ = head_hash_;
   committed_checkpoint_seq_ = checkpoint_seq_;
+  if (encoder_) encoder_->committed();
   return {};
 }
 
@@ -333,6 +336,7 @@ void Store::rollback() {
   head_seq_ = committed_seq_;
   head_hash_ = committed_hash_;
   checkpoint_seq_ = committed_checkpoint_seq_;
+  if (encoder_) encoder_->rollback();
 }
 
 Status Store::append(Record& r) {
@@ -356,7 +360,12 @@ Status Store::append(Record& r) {
   st.bind(12, r.severity);
   st.bind(13, r.flags);
   st.bind_text(14, r.text);
-  st.bind_text(15, r.body);
+  // Event bodies compressed (the chain hashes them uncompressed, above).
+  if (r.kind == RecordKind::kEvent && encoder_ && encoder_->encode(r.body, &packed_)) {
+    st.bind_blob(15, packed_.data(), packed_.size());
+  } else {
+    st.bind_text(15, r.body);
+  }
   if (r.data.empty()) {
     st.bind_null(16);
   } else {

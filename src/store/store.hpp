@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "store/codec.hpp"
 #include "store/keys.hpp"
 #include "store/record.hpp"
 #include "store/sqlite.hpp"
@@ -107,7 +108,8 @@ class Store {
   uint64_t checkpoint_seq_ = 0, committed_checkpoint_seq_ = 0;
   bool in_txn_ = false;
   Stmt insert_, insert_role_, insert_fts_;
-  std::string canon_;  // reused buffer
+  std::unique_ptr<BodyEncoder> encoder_;  // writer only
+  std::string canon_, packed_;            // reused buffers
 };
 
 // "2026-11-22T04:05:06Z" style suffix used when moving a damaged store aside.

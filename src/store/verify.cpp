@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "store/codec.hpp"
 #include "store/keys.hpp"
 #include "store/record.hpp"
 #include "store/store.hpp"
@@ -233,6 +234,7 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
   walk->bind(2, opt.to == 0 ? INT64_MAX : static_cast<int64_t>(opt.to));
   std::string canon;
   Record r;
+  BodyDecoder decoder(db);
   int rc;
   bool first = true;
   while ((rc = walk->step()) == SQLITE_ROW) {
@@ -288,7 +290,16 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
     r.severity = static_cast<int32_t>(walk->int64(11));
     r.flags = static_cast<uint32_t>(walk->int64(12));
     r.text = walk->text(13);
-    r.body = walk->text(14);
+    if (walk->is_blob(14)) {
+      if (auto d = decoder.decode(walk->blob(14), &r.body); !d) {
+        w.problem(seq, "edited",
+                  fmt::format("{}: its body cannot be read: {}", describe_row(seq, kind, r.wall_ns),
+                              d.error().message));
+        r.body.clear();
+      }
+    } else {
+      r.body = walk->text(14);
+    }
     r.data = walk->blob(15);
     const std::string_view stored = walk->blob(16);
     Hash stored_hash{};
