@@ -38,7 +38,7 @@ void print_rows(const std::vector<store::Row>& rows, bool json) {
     }
     return;
   }
-  std::printf("%-8s %-20s %-10s %-14s %-10s %-10s %-12s %s\n", "SEQ", "TIME (UTC)", "KIND",
+  std::printf("%-8s %-20s %-10s %-22s %-10s %-10s %-12s %s\n", "SEQ", "TIME (UTC)", "KIND",
               "NAME", "USER", "HUMAN", "HOST", "DETAIL");
   for (const auto& r : rows) {
     std::string detail = r.text;
@@ -47,9 +47,9 @@ void print_rows(const std::vector<store::Row>& rows, bool json) {
     } else if (r.kind == store::RecordKind::kSession) {
       detail = r.session + " " + r.text;
     }
-    std::printf("%-8llu %-20s %-10s %-14s %-10s %-10s %-12s %s\n",
+    std::printf("%-8llu %-20s %-10s %-22s %-10s %-10s %-12s %s\n",
                 static_cast<unsigned long long>(r.seq), short_time(r.wall_ns).c_str(),
-                std::string(store::to_string(r.kind)).c_str(), clip(r.name, 14).c_str(),
+                std::string(store::to_string(r.kind)).c_str(), clip(r.name, 22).c_str(),
                 clip(r.user, 10).c_str(), clip(r.human, 10).c_str(), clip(r.host, 12).c_str(),
                 clip(detail, 100).c_str());
   }
