@@ -238,18 +238,27 @@ int search(uint64_t n, const std::string& dir) {
     f.until_ns = now - 19 * 86400ull * 1'000'000'000ull;
   });
   add("text: ncat (rare, ~50 hits)", [](auto& f) { f.text = "ncat"; });
-  add("text: psql (common)", [](auto& f) { f.text = "psql"; });
+  add("text: curl (common)", [](auto& f) { f.text = "curl"; });
   add("text: \"/srv/alice/item42\"", [](auto& f) { f.text = "\"/srv/alice/item42\""; });
   add("text: ncat --user alice", [](auto& f) {
     f.text = "ncat";
     f.user = "alice";
   });
-  add("text: psql --role dba --since 7d", [&](auto& f) {
-    f.text = "psql";
+  add("text: curl --role dba --since 7d", [&](auto& f) {
+    f.text = "curl";
     f.role = "dba";
     f.since_ns = now - 7 * 86400ull * 1'000'000'000ull;
   });
   add("--user nosuchuser (empty result)", [](auto& f) { f.user = "nosuchuser"; });
+  add("--session <one> --kind file", [](auto& f) {
+    f.session = "9f3c-2100-100700";
+    f.kind = "file";
+  });
+  add("--user alice --since 20d --until 19d", [&](auto& f) {
+    f.user = "alice";
+    f.since_ns = now - 20 * 86400ull * 1'000'000'000ull;
+    f.until_ns = now - 19 * 86400ull * 1'000'000'000ull;
+  });
   add("--kind alert (none stored)", [](auto& f) { f.kind = "alert"; });
   std::printf("%-36s %8s %10s %10s\n", "search (limit 100)", "rows", "median ms", "max ms");
   for (auto& c : cases) {

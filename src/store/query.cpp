@@ -75,7 +75,10 @@ void add_subject(Sql& q, const std::string& user, const std::string& host, const
   }
   if (!host.empty()) q.add("r.host = ?", host);
   if (!cluster.empty()) q.add("r.cluster = ?", cluster);
-  if (!role.empty()) q.add("r.seq IN (SELECT seq FROM record_roles WHERE role = ?)", role);
+  if (!role.empty()) {
+    q.from += " JOIN record_roles rr ON rr.seq = r.seq";
+    q.add("rr.role = ?", role);
+  }
 }
 
 constexpr const char* kRowColumns =
@@ -106,6 +109,20 @@ Row read_row(const Stmt& st, BodyDecoder& decoder) {
     row.body = st.text(14);
   }
   return row;
+}
+
+// How many records match one indexed equality (capped): an index-only count.
+Result<int64_t> estimate(sqlite3* db, const std::string& where, const std::vector<Bind>& binds,
+                         int64_t cap) {
+  const bool role = where.rfind("role", 0) == 0;
+  auto st = Stmt::prepare(
+      db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {})",
+                      role ? "record_roles" : "records r", where, cap));
+  if (!st) return st.error();
+  bind_all(*st, binds);
+  const int rc = st->step();
+  if (rc != SQLITE_ROW) return sqlite_error(db, rc, "search");
+  return st->int64(0);
 }
 
 }  // namespace
@@ -191,11 +208,26 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
     q.add("records_fts MATCH ?", fts);
     order = "records_fts.rowid DESC";
   }
+  // The planner streams records newest first and stops at the limit. That is fast when the
+  // filters match often, and a full scan when they match rarely or never: so count the matches
+  // of each indexed equality first (index only, capped) and, when one is selective, let the
+  // planner use that index and sort the few matches instead (ORDER BY +seq).
+  constexpr int64_t kSelective = 20000;
+  int64_t fewest = INT64_MAX;
+  auto selective = [&](const std::string& clause, std::vector<Bind> binds) -> Status {
+    if (!fts.empty()) return {};  // the text index drives the query already
+    auto n = estimate(store.db(), clause, binds, kSelective);
+    if (!n) return n.error();
+    fewest = std::min(fewest, *n);
+    return {};
+  };
   if (!f.kind.empty()) {
     if (auto k = kind_from_string(f.kind)) {
       q.add("r.kind = ?", static_cast<int64_t>(*k));
+      if (auto s = selective("r.kind = ?", {static_cast<int64_t>(*k)}); !s) return s.error();
     } else if (is_event_kind(f.kind)) {
       q.add("r.kind = 1 AND r.name = ?", f.kind);
+      if (auto s = selective("r.kind = 1 AND r.name = ?", {f.kind}); !s) return s.error();
     } else {
       return Error{ErrorKind::kInvalidArgument, fmt::format("unknown kind '{}'", f.kind),
                    fmt::format("use one of: {}", kinds_list())};
@@ -203,10 +235,40 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
   }
   if (!f.name.empty()) q.add("r.name = ?", f.name);
   add_subject(q, f.user, f.host, f.role, f.cluster);
-  if (!f.session.empty()) q.add("r.session = ?", f.session);
+  if (!f.user.empty()) {
+    const int64_t before = fewest;
+    int64_t both = 0;
+    for (const char* col : {"r.user = ?", "r.human = ?"}) {
+      fewest = INT64_MAX;
+      if (auto s = selective(col, {f.user}); !s) return s.error();
+      both += fewest == INT64_MAX ? kSelective : fewest;
+    }
+    fewest = std::min(before, both);
+  }
+  if (!f.host.empty()) {
+    if (auto s = selective("r.host = ?", {f.host}); !s) return s.error();
+  }
+  if (!f.cluster.empty()) {
+    if (auto s = selective("r.cluster = ?", {f.cluster}); !s) return s.error();
+  }
+  if (!f.role.empty()) {
+    if (auto s = selective("role = ?", {f.role}); !s) return s.error();
+  }
+  if (!f.session.empty()) {
+    q.add("r.session = ?", f.session);
+    if (auto s = selective("r.session = ?", {f.session}); !s) return s.error();
+  }
   if (f.since_ns != 0) q.add("r.ts >= ?", static_cast<int64_t>(f.since_ns));
   if (f.until_ns != 0) q.add("r.ts < ?", static_cast<int64_t>(f.until_ns));
   if (f.min_severity >= 0) q.add("r.severity >= ?", static_cast<int64_t>(f.min_severity));
+  if (fewest == 0) return std::vector<Row>{};
+  if (fewest < kSelective) {
+    order = "+r.seq DESC";
+  } else if (fts.empty() && (f.since_ns != 0 || f.until_ns != 0)) {
+    order = "r.ts DESC, r.seq DESC";  // walk the time index from the end of the range
+  } else if (fts.empty() && !f.role.empty()) {
+    order = "rr.seq DESC";  // walk the role index newest first
+  }
   // Session versions: fetch more so that "latest only" still fills the limit.
   const bool dedupe = f.latest_sessions;
   const size_t fetch = f.limit;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <sodium.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,6 +223,21 @@ Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
   if (auto s = make_dirs(options.path); !s) return s.error();
   auto key = load_or_create_key(options.key_path);
   if (!key) return key.error();
+  // One writer per store: the chain head lives in the writer's memory.
+  const std::string lock_path = options.path + ".lock";
+  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock.ok()) {
+    return Error{ErrorKind::kIo,
+                 fmt::format("store {}: cannot open {}: {}", options.path, lock_path,
+                             std::strerror(errno)),
+                 "check the permissions of the store directory"};
+  }
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return Error{ErrorKind::kIo,
+                 fmt::format("store {} is being written by another process (lock {})",
+                             options.path, lock_path),
+                 "stop the other privwatch agent, or give this one another store.path"};
+  }
 
   auto attempt = [&](OpenInfo info) -> Result<std::unique_ptr<Store>> {
     std::unique_ptr<Store> st(new Store());
@@ -228,6 +245,7 @@ Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
     st->key_ = *key;
     st->open_info_ = std::move(info);
     if (auto s = st->open_db(options.path, true); !s) return s.error();
+    st->lock_ = Fd(::dup(lock.get()));
     ::chmod(options.path.c_str(), 0600);
     if (auto s = st->init_schema(); !s) return s.error();
     if (auto s = st->load_head(); !s) return s.error();

@@ -13,6 +13,7 @@
 #include "store/keys.hpp"
 #include "store/record.hpp"
 #include "store/sqlite.hpp"
+#include "util/fd.hpp"
 #include "util/result.hpp"
 
 namespace privwatch::store {
@@ -97,6 +98,7 @@ class Store {
   Status prepare_writer_statements();
   void release_statements();
 
+  Fd lock_{-1};  // writer: flock on <path>.lock, one writer per store
   Db db_;
   std::string path_;
   std::string host_;

@@ -478,6 +478,21 @@ TEST(StoreOpen, ADamagedDatabaseIsMovedAsideNeverLost) {
   EXPECT_FALSE(fail.error().hint.empty());
 }
 
+TEST(StoreOpen, OneWriterAtATime) {
+  TempDir dir;
+  auto first = testing::open_store(dir);
+  ASSERT_TRUE(first);
+  StoreOptions o;
+  o.path = dir / "db/privwatch.db";
+  o.key_path = dir / "db/store.key";
+  auto second = Store::open_writer(o);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("another process"), std::string::npos);
+  EXPECT_TRUE(Store::open_reader(o.path));  // readers are always welcome
+  first.reset();
+  EXPECT_TRUE(Store::open_writer(o));
+}
+
 TEST(Keys, CreatedPrivateAndRefusedWhenReadableByOthers) {
   TempDir dir;
   auto st = testing::open_store(dir);
