@@ -144,7 +144,8 @@ int raw(uint64_t n, const std::string& dir) {
   if (!st) return 1;
   std::vector<store::Record> recs(20000);
   const uint64_t base = wall_now();
-  for (size_t i = 0; i < recs.size(); ++i) store::encode_event(make_event(i, base + i), "h", recs[i]);
+  for (size_t i = 0; i < recs.size(); ++i)
+    store::encode_event(make_event(i, base + i), "h", recs[i]);
   const auto t0 = Clock::now();
   double encode_s = 0;
   for (uint64_t i = 0; i < n;) {
@@ -192,7 +193,8 @@ int build(uint64_t n, const std::string& dir) {
         std::fprintf(stderr, "%s\n", s.error().to_string().c_str());
         return 1;
       }
-      if ((*st)->since_checkpoint() >= 100000) (void)(*st)->checkpoint(base + span / n * i, nullptr);
+      if ((*st)->since_checkpoint() >= 100000)
+        (void)(*st)->checkpoint(base + span / n * i, nullptr);
     }
     if (auto s = (*st)->commit(); !s) return 1;
     if (i % 1000000 == 0) {

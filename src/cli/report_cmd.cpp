@@ -19,20 +19,25 @@ void add_report_command(CLI::App& app, int& rc) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
-      "report", "report for a user, host, role or cluster: sessions, escalations, alerts, top "
-                "commands, off-hours activity (Markdown or JSON)");
+      "report",
+      "report for a user, host, role or cluster: sessions, escalations, alerts, top "
+      "commands, off-hours activity (Markdown or JSON)");
   o->loc.add_options(cmd);
   cmd->add_option("-u,--user", o->q.user, "user (effective user or the human behind it)");
   cmd->add_option("--host", o->q.host, "host name");
   cmd->add_option("--role", o->q.role, "role");
   cmd->add_option("--cluster", o->q.cluster, "cluster");
-  cmd->add_option("--since", o->since, "period start: an age (30d) or a UTC date")->capture_default_str();
+  cmd->add_option("--since", o->since, "period start: an age (30d) or a UTC date")
+      ->capture_default_str();
   cmd->add_option("--until", o->until, "period end: an age or a UTC date (default: now)");
-  cmd->add_option("--format", o->format, "markdown or json")->capture_default_str()
+  cmd->add_option("--format", o->format, "markdown or json")
+      ->capture_default_str()
       ->check(CLI::IsMember({"markdown", "md", "json"}));
-  cmd->add_option("--work-hours", o->hours, "working hours, local time: START-END")->capture_default_str();
+  cmd->add_option("--work-hours", o->hours, "working hours, local time: START-END")
+      ->capture_default_str();
   cmd->add_flag("--utc", o->q.utc, "judge working hours in UTC");
-  cmd->add_option("--top", o->q.top, "entries in each top list")->capture_default_str()
+  cmd->add_option("--top", o->q.top, "entries in each top list")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   cmd->callback([&rc, o] {
     log::init("warn");

@@ -38,8 +38,8 @@ void print_rows(const std::vector<store::Row>& rows, bool json) {
     }
     return;
   }
-  std::printf("%-8s %-20s %-10s %-22s %-10s %-10s %-12s %s\n", "SEQ", "TIME (UTC)", "KIND",
-              "NAME", "USER", "HUMAN", "HOST", "DETAIL");
+  std::printf("%-8s %-20s %-10s %-22s %-10s %-10s %-12s %s\n", "SEQ", "TIME (UTC)", "KIND", "NAME",
+              "USER", "HUMAN", "HOST", "DETAIL");
   for (const auto& r : rows) {
     std::string detail = r.text;
     if (r.kind == store::RecordKind::kAlert) {
@@ -67,11 +67,11 @@ void add_search_command(CLI::App& app, int& rc) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
-      "search", "search the store: field filters and full text over commands, arguments, paths "
-                "(newest first)");
+      "search",
+      "search the store: field filters and full text over commands, arguments, paths "
+      "(newest first)");
   o->loc.add_options(cmd);
-  cmd->add_option("words", o->words,
-                  "full-text words (all must match), \"a phrase\", or prefix*");
+  cmd->add_option("words", o->words, "full-text words (all must match), \"a phrase\", or prefix*");
   cmd->add_option("-u,--user", o->f.user, "user (effective user or the human behind it)");
   cmd->add_option("--host", o->f.host, "host name");
   cmd->add_option("-s,--session", o->f.session, "session id");

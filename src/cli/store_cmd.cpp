@@ -52,8 +52,9 @@ void add_store_command(CLI::App& app, int& rc) {
   cmd->require_subcommand(1);
 
   auto* pubkey = cmd->add_subcommand(
-      "pubkey", "print the public key that verifies checkpoints and tombstones (keep a copy "
-                "off the host: privwatch verify --pubkey)");
+      "pubkey",
+      "print the public key that verifies checkpoints and tombstones (keep a copy "
+      "off the host: privwatch verify --pubkey)");
   auto key = std::make_shared<std::string>();
   auto loc = std::make_shared<StoreLocation>();
   pubkey->add_option("--key", *key, "signing key file (default: store.key_path)");
@@ -95,24 +96,24 @@ void add_store_command(CLI::App& app, int& rc) {
     }
     sqlite3* db = (*st)->db();
     auto q = store::Stmt::prepare(
-        db, "SELECT kind, count(*), min(seq), max(seq), min(ts), max(ts) FROM records GROUP BY "
-            "kind ORDER BY kind");
+        db,
+        "SELECT kind, count(*), min(seq), max(seq), min(ts), max(ts) FROM records GROUP BY "
+        "kind ORDER BY kind");
     if (!q) {
       rc = report_error(q.error());
       return;
     }
     std::printf("store %s\nchain %s\n\n%-11s %12s %12s %12s  %-20s  %-20s\n", path->c_str(),
-                (*st)->chain_id().c_str(), "kind", "records", "first", "last", "oldest",
-                "newest");
+                (*st)->chain_id().c_str(), "kind", "records", "first", "last", "oldest", "newest");
     int r;
     while ((r = q->step()) == SQLITE_ROW) {
-      std::printf("%-11s %12lld %12lld %12lld  %-20s  %-20s\n",
-                  std::string(store::to_string(static_cast<store::RecordKind>(q->int64(0))))
-                      .c_str(),
-                  static_cast<long long>(q->int64(1)), static_cast<long long>(q->int64(2)),
-                  static_cast<long long>(q->int64(3)),
-                  short_time(static_cast<uint64_t>(q->int64(4))).c_str(),
-                  short_time(static_cast<uint64_t>(q->int64(5))).c_str());
+      std::printf(
+          "%-11s %12lld %12lld %12lld  %-20s  %-20s\n",
+          std::string(store::to_string(static_cast<store::RecordKind>(q->int64(0)))).c_str(),
+          static_cast<long long>(q->int64(1)), static_cast<long long>(q->int64(2)),
+          static_cast<long long>(q->int64(3)),
+          short_time(static_cast<uint64_t>(q->int64(4))).c_str(),
+          short_time(static_cast<uint64_t>(q->int64(5))).c_str());
     }
     if (r != SQLITE_DONE) {
       rc = report_error(store::sqlite_error(db, r, "read"));

@@ -65,8 +65,8 @@ Status BodyDecoder::decode(std::string_view stored, std::string* out) {
     return Error{ErrorKind::kCorrupt, "a compressed body has no valid zstd frame", ""};
   }
   out->resize(size);
-  const size_t got = ZSTD_decompress_usingDDict(dctx_, out->data(), out->size(), src, n,
-                                                it->second);
+  const size_t got =
+      ZSTD_decompress_usingDDict(dctx_, out->data(), out->size(), src, n, it->second);
   if (ZSTD_isError(got) || got != size) {
     return Error{ErrorKind::kCorrupt,
                  fmt::format("a compressed body cannot be decompressed: {}",
@@ -112,10 +112,9 @@ Status BodyEncoder::train() {
   samples_.clear();
   samples_.shrink_to_fit();
   if (ZDICT_isError(n)) {
-    return Error{ErrorKind::kInternal,
-                 fmt::format("training the compression dictionary failed: {}",
-                             ZDICT_getErrorName(n)),
-                 ""};
+    return Error{
+        ErrorKind::kInternal,
+        fmt::format("training the compression dictionary failed: {}", ZDICT_getErrorName(n)), ""};
   }
   dict.resize(n);
   auto ins = Stmt::prepare(db_, "INSERT INTO dicts(id, dict) VALUES(?, ?)");

@@ -43,20 +43,19 @@ Result<SigningKey> load_key(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return io_error(path, "cannot read", errno);
   if ((st.st_mode & 077) != 0) {
-    return Error{ErrorKind::kPermission,
-                 fmt::format("signing key {} is readable by others (mode {:o})", path,
-                             st.st_mode & 0777),
-                 fmt::format("restrict it: chmod 600 {} (and consider the key compromised: "
-                             "rotate it by moving it away; a new one is created on start)",
-                             path)};
+    return Error{
+        ErrorKind::kPermission,
+        fmt::format("signing key {} is readable by others (mode {:o})", path, st.st_mode & 0777),
+        fmt::format("restrict it: chmod 600 {} (and consider the key compromised: "
+                    "rotate it by moving it away; a new one is created on start)",
+                    path)};
   }
   std::ifstream f(path);
   std::string line;
   std::getline(f, line);
   SigningKey k;
-  if (line.rfind(kKeyHeader, 0) != 0 ||
-      !from_hex(std::string_view(line).substr(kKeyHeader.size()), k.secret.data(),
-                k.secret.size())) {
+  if (line.rfind(kKeyHeader, 0) != 0 || !from_hex(std::string_view(line).substr(kKeyHeader.size()),
+                                                  k.secret.data(), k.secret.size())) {
     return Error{ErrorKind::kCorrupt, fmt::format("signing key {} is not a privwatch key", path),
                  "restore it from a backup, or move it away to create a new key on the next "
                  "start (verify then needs both public keys)"};
@@ -75,8 +74,8 @@ Result<SigningKey> load_or_create_key(const std::string& path) {
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd.ok()) return io_error(tmp, "cannot create", errno);
-    const std::string text = std::string(kKeyHeader) + to_hex(k.secret.data(), k.secret.size()) +
-                             "\n";
+    const std::string text =
+        std::string(kKeyHeader) + to_hex(k.secret.data(), k.secret.size()) + "\n";
     if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
         ::fsync(fd.get()) != 0) {
       const int err = errno;

@@ -115,9 +115,9 @@ Row read_row(const Stmt& st, BodyDecoder& decoder) {
 Result<int64_t> estimate(sqlite3* db, const std::string& where, const std::vector<Bind>& binds,
                          int64_t cap) {
   const bool role = where.rfind("role", 0) == 0;
-  auto st = Stmt::prepare(
-      db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {})",
-                      role ? "record_roles" : "records r", where, cap));
+  auto st =
+      Stmt::prepare(db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {})",
+                                    role ? "record_roles" : "records r", where, cap));
   if (!st) return st.error();
   bind_all(*st, binds);
   const int rc = st->step();
@@ -161,7 +161,8 @@ std::string fts_query(const std::string& text) {
 
 Result<uint64_t> parse_time(const std::string& text, uint64_t now_ns) {
   if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) &&
-      std::isalpha(static_cast<unsigned char>(text.back())) && text.find('-') == std::string::npos) {
+      std::isalpha(static_cast<unsigned char>(text.back())) &&
+      text.find('-') == std::string::npos) {
     auto d = config::parse_duration(text);
     if (!d) return d.error();
     const uint64_t ago = *d * 1'000'000'000ull;
@@ -272,8 +273,8 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
   // Session versions: fetch more so that "latest only" still fills the limit.
   const bool dedupe = f.latest_sessions;
   const size_t fetch = f.limit;
-  const std::string sql = fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?",
-                                      kRowColumns, q.from, q.where, order);
+  const std::string sql = fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?", kRowColumns,
+                                      q.from, q.where, order);
   auto st = Stmt::prepare(store.db(), sql);
   if (!st) return st.error();
   bind_all(*st, q.binds);
@@ -319,8 +320,8 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   };
   auto run = [&](Sql s, const std::string& select, const std::string& tail,
                  const std::function<void(const Stmt&)>& each) -> Status {
-    auto st = Stmt::prepare(store.db(),
-                            fmt::format("SELECT {} FROM {} WHERE {} {}", select, s.from, s.where, tail));
+    auto st = Stmt::prepare(
+        store.db(), fmt::format("SELECT {} FROM {} WHERE {} {}", select, s.from, s.where, tail));
     if (!st) return st.error();
     bind_all(*st, s.binds);
     int rc;
@@ -349,25 +350,27 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
     s.add("r.kind = 2");
     std::map<std::string, Report::Session> latest;
     std::vector<std::string> order;
-    if (auto st = run(s, "r.ref, r.body", "ORDER BY r.seq", [&](const Stmt& st) {
-          const std::string id(st.text(0));
-          const auto j = nlohmann::json::parse(st.text(1), nullptr, false);
-          if (j.is_discarded()) return;
-          Report::Session x;
-          x.id = id;
-          const auto& el = j.value("/process/entry_leader"_json_pointer, nlohmann::json::object());
-          x.type = el.value("/entry_meta/type"_json_pointer, "");
-          x.user = el.value("/user/name"_json_pointer, "");
-          x.human = j.value("/privwatch/human"_json_pointer, "");
-          x.host = j.value("/host/name"_json_pointer, "");
-          x.client_ip = el.value("/entry_meta/source/ip"_json_pointer, "");
-          x.tty = el.value("/tty/char_device/name"_json_pointer, "");
-          x.start = j.value("/session/start"_json_pointer, "");
-          x.end = j.value("/session/end"_json_pointer, "");
-          x.active = j.value("/session/active"_json_pointer, false);
-          if (!latest.count(id)) order.push_back(id);
-          latest[id] = std::move(x);
-        });
+    if (auto st = run(s, "r.ref, r.body", "ORDER BY r.seq",
+                      [&](const Stmt& st) {
+                        const std::string id(st.text(0));
+                        const auto j = nlohmann::json::parse(st.text(1), nullptr, false);
+                        if (j.is_discarded()) return;
+                        Report::Session x;
+                        x.id = id;
+                        const auto& el =
+                            j.value("/process/entry_leader"_json_pointer, nlohmann::json::object());
+                        x.type = el.value("/entry_meta/type"_json_pointer, "");
+                        x.user = el.value("/user/name"_json_pointer, "");
+                        x.human = j.value("/privwatch/human"_json_pointer, "");
+                        x.host = j.value("/host/name"_json_pointer, "");
+                        x.client_ip = el.value("/entry_meta/source/ip"_json_pointer, "");
+                        x.tty = el.value("/tty/char_device/name"_json_pointer, "");
+                        x.start = j.value("/session/start"_json_pointer, "");
+                        x.end = j.value("/session/end"_json_pointer, "");
+                        x.active = j.value("/session/active"_json_pointer, false);
+                        if (!latest.count(id)) order.push_back(id);
+                        latest[id] = std::move(x);
+                      });
         !st) {
       return st.error();
     }
@@ -377,13 +380,14 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   {
     Sql s = base();
     s.add("r.kind = 4");
-    if (auto st = run(s, "r.ts, r.name, r.user, r.human, r.session, r.text",
-                      "ORDER BY r.seq LIMIT 1000", [&](const Stmt& st) {
-                        rep.escalations.push_back(
-                            {static_cast<uint64_t>(st.int64(0)), std::string(st.text(1)),
-                             std::string(st.text(2)), std::string(st.text(3)),
-                             std::string(st.text(4)), std::string(st.text(5))});
-                      });
+    if (auto st =
+            run(s, "r.ts, r.name, r.user, r.human, r.session, r.text", "ORDER BY r.seq LIMIT 1000",
+                [&](const Stmt& st) {
+                  rep.escalations.push_back({static_cast<uint64_t>(st.int64(0)),
+                                             std::string(st.text(1)), std::string(st.text(2)),
+                                             std::string(st.text(3)), std::string(st.text(4)),
+                                             std::string(st.text(5))});
+                });
         !st) {
       return st.error();
     }
@@ -393,20 +397,20 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
     Sql s = base();
     s.add("r.kind = 3");
     std::map<int, uint64_t> by_sev;
-    if (auto st = run(s, "r.ts, r.severity, r.name, r.body, r.session", "ORDER BY r.seq DESC",
-                      [&](const Stmt& st) {
-                        ++rep.alerts_total;
-                        const int sev = static_cast<int>(st.int64(1));
-                        ++by_sev[sev];
-                        if (rep.alerts.size() < q.top * 5) {
-                          const auto j = nlohmann::json::parse(st.text(3), nullptr, false);
-                          rep.alerts.push_back(
-                              {static_cast<uint64_t>(st.int64(0)), severity_name(sev),
-                               std::string(st.text(2)),
-                               j.is_discarded() ? std::string() : j.value("message", ""),
-                               std::string(st.text(4))});
-                        }
-                      });
+    if (auto st =
+            run(s, "r.ts, r.severity, r.name, r.body, r.session", "ORDER BY r.seq DESC",
+                [&](const Stmt& st) {
+                  ++rep.alerts_total;
+                  const int sev = static_cast<int>(st.int64(1));
+                  ++by_sev[sev];
+                  if (rep.alerts.size() < q.top * 5) {
+                    const auto j = nlohmann::json::parse(st.text(3), nullptr, false);
+                    rep.alerts.push_back({static_cast<uint64_t>(st.int64(0)), severity_name(sev),
+                                          std::string(st.text(2)),
+                                          j.is_discarded() ? std::string() : j.value("message", ""),
+                                          std::string(st.text(4))});
+                  }
+                });
         !st) {
       return st.error();
     }
@@ -420,36 +424,37 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
     s.add("r.kind = 1 AND r.name = 'exec'");
     std::unordered_map<std::string, uint64_t> all, esc, off;
     std::map<std::string, uint64_t> days;
-    if (auto st = run(
-            s, "r.ts, r.text, r.flags", "",
-            [&](const Stmt& st) {
-              const uint64_t ts = static_cast<uint64_t>(st.int64(0));
-              // The executable is the first word of an exec's text (bodies are compressed).
-              const std::string_view text = st.text(1);
-              std::string exe(text.substr(0, text.find(' ')));
-              if (exe.empty()) exe = "(unknown)";
-              ++rep.commands;
-              ++all[exe];
-              if ((st.int64(2) & kRecEscalated) != 0) {
-                ++rep.escalated_commands;
-                ++esc[exe];
-              }
-              const time_t t = static_cast<time_t>(ts / 1'000'000'000ull);
-              tm tmv{};
-              if (q.utc) {
-                gmtime_r(&t, &tmv);
-              } else {
-                localtime_r(&t, &tmv);
-              }
-              const bool weekend = tmv.tm_wday == 0 || tmv.tm_wday == 6;
-              if (weekend || tmv.tm_hour < q.work_start_hour || tmv.tm_hour >= q.work_end_hour) {
-                ++rep.off_hours_commands;
-                ++off[exe];
-                char day[16];
-                std::strftime(day, sizeof day, "%Y-%m-%d", &tmv);
-                ++days[day];
-              }
-            });
+    if (auto st = run(s, "r.ts, r.text, r.flags", "",
+                      [&](const Stmt& st) {
+                        const uint64_t ts = static_cast<uint64_t>(st.int64(0));
+                        // The executable is the first word of an exec's text (bodies are
+                        // compressed).
+                        const std::string_view text = st.text(1);
+                        std::string exe(text.substr(0, text.find(' ')));
+                        if (exe.empty()) exe = "(unknown)";
+                        ++rep.commands;
+                        ++all[exe];
+                        if ((st.int64(2) & kRecEscalated) != 0) {
+                          ++rep.escalated_commands;
+                          ++esc[exe];
+                        }
+                        const time_t t = static_cast<time_t>(ts / 1'000'000'000ull);
+                        tm tmv{};
+                        if (q.utc) {
+                          gmtime_r(&t, &tmv);
+                        } else {
+                          localtime_r(&t, &tmv);
+                        }
+                        const bool weekend = tmv.tm_wday == 0 || tmv.tm_wday == 6;
+                        if (weekend || tmv.tm_hour < q.work_start_hour ||
+                            tmv.tm_hour >= q.work_end_hour) {
+                          ++rep.off_hours_commands;
+                          ++off[exe];
+                          char day[16];
+                          std::strftime(day, sizeof day, "%Y-%m-%d", &tmv);
+                          ++days[day];
+                        }
+                      });
         !st) {
       return st.error();
     }
@@ -480,12 +485,13 @@ std::string report_markdown(const Report& r) {
                    q.utc ? "UTC" : "local time");
   o += "## Summary\n\n";
   o += fmt::format("- events: {}", r.events);
-  for (const auto& c : r.events_by_kind) o += fmt::format("{} {} {}", &c == &r.events_by_kind[0] ? " (" : ",", c.key, c.count);
+  for (const auto& c : r.events_by_kind)
+    o += fmt::format("{} {} {}", &c == &r.events_by_kind[0] ? " (" : ",", c.key, c.count);
   o += r.events_by_kind.empty() ? "\n" : ")\n";
   o += fmt::format("- sessions: {}\n- commands: {} ({} with escalated privileges, {} off hours)\n",
                    r.sessions.size(), r.commands, r.escalated_commands, r.off_hours_commands);
-  o += fmt::format("- escalations recorded: {}\n- alerts: {}", r.escalations.size(),
-                   r.alerts_total);
+  o +=
+      fmt::format("- escalations recorded: {}\n- alerts: {}", r.escalations.size(), r.alerts_total);
   for (const auto& c : r.alerts_by_severity) {
     o += fmt::format("{} {} {}", &c == &r.alerts_by_severity[0] ? " (" : ",", c.key, c.count);
   }
@@ -494,10 +500,11 @@ std::string report_markdown(const Report& r) {
   if (r.sessions.empty()) {
     o += "None.\n\n";
   } else {
-    o += "| session | type | user | human | host | from | start | end |\n|---|---|---|---|---|---|---|---|\n";
+    o += "| session | type | user | human | host | from | start | end "
+         "|\n|---|---|---|---|---|---|---|---|\n";
     for (const auto& s : r.sessions) {
-      o += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", s.id, s.type, s.user,
-                       s.human, s.host, s.client_ip, s.start, s.active ? "active" : s.end);
+      o += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", s.id, s.type, s.user, s.human,
+                       s.host, s.client_ip, s.start, s.active ? "active" : s.end);
     }
     o += "\n";
   }
@@ -508,7 +515,8 @@ std::string report_markdown(const Report& r) {
   }
   if (!r.top_escalated_commands.empty()) {
     o += "\nCommands run with escalated privileges:\n\n| command | count |\n|---|---|\n";
-    for (const auto& c : r.top_escalated_commands) o += fmt::format("| `{}` | {} |\n", c.key, c.count);
+    for (const auto& c : r.top_escalated_commands)
+      o += fmt::format("| `{}` | {} |\n", c.key, c.count);
     o += "\n";
   }
   o += "## Alerts\n\n";
@@ -535,7 +543,8 @@ std::string report_markdown(const Report& r) {
   } else {
     o += fmt::format("{} commands outside working hours.\n\n| command | count |\n|---|---|\n",
                      r.off_hours_commands);
-    for (const auto& c : r.top_off_hours_commands) o += fmt::format("| `{}` | {} |\n", c.key, c.count);
+    for (const auto& c : r.top_off_hours_commands)
+      o += fmt::format("| `{}` | {} |\n", c.key, c.count);
     o += "\n| day | commands |\n|---|---|\n";
     for (const auto& c : r.off_hours_days) o += fmt::format("| {} | {} |\n", c.key, c.count);
   }
@@ -559,26 +568,40 @@ std::string report_json(const Report& r) {
   j["events"] = {{"total", r.events}, {"by_kind", counts(r.events_by_kind)}};
   json ss = json::array();
   for (const auto& s : r.sessions) {
-    ss.push_back({{"id", s.id}, {"type", s.type}, {"user", s.user}, {"human", s.human},
-                  {"host", s.host}, {"client_ip", s.client_ip}, {"tty", s.tty},
-                  {"start", s.start}, {"end", s.end}, {"active", s.active}});
+    ss.push_back({{"id", s.id},
+                  {"type", s.type},
+                  {"user", s.user},
+                  {"human", s.human},
+                  {"host", s.host},
+                  {"client_ip", s.client_ip},
+                  {"tty", s.tty},
+                  {"start", s.start},
+                  {"end", s.end},
+                  {"active", s.active}});
   }
   j["sessions"] = ss;
   json es = json::array();
   for (const auto& e : r.escalations) {
-    es.push_back({{"time", rfc3339(e.wall_ns)}, {"method", e.name}, {"user", e.user},
-                  {"human", e.human}, {"session", e.session}, {"text", e.text}});
+    es.push_back({{"time", rfc3339(e.wall_ns)},
+                  {"method", e.name},
+                  {"user", e.user},
+                  {"human", e.human},
+                  {"session", e.session},
+                  {"text", e.text}});
   }
   j["escalations"] = {{"transitions", es},
                       {"escalated_commands", r.escalated_commands},
                       {"top_escalated_commands", counts(r.top_escalated_commands)}};
   json as = json::array();
   for (const auto& a : r.alerts) {
-    as.push_back({{"time", rfc3339(a.wall_ns)}, {"severity", a.severity}, {"rule", a.rule},
-                  {"message", a.title}, {"session", a.session}});
+    as.push_back({{"time", rfc3339(a.wall_ns)},
+                  {"severity", a.severity},
+                  {"rule", a.rule},
+                  {"message", a.title},
+                  {"session", a.session}});
   }
-  j["alerts"] = {{"total", r.alerts_total}, {"by_severity", counts(r.alerts_by_severity)},
-                 {"latest", as}};
+  j["alerts"] = {
+      {"total", r.alerts_total}, {"by_severity", counts(r.alerts_by_severity)}, {"latest", as}};
   j["commands"] = {{"total", r.commands}, {"top", counts(r.top_commands)}};
   j["off_hours"] = {{"commands", r.off_hours_commands},
                     {"top_commands", counts(r.top_off_hours_commands)},

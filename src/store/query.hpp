@@ -12,11 +12,11 @@
 namespace privwatch::store {
 
 struct SearchFilter {
-  std::string user;     // effective user OR the human behind it
+  std::string user;  // effective user OR the human behind it
   std::string host, session, role, cluster;
-  std::string kind;     // a record kind (event, alert, session...) or an event kind (exec...)
-  std::string name;     // alert rule / event kind / entry type (exact)
-  std::string text;     // full text: words (all must match), "quoted phrases", prefix*
+  std::string kind;  // a record kind (event, alert, session...) or an event kind (exec...)
+  std::string name;  // alert rule / event kind / entry type (exact)
+  std::string text;  // full text: words (all must match), "quoted phrases", prefix*
   uint64_t since_ns = 0, until_ns = 0;  // [since, until); 0 = open
   int min_severity = -1;                // alerts: model::Severity
   size_t limit = 100;

@@ -8,9 +8,9 @@ namespace privwatch::store {
 
 namespace {
 
-constexpr std::string_view kKindNames[] = {"",          "event",    "session",   "alert",
-                                           "escalation", "recording", "response", "tombstone",
-                                           "checkpoint"};
+constexpr std::string_view kKindNames[] = {"",         "event",      "session",
+                                           "alert",    "escalation", "recording",
+                                           "response", "tombstone",  "checkpoint"};
 
 void put_u64(std::string& out, uint64_t v) {
   char b[8];

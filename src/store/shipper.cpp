@@ -1,13 +1,13 @@
 #include "store/shipper.hpp"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <httplib.h>
 
 #include "store/store.hpp"
 #include "util/fd.hpp"
@@ -75,7 +75,8 @@ bool CheckpointShipper::deliver(const std::string& line) {
   }
   if (!opt_.url.empty() && !http_done_) {
     const size_t scheme_end = opt_.url.find("://");
-    const size_t path_start = opt_.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    const size_t path_start =
+        opt_.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
     const std::string base = opt_.url.substr(0, path_start);
     const std::string path = path_start == std::string::npos ? "/" : opt_.url.substr(path_start);
     httplib::Client cli(base);

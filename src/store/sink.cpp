@@ -13,8 +13,8 @@ namespace privwatch::store {
 
 namespace {
 
-constexpr size_t kWakeBatch = 8192;        // wake the writer early at this queue depth
-constexpr size_t kPruneChunk = 20000;      // rows per retention transaction
+constexpr size_t kWakeBatch = 8192;                  // wake the writer early at this queue depth
+constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
 constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
 
 struct KindRetention {
@@ -121,18 +121,18 @@ void StoreSink::after_failure(const Error& e, uint64_t lost) {
     if (!disk_full_.exchange(true)) {
       full_since_ns_ = now;
       full_lost_ = 0;
-      log::error("store {}: the disk is full: records are dropped and counted (capture goes on); "
-                 "an alert is stored once space is back. Free space on that file system or "
-                 "shorten store.retention",
-                 cfg_.path);
+      log::error(
+          "store {}: the disk is full: records are dropped and counted (capture goes on); "
+          "an alert is stored once space is back. Free space on that file system or "
+          "shorten store.retention",
+          cfg_.path);
       last_error_log_ns_ = now;
     }
     full_lost_ += lost;
   }
   if (now - last_error_log_ns_ >= kErrorLogNs) {
     log::error("store: {} records lost so far ({} in failed transactions): {}",
-               dropped_write_.load() + dropped_queue_.load(), dropped_write_.load(),
-               e.to_string());
+               dropped_write_.load() + dropped_queue_.load(), dropped_write_.load(), e.to_string());
     last_error_log_ns_ = now;
   }
 }
@@ -150,9 +150,8 @@ bool StoreSink::write_disk_full_notice() {
   std::string since, until;
   exporter::append_rfc3339(since, full_since_ns_);
   exporter::append_rfc3339(until, now);
-  const std::string title =
-      fmt::format("store: disk full from {} to {}: {} records were dropped", since, until,
-                  full_lost_);
+  const std::string title = fmt::format("store: disk full from {} to {}: {} records were dropped",
+                                        since, until, full_lost_);
   r.text = title;
   nlohmann::json j;
   j["@timestamp"] = until;
@@ -206,8 +205,7 @@ void StoreSink::write_batch(std::vector<Item>& batch) {
     return;
   }
   if (notice) {
-    log::warn("store: writing again after the disk was full; {} records were dropped",
-              full_lost_);
+    log::warn("store: writing again after the disk was full; {} records were dropped", full_lost_);
     disk_full_ = false;
   }
   committed_ += n;

@@ -25,11 +25,11 @@
 namespace privwatch::store {
 
 struct StoreSinkStats {
-  uint64_t queued = 0;          // accepted into the queue
-  uint64_t committed = 0;       // records durably committed (checkpoints and tombstones too)
-  uint64_t dropped_queue = 0;   // queue full: never reached the writer
-  uint64_t dropped_write = 0;   // a failed transaction (disk full, I/O error) lost them
-  uint64_t write_errors = 0;    // failed transactions
+  uint64_t queued = 0;         // accepted into the queue
+  uint64_t committed = 0;      // records durably committed (checkpoints and tombstones too)
+  uint64_t dropped_queue = 0;  // queue full: never reached the writer
+  uint64_t dropped_write = 0;  // a failed transaction (disk full, I/O error) lost them
+  uint64_t write_errors = 0;   // failed transactions
   uint64_t commits = 0;
   uint64_t checkpoints = 0;
   uint64_t pruned = 0;

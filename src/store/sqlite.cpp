@@ -24,8 +24,8 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
     hint = "another process holds a lock on the database; retry";
   }
   return Error{kind,
-               fmt::format("store {}: {}: {}", file != nullptr && *file ? file : "(database)",
-                           what, msg != nullptr ? msg : "unknown error"),
+               fmt::format("store {}: {}: {}", file != nullptr && *file ? file : "(database)", what,
+                           msg != nullptr ? msg : "unknown error"),
                hint};
 }
 
@@ -44,9 +44,8 @@ Status Db::exec(std::string_view sql, int* rc_out) const {
 
 Result<Stmt> Stmt::prepare(sqlite3* db, std::string_view sql) {
   Stmt s;
-  const int rc =
-      sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &s.st_, nullptr);
+  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &s.st_, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(db, rc, "prepare");
   return s;
 }

@@ -1,8 +1,8 @@
 #include "store/store.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sodium.h>
-#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,10 +57,10 @@ Status make_dirs(const std::string& file) {
     if (file[i] != '/') continue;
     const std::string dir = file.substr(0, i);
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Error{ErrorKind::kIo,
-                   fmt::format("store {}: cannot create directory {}: {}", file, dir,
-                               std::strerror(errno)),
-                   "create it (mode 0700) or set store.path to a writable location"};
+      return Error{
+          ErrorKind::kIo,
+          fmt::format("store {}: cannot create directory {}: {}", file, dir, std::strerror(errno)),
+          "create it (mode 0700) or set store.path to a writable location"};
     }
   }
   return {};
@@ -138,7 +138,8 @@ Status Store::init_schema() {
   // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
   // a crash of the process (kill -9); only a power loss can lose the last commits.
   if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
+                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA "
+                        "wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
       !s) {
     return s;
   }
@@ -159,9 +160,11 @@ Status Store::init_schema() {
     const std::string pk = format_public_key(key_.pub);
     const std::string version = std::to_string(kSchemaVersion);
     const std::string created = std::to_string(wall_now_ns());
-    const std::pair<const char*, const std::string*> rows[] = {
-        {"chain_id", &chain_id_}, {"schema_version", &version}, {"public_key", &pk},
-        {"host", &host_},         {"created_ns", &created}};
+    const std::pair<const char*, const std::string*> rows[] = {{"chain_id", &chain_id_},
+                                                               {"schema_version", &version},
+                                                               {"public_key", &pk},
+                                                               {"host", &host_},
+                                                               {"created_ns", &created}};
     for (const auto& [k, v] : rows) {
       put->bind_text(1, k);
       put->bind_text(2, *v, true);
@@ -227,15 +230,15 @@ Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
   const std::string lock_path = options.path + ".lock";
   Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock.ok()) {
-    return Error{ErrorKind::kIo,
-                 fmt::format("store {}: cannot open {}: {}", options.path, lock_path,
-                             std::strerror(errno)),
-                 "check the permissions of the store directory"};
+    return Error{
+        ErrorKind::kIo,
+        fmt::format("store {}: cannot open {}: {}", options.path, lock_path, std::strerror(errno)),
+        "check the permissions of the store directory"};
   }
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     return Error{ErrorKind::kIo,
-                 fmt::format("store {} is being written by another process (lock {})",
-                             options.path, lock_path),
+                 fmt::format("store {} is being written by another process (lock {})", options.path,
+                             lock_path),
                  "stop the other privwatch agent, or give this one another store.path"};
   }
 
@@ -271,9 +274,10 @@ Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
                    "move the damaged file away by hand, then start the agent again"};
     }
   }
-  log::error("store {} is damaged ({}); moved it aside to {} and started a new chain. "
-             "Inspect the old file with: privwatch verify --db {}",
-             options.path, damage.message, aside, aside);
+  log::error(
+      "store {} is damaged ({}); moved it aside to {} and started a new chain. "
+      "Inspect the old file with: privwatch verify --db {}",
+      options.path, damage.message, aside, aside);
   OpenInfo info;
   info.moved_aside = aside;
   info.damage = damage.message;
@@ -466,8 +470,10 @@ Result<PruneResult> Store::prune(RecordKind kind, uint64_t before_ns, size_t max
     sel->bind(3, static_cast<int64_t>(max_rows));
     int rc;
     while ((rc = sel->step()) == SQLITE_ROW) {
-      Victim v{static_cast<uint64_t>(sel->int64(0)), std::string(sel->text(1)),
-               std::string(sel->text(2)), {}};
+      Victim v{static_cast<uint64_t>(sel->int64(0)),
+               std::string(sel->text(1)),
+               std::string(sel->text(2)),
+               {}};
       const auto h = sel->blob(3);
       if (h.size() == v.hash.size()) std::memcpy(v.hash.data(), h.data(), h.size());
       victims.push_back(std::move(v));
@@ -518,8 +524,8 @@ Result<PruneResult> Store::prune(RecordKind kind, uint64_t before_ns, size_t max
     if (auto s = step_done(*del, db_.get(), "prune"); !s) return fail(s.error());
   }
   const std::string kind_name(to_string(kind));
-  const std::string sig = sign_hex(
-      key_, tombstone_message(chain_id_, kind_name, before_ns, victims.size(), runs));
+  const std::string sig =
+      sign_hex(key_, tombstone_message(chain_id_, kind_name, before_ns, victims.size(), runs));
   nlohmann::json j;
   j["type"] = "privwatch.tombstone";
   j["chain"] = chain_id_;

@@ -31,9 +31,9 @@ struct StoreOptions {
 
 // What open_writer found.
 struct OpenInfo {
-  bool created = false;      // a new database (and chain) was started
-  std::string moved_aside;   // a damaged database was moved here ("" when not)
-  std::string damage;        // what was wrong with it
+  bool created = false;     // a new database (and chain) was started
+  std::string moved_aside;  // a damaged database was moved here ("" when not)
+  std::string damage;       // what was wrong with it
 };
 
 struct PruneResult {
@@ -87,8 +87,7 @@ class Store {
   Status checkpoint(uint64_t wall_ns, std::string* offhost);
   // Removes up to max_rows records of `kind` older than before_ns and appends one signed
   // tombstone naming them. Its own transaction (do not call inside begin/commit).
-  Result<PruneResult> prune(RecordKind kind, uint64_t before_ns, size_t max_rows,
-                            uint64_t now_ns);
+  Result<PruneResult> prune(RecordKind kind, uint64_t before_ns, size_t max_rows, uint64_t now_ns);
 
  private:
   Store() = default;

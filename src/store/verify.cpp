@@ -55,8 +55,8 @@ std::optional<Checkpoint> parse_checkpoint(std::string_view text, const PublicKe
     return std::nullopt;
   }
   c.hash = *h;
-  const std::string msg = checkpoint_message(c.chain, c.seq, to_hex(c.hash),
-                                             j.value("wall_ns", uint64_t{0}));
+  const std::string msg =
+      checkpoint_message(c.chain, c.seq, to_hex(c.hash), j.value("wall_ns", uint64_t{0}));
   if (!verify_hex(pk, msg, j.value("signature", ""))) {
     *why = "the signature does not verify with the trusted public key";
     return std::nullopt;
@@ -164,8 +164,7 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
       const std::string msg =
           tombstone_message(j.value("chain", ""), j.value("kind", ""), j.value("before_ns", 0ull),
                             j.value("count", 0ull), tr);
-      if (j.value("chain", "") != rep.chain_id ||
-          !verify_hex(pk, msg, j.value("signature", ""))) {
+      if (j.value("chain", "") != rep.chain_id || !verify_hex(pk, msg, j.value("signature", ""))) {
         w.problem(seq, "signature",
                   fmt::format("tombstone {}: the signature does not verify: the records it "
                               "claims were pruned were deleted by someone else",
@@ -195,8 +194,8 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
       std::string why;
       auto c = parse_checkpoint(line, pk, &why);
       if (!c) {
-        w.problem(0, "signature", fmt::format("{}:{}: off-host checkpoint rejected: {}", file,
-                                              lineno, why));
+        w.problem(0, "signature",
+                  fmt::format("{}:{}: off-host checkpoint rejected: {}", file, lineno, why));
         continue;
       }
       if (c->chain != rep.chain_id) continue;  // another chain (an older, moved-aside store)
@@ -218,8 +217,8 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
       if (c && c->chain == rep.chain_id && c->seq + 1 == static_cast<uint64_t>(a->int64(0))) {
         expected = c->seq + 1;
         prev = c->hash;
-        rep.notes.push_back(fmt::format("range check anchored at the signed checkpoint {}",
-                                        a->int64(0)));
+        rep.notes.push_back(
+            fmt::format("range check anchored at the signed checkpoint {}", a->int64(0)));
         break;
       }
     }
@@ -377,10 +376,11 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
 
 std::string format_report(const VerifyReport& r) {
   std::string out;
-  out += fmt::format("chain {}: {} records checked ({}..{}), {} signed checkpoints, {} "
-                     "tombstones ({} records pruned), {} off-host checkpoints compared\n",
-                     r.chain_id, r.records, r.first_seq, r.last_seq, r.checkpoints, r.tombstones,
-                     r.pruned, r.offhost_checkpoints);
+  out += fmt::format(
+      "chain {}: {} records checked ({}..{}), {} signed checkpoints, {} "
+      "tombstones ({} records pruned), {} off-host checkpoints compared\n",
+      r.chain_id, r.records, r.first_seq, r.last_seq, r.checkpoints, r.tombstones, r.pruned,
+      r.offhost_checkpoints);
   if (r.ok()) {
     out += "OK: the store is intact\n";
   } else {

@@ -24,8 +24,8 @@ struct VerifyOptions {
 };
 
 struct VerifyProblem {
-  uint64_t seq = 0;   // the record concerned (0: the file as a whole)
-  std::string what;   // "edited", "deleted", "truncated", "signature", "damaged"
+  uint64_t seq = 0;  // the record concerned (0: the file as a whole)
+  std::string what;  // "edited", "deleted", "truncated", "signature", "damaged"
   std::string detail;
 };
 
@@ -33,8 +33,8 @@ struct VerifyReport {
   std::string chain_id;
   uint64_t first_seq = 0, last_seq = 0;
   uint64_t records = 0, checkpoints = 0, tombstones = 0, pruned = 0;
-  uint64_t offhost_checkpoints = 0;  // off-host checkpoints compared
-  uint64_t last_signed_seq = 0;      // newest record covered by a valid signed checkpoint
+  uint64_t offhost_checkpoints = 0;     // off-host checkpoints compared
+  uint64_t last_signed_seq = 0;         // newest record covered by a valid signed checkpoint
   std::vector<VerifyProblem> problems;  // in record order
   std::vector<std::string> notes;
   [[nodiscard]] bool ok() const { return problems.empty(); }

@@ -103,12 +103,13 @@ TEST(StoreAgentTest, EventsAreStoredSearchableReportedAndVerified) {
   ASSERT_FALSE(port.empty()) << "the HTTP receiver did not start";
 
   std::string error;
-  auto agent = Agent::start(store_config(dir.path(), "  checkpoint_interval_s: 1\n"
-                                                     "  checkpoint_file: " +
-                                                         dir / "ckpt.jsonl" +
-                                                         "\n  checkpoint_url: http://127.0.0.1:" +
-                                                         port + "/checkpoints\n"),
-                            &error);
+  auto agent = Agent::start(
+      store_config(dir.path(),
+                   "  checkpoint_interval_s: 1\n"
+                   "  checkpoint_file: " +
+                       dir / "ckpt.jsonl" + "\n  checkpoint_url: http://127.0.0.1:" + port +
+                       "/checkpoints\n"),
+      &error);
   ASSERT_NE(agent, nullptr) << error;
   const std::string db = dir / "store/privwatch.db";
   struct stat st {};
@@ -121,9 +122,8 @@ TEST(StoreAgentTest, EventsAreStoredSearchableReportedAndVerified) {
   Child c = Child::exec({"/bin/true", "--store-token", token});
   ASSERT_EQ(describe_status(c.wait()), "exit 0");
   ASSERT_TRUE(agent->wait_for(kind_is("exec", static_cast<uint32_t>(c.pid())), token));
-  const auto found = wait_in_store(db, {token}, [&](const json& j) {
-    return num(j["record"], "process.pid") == c.pid();
-  });
+  const auto found = wait_in_store(
+      db, {token}, [&](const json& j) { return num(j["record"], "process.pid") == c.pid(); });
   ASSERT_TRUE(found) << "the exec never reached the store";
   EXPECT_EQ((*found)["kind"], "event");
   EXPECT_EQ(num((*found)["record"], "process.pid"), c.pid());
@@ -162,10 +162,10 @@ TEST(StoreAgentTest, EventsAreStoredSearchableReportedAndVerified) {
   EXPECT_NE(r.out.find("OK"), std::string::npos) << r.out;
 
   // Tampering: an edited record is named, exit status 1.
-  ASSERT_EQ(sqlite(db, "UPDATE records SET text = 'nothing to see' WHERE seq = " +
-                           std::to_string(seq))
-                .status,
-            0);
+  ASSERT_EQ(
+      sqlite(db, "UPDATE records SET text = 'nothing to see' WHERE seq = " + std::to_string(seq))
+          .status,
+      0);
   r = privwatch({"verify", "--db", db, "--pubkey", dir / "pubkey"});
   EXPECT_EQ(r.status, 1 << 8) << r.out;
   EXPECT_NE(r.out.find("first problem at record " + std::to_string(seq)), std::string::npos)
@@ -174,8 +174,8 @@ TEST(StoreAgentTest, EventsAreStoredSearchableReportedAndVerified) {
   // Truncation: caught with the off-host checkpoints.
   const int64_t last = max_seq(db);
   ASSERT_EQ(sqlite(db, "DELETE FROM records WHERE seq > " + std::to_string(last - 1)).status, 0);
-  r = privwatch({"verify", "--db", db, "--checkpoints", received, "--from",
-                 std::to_string(seq + 1)});
+  r = privwatch(
+      {"verify", "--db", db, "--checkpoints", received, "--from", std::to_string(seq + 1)});
   EXPECT_EQ(r.status, 1 << 8) << r.out;
   EXPECT_NE(r.out.find("truncation"), std::string::npos) << r.out;
   http.kill(SIGTERM);

@@ -28,8 +28,8 @@ class QueryTest : public ::testing::Test {
     add(exec_event(kT0 + 13 * 3600 * kSec + 1800 * kSec, "alice", "root", "/usr/bin/nc",
                    {"nc", "203.0.113.9", "4444"}, "s-a"));
     // bob (no roles) on another host and cluster.
-    auto b = exec_event(kT0 + 120 * kSec, "bob", "bob", "/usr/bin/vim", {"vim", "/etc/shadow"},
-                        "s-b");
+    auto b =
+        exec_event(kT0 + 120 * kSec, "bob", "bob", "/usr/bin/vim", {"vim", "/etc/shadow"}, "s-b");
     b.attr.host = "db-1";
     b.attr.cluster = "db-servers";
     b.attr.roles = {};

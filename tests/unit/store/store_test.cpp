@@ -53,8 +53,7 @@ VerifyReport verify(const TempDir& dir, VerifyOptions o = {}) {
 }
 
 std::string first_problem(const VerifyReport& r) {
-  return r.problems.empty() ? "none"
-                            : r.problems[0].what + "@" + std::to_string(r.problems[0].seq);
+  return r.problems.empty() ? "none" : r.problems[0].what + "@" + std::to_string(r.problems[0].seq);
 }
 
 TEST(Store, AppendsAChainThatVerifies) {
@@ -542,8 +541,9 @@ TEST(Compression, BodiesAreCompressedAndStillVerifiedAndSearchable) {
   ASSERT_TRUE(st->commit());
   const std::string last_body = r.body;
   {
-    auto q = Stmt::prepare(st->db(), "SELECT count(*), sum(length(body)) FROM records WHERE "
-                                     "typeof(body) = 'blob'");
+    auto q = Stmt::prepare(st->db(),
+                           "SELECT count(*), sum(length(body)) FROM records WHERE "
+                           "typeof(body) = 'blob'");
     ASSERT_TRUE(q);
     ASSERT_EQ(q->step(), SQLITE_ROW);
     EXPECT_EQ(q->int64(0), 501);  // the body that completes the training set is compressed too
