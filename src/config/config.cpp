@@ -160,11 +160,19 @@ constexpr std::string_view kMonitorKeys[] = {"root",      "all_logins", "users",
                                              "loginuids", "sessions",   "cgroups"};
 constexpr std::string_view kOutputKeys[] = {"path", "max_size_mb", "max_files"};
 constexpr std::string_view kProcessTableKeys[] = {"max_entries", "exited_grace_s"};
-constexpr std::string_view kStoreKeys[] = {
-    "enabled",         "path",           "key_path",          "commit_interval_ms",
-    "queue_size",      "checkpoint_every", "checkpoint_interval_s", "checkpoint_file",
-    "checkpoint_syslog", "checkpoint_url", "prune_interval_s",  "retention"};
-constexpr std::string_view kRetentionKeys[] = {"event",     "session",   "alert",
+constexpr std::string_view kStoreKeys[] = {"enabled",
+                                           "path",
+                                           "key_path",
+                                           "commit_interval_ms",
+                                           "queue_size",
+                                           "checkpoint_every",
+                                           "checkpoint_interval_s",
+                                           "checkpoint_file",
+                                           "checkpoint_syslog",
+                                           "checkpoint_url",
+                                           "prune_interval_s",
+                                           "retention"};
+constexpr std::string_view kRetentionKeys[] = {"event",      "session",   "alert",
                                                "escalation", "recording", "response"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -834,9 +842,9 @@ class Parser {
   }
 
   Result<uint64_t> read_duration(const YAML::Node& v, const std::string& name) const {
-    const std::string hint = fmt::format(
-        "write a number with a unit, e.g. '{}: 30d' (s, m, h, d, w, y), or forever",
-        name.substr(name.rfind('.') + 1));
+    const std::string hint =
+        fmt::format("write a number with a unit, e.g. '{}: 30d' (s, m, h, d, w, y), or forever",
+                    name.substr(name.rfind('.') + 1));
     if (!v.IsScalar()) {
       return error(v, fmt::format("{}: expected a duration, got {}", name, describe(v)), hint);
     }
@@ -872,9 +880,9 @@ class Parser {
         const std::string url = v.IsScalar() ? v.Scalar() : std::string();
         if (!(v.IsNull() || v.IsScalar()) ||
             (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)) {
-          return error(v, fmt::format("{}: expected an http:// or https:// URL, got {}", name,
-                                      describe(v)),
-                       "e.g. 'checkpoint_url: http://10.0.0.5:8080/checkpoints', or \"\" for none");
+          return error(
+              v, fmt::format("{}: expected an http:// or https:// URL, got {}", name, describe(v)),
+              "e.g. 'checkpoint_url: http://10.0.0.5:8080/checkpoints', or \"\" for none");
         }
         c.checkpoint_url = url;
       } else if (key == "retention") {
