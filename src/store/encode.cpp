@@ -98,6 +98,23 @@ void encode_alert(const model::Alert& a, std::string_view hostname, Record& r) {
   r.body = exporter::alert_json(a);
 }
 
+void encode_escalation(const model::Escalation& e, std::string_view hostname, Record& r) {
+  common(r);
+  r.kind = RecordKind::kEscalation;
+  r.wall_ns = e.wall_ns;
+  r.name = model::to_string(e.method);
+  r.host = e.host.empty() ? std::string(hostname) : e.host;
+  r.user = e.to_user;
+  r.human = e.human.empty() ? e.from_user : e.human;
+  r.session = e.session_id;
+  if (!e.success) r.flags |= kRecFailed;
+  add_text(r.text, e.tool);
+  for (const auto& arg : e.tool_args) add_text(r.text, arg);
+  add_text(r.text, e.command);
+  for (const auto& arg : e.command_args) add_text(r.text, arg);
+  r.body = exporter::escalation_json(e);
+}
+
 void encode_session(const model::Session& s, std::string_view hostname, uint64_t now_ns,
                     Record& r) {
   common(r);

@@ -79,6 +79,7 @@ void StoreSink::enqueue(T&& item) {
 void StoreSink::on_event(const model::Event& ev) { enqueue(ev); }
 void StoreSink::on_alert(const model::Alert& alert) { enqueue(alert); }
 void StoreSink::on_session(const model::Session& session) { enqueue(session); }
+void StoreSink::on_escalation(const model::Escalation& e) { enqueue(e); }
 void StoreSink::append(Record record) { enqueue(std::move(record)); }
 
 void StoreSink::flush() {
@@ -102,6 +103,8 @@ void StoreSink::encode(const Item& item, Record& r) const {
     encode_event(*ev, host_, r);
   } else if (const auto* a = std::get_if<model::Alert>(&item)) {
     encode_alert(*a, host_, r);
+  } else if (const auto* e = std::get_if<model::Escalation>(&item)) {
+    encode_escalation(*e, host_, r);
   } else if (const auto* s = std::get_if<model::Session>(&item)) {
     encode_session(*s, host_, wall_now_ns(), r);
   } else {

@@ -49,6 +49,7 @@ class StoreSink : public model::RecordSink {
   void on_event(const model::Event& ev) override;
   void on_alert(const model::Alert& alert) override;
   void on_session(const model::Session& session) override;
+  void on_escalation(const model::Escalation& escalation) override;
   void flush() override;
   void close() override;
 
@@ -60,7 +61,7 @@ class StoreSink : public model::RecordSink {
   [[nodiscard]] const OpenInfo& open_info() const { return open_info_; }
 
  private:
-  using Item = std::variant<model::Event, model::Alert, model::Session, Record>;
+  using Item = std::variant<model::Event, model::Alert, model::Session, model::Escalation, Record>;
   StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
   template <typename T>
   void enqueue(T&& item);

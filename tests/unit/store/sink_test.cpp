@@ -46,6 +46,16 @@ TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
   s.id = "s-1";
   s.start_wall_ns = now;
   (*sink)->on_session(s);
+  model::Escalation esc;
+  esc.wall_ns = now;
+  esc.session_id = "s-1";
+  esc.method = model::EscalationMethod::kSudo;
+  esc.from_user = "alice";
+  esc.to_user = "root";
+  esc.human = "alice";
+  esc.tool = "/usr/bin/sudo";
+  esc.tool_args = {"sudo", "-i"};
+  (*sink)->on_escalation(esc);
   Record rec;
   rec.kind = RecordKind::kRecording;
   rec.name = "tty";
@@ -54,13 +64,13 @@ TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
   (*sink)->append(rec);
   (*sink)->close();
   const auto st = (*sink)->stats();
-  EXPECT_EQ(st.queued, 1003u);
+  EXPECT_EQ(st.queued, 1004u);
   EXPECT_EQ(st.dropped_queue, 0u);
   EXPECT_EQ(st.dropped_write, 0u);
   // 1003 records + one checkpoint per 100 + the closing checkpoint.
   EXPECT_EQ(st.committed, st.head_seq);
   EXPECT_GE(st.checkpoints, 10u);
-  EXPECT_EQ(st.head_seq, 1003u + st.checkpoints);
+  EXPECT_EQ(st.head_seq, 1004u + st.checkpoints);
   EXPECT_EQ(st.offhost_sent, st.checkpoints);
 
   VerifyOptions o;
@@ -73,6 +83,15 @@ TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
 
   auto reader = Store::open_reader(dir / "db/privwatch.db");
   ASSERT_TRUE(reader);
+  SearchFilter e;
+  e.kind = "escalation";
+  e.user = "alice";
+  auto escs = search(**reader, e);
+  ASSERT_TRUE(escs);
+  ASSERT_EQ(escs->size(), 1u);
+  EXPECT_EQ((*escs)[0].name, "sudo");
+  EXPECT_EQ((*escs)[0].user, "root");
+  EXPECT_NE((*escs)[0].body.find("privilege-escalation"), std::string::npos) << (*escs)[0].body;
   SearchFilter f;
   f.kind = "recording";
   auto rows = search(**reader, f);
