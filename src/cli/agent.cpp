@@ -256,15 +256,6 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   Pipeline pipeline(cfg, std::move(*out), host);
-  if (cfg.store.enabled) {
-    auto sink = store::StoreSink::open(cfg.store, host);
-    if (!sink) {
-      log::error("{}", sink.error().to_string());
-      return 1;
-    }
-    pipeline.set_store(sink->get());
-    pipeline.add_sink(std::move(*sink));
-  }
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.
@@ -275,6 +266,17 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   if (!src) {
     log::error("{}", src.error().to_string());
     return 1;
+  }
+  // The store opens once capture is possible (a non-root user is told that root is needed,
+  // not that /var/lib/privwatch is not writable); nothing is polled before it is in place.
+  if (cfg.store.enabled) {
+    auto sink = store::StoreSink::open(cfg.store, host);
+    if (!sink) {
+      log::error("{}", sink.error().to_string());
+      return 1;
+    }
+    pipeline.set_store(sink->get());
+    pipeline.add_sink(std::move(*sink));
   }
   log::info(
       "privwatch agent ready: config {}, output {}, store {}, ring buffer {} MiB, {} processes "
