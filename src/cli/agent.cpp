@@ -21,6 +21,7 @@
 #include "model/record_sink.hpp"
 #include "session/tracker.hpp"
 #include "source/kernel_source.hpp"
+#include "store/sink.hpp"
 #include "util/histogram.hpp"
 #include "util/log.hpp"
 
@@ -91,6 +92,9 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   // output. Each must not block (DESIGN.md §3 export).
   void add_sink(std::unique_ptr<model::RecordSink> sink) { sinks_.push_back(std::move(sink)); }
   std::vector<std::unique_ptr<model::RecordSink>>& sinks() { return sinks_; }
+  // The store sink (also in sinks()), for its counters in the stats file; null when disabled.
+  void set_store(const store::StoreSink* s) { store_ = s; }
+  const store::StoreSink* store() const { return store_; }
 
   void on_event(model::Event& ev) override {
     const uint64_t now = now_ns(CLOCK_BOOTTIME);
@@ -117,6 +121,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   session::SessionTracker sessions_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
+  const store::StoreSink* store_ = nullptr;
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -186,6 +191,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   const auto rss = current_rss();
   const auto& lat = p.latency();
   const auto ts = p.sessions().stats();
+  if (p.store() != nullptr) j += "\"store\":" + p.store()->stats_json() + ",";
   j += fmt::format(
       "\"events_total\":{},\"drops_total\":{},\"decode_errors\":{},\"output_errors\":{},"
       "\"lines_written\":{},\"lines_dropped\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{"
@@ -261,8 +267,22 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     log::error("{}", src.error().to_string());
     return 1;
   }
-  log::info("privwatch agent ready: config {}, output {}, ring buffer {} MiB, {} processes seeded",
-            cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb, seeded ? *seeded : 0);
+  // The store opens once capture is possible (a non-root user is told that root is needed,
+  // not that /var/lib/privwatch is not writable); nothing is polled before it is in place.
+  if (cfg.store.enabled) {
+    auto sink = store::StoreSink::open(cfg.store, host);
+    if (!sink) {
+      log::error("{}", sink.error().to_string());
+      return 1;
+    }
+    pipeline.set_store(sink->get());
+    pipeline.add_sink(std::move(*sink));
+  }
+  log::info(
+      "privwatch agent ready: config {}, output {}, store {}, ring buffer {} MiB, {} processes "
+      "seeded",
+      cfg.source_file, cfg.output.path, cfg.store.enabled ? cfg.store.path : "disabled",
+      cfg.capture.ring_buffer_mb, seeded ? *seeded : 0);
 
   const auto deadline = opts.max_runtime_s > 0 ? started + std::chrono::seconds(opts.max_runtime_s)
                                                : std::chrono::steady_clock::time_point::max();

@@ -123,6 +123,11 @@ int run(int argc, char** argv) {
 
   // Further commands, one file each (src/cli/<name>_cmd.cpp; see commands.hpp).
   add_grant_command(app, rc);
+  add_verify_command(app, rc);
+  add_search_command(app, rc);
+  add_alerts_command(app, rc);
+  add_report_command(app, rc);
+  add_store_command(app, rc);
 
   try {
     app.parse(argc, argv);

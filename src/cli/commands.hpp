@@ -16,5 +16,11 @@ namespace privwatch::cli {
 
 // privwatch grant add | list | revoke (grant_cmd.cpp)
 void add_grant_command(CLI::App& app, int& rc);
+// The store (src/store): verify, search, alerts, report, store pubkey|info.
+void add_verify_command(CLI::App& app, int& rc);
+void add_search_command(CLI::App& app, int& rc);
+void add_alerts_command(CLI::App& app, int& rc);
+void add_report_command(CLI::App& app, int& rc);
+void add_store_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

@@ -118,10 +118,50 @@ inventory:
   # Grant files written by `privwatch grant add` (a directory, or one file). Owned by root, not
   # writable by group or others. A missing directory means no grants. Reloaded on SIGHUP.
   grants: /etc/privwatch/grants.d
+
+# The embedded tamper-evident store: events, sessions, alerts... in one SQLite database, hash
+# chained, with signed checkpoints. Read by privwatch search / alerts / report / verify.
+# Reference: docs/store.md
+store:
+  # Keep records in the store. When false the agent only writes the output above.
+  enabled: true
+  # The database file. Its directory is created (mode 0700) when missing.
+  path: /var/lib/privwatch/privwatch.db
+  # Ed25519 signing key for checkpoints and tombstones, created (mode 0600) on first start.
+  # Export the public key with: privwatch store pubkey
+  key_path: /var/lib/privwatch/store.key
+  # Longest time a record waits before it is committed, in ms. 1..60000.
+  commit_interval_ms: 200
+  # Records buffered between the pipeline and the database writer; beyond this they are
+  # dropped and counted. 1024..16777216.
+  queue_size: 262144
+  # A signed checkpoint after this many records ... 1..1000000000
+  checkpoint_every: 100000
+  # ... or after this many seconds, whichever comes first. 1..86400.
+  checkpoint_interval_s: 60
+  # Copies of every checkpoint sent off the host so that truncation is detectable:
+  # a file (one JSON object per line; "" for none) ...
+  checkpoint_file: ""
+  # ... syslog (facility authpriv) ...
+  checkpoint_syslog: false
+  # ... and an HTTP POST of the JSON object ("" for none), e.g. http://10.0.0.5:8080/checkpoints
+  checkpoint_url: ""
+  # Seconds between retention runs. 60..86400.
+  prune_interval_s: 3600
+  # How long records of each kind are kept: 90s, 15m, 12h, 30d, 2w or 1y (365 days), or
+  # forever. Pruned records leave a signed tombstone so that verify still passes.
+  retention:
+    event: 365d
+    session: 7y
+    alert: 7y
+    escalation: 7y
+    recording: 7y
+    response: 7y
 )yaml";
 
-constexpr std::string_view kTopKeys[] = {
-    "log_level", "capture", "monitor", "sensitive_paths", "output", "process_table", "inventory"};
+constexpr std::string_view kTopKeys[] = {"log_level",     "capture",   "monitor",
+                                         "sensitive_paths", "output", "process_table",
+                                         "inventory",     "store"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -129,6 +169,20 @@ constexpr std::string_view kMonitorKeys[] = {"root",      "all_logins", "users",
                                              "loginuids", "sessions",   "cgroups"};
 constexpr std::string_view kOutputKeys[] = {"path", "max_size_mb", "max_files"};
 constexpr std::string_view kProcessTableKeys[] = {"max_entries", "exited_grace_s"};
+constexpr std::string_view kStoreKeys[] = {"enabled",
+                                           "path",
+                                           "key_path",
+                                           "commit_interval_ms",
+                                           "queue_size",
+                                           "checkpoint_every",
+                                           "checkpoint_interval_s",
+                                           "checkpoint_file",
+                                           "checkpoint_syslog",
+                                           "checkpoint_url",
+                                           "prune_interval_s",
+                                           "retention"};
+constexpr std::string_view kRetentionKeys[] = {"event",      "session",   "alert",
+                                               "escalation", "recording", "response"};
 constexpr std::string_view kInventoryKeys[] = {"path", "grants"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -195,7 +249,9 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"monitor", kMonitorKeys},
       {"output", kOutputKeys},
       {"process_table", kProcessTableKeys},
-      {"inventory", kInventoryKeys}};
+      {"inventory", kInventoryKeys},
+      {"store", kStoreKeys},
+      {"store.retention", kRetentionKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -313,6 +369,8 @@ class Parser {
         s = apply_process_table(value);
       } else if (key == "inventory") {
         s = apply_inventory(value);
+      } else if (key == "store") {
+        s = apply_store(value);
       }
       if (!s) return s;
     }
@@ -763,6 +821,53 @@ class Parser {
     return {};
   }
 
+  // An absolute file path whose parent is not an existing non-directory (it is created).
+  Status read_file_path(const YAML::Node& v, const std::string& name, bool allow_empty,
+                        std::string_view example, std::string& out) const {
+    const std::string hint = fmt::format("set {} to an absolute file path, e.g. {}{}", name,
+                                         example, allow_empty ? ", or \"\" for none" : "");
+    if (!v.IsScalar() && !(allow_empty && v.IsNull())) {
+      return error(v, fmt::format("{}: expected a file path, got {}", name, describe(v)), hint);
+    }
+    const std::string path = v.IsNull() ? std::string() : v.Scalar();
+    if (path.empty()) {
+      if (allow_empty) {
+        out.clear();
+        return {};
+      }
+      return error(v, fmt::format("{}: must not be empty", name), hint);
+    }
+    const std::string problem = path_problem(path);
+    if (!problem.empty()) {
+      return error(v, fmt::format("{}: '{}' {}", name, shorten(path), problem), hint);
+    }
+    if (path.back() == '/') {
+      return error(v, fmt::format("{}: '{}' names a directory", name, shorten(path)),
+                   fmt::format("name a file inside it, e.g. {}file", path));
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return error(v, fmt::format("{}: '{}' is a directory", name, shorten(path)),
+                   fmt::format("name a file inside it, e.g. {}/privwatch.db", path));
+    }
+    out = path;
+    return {};
+  }
+
+  Result<uint64_t> read_duration(const YAML::Node& v, const std::string& name) const {
+    const std::string hint =
+        fmt::format("write a number with a unit, e.g. '{}: 30d' (s, m, h, d, w, y), or forever",
+                    name.substr(name.rfind('.') + 1));
+    if (!v.IsScalar()) {
+      return error(v, fmt::format("{}: expected a duration, got {}", name, describe(v)), hint);
+    }
+    auto d = parse_duration(v.Scalar());
+    if (!d) {
+      return error(v, fmt::format("{}: {}", name, d.error().message), hint);
+    }
+    return *d;
+  }
+
   Status apply_inventory(const YAML::Node& section) {
     if (auto s = check_keys(section, "inventory", kInventoryKeys); !s) return s;
     if (section.IsNull()) return {};
@@ -782,6 +887,81 @@ class Parser {
                      fmt::format("write the full path, e.g. {}", example));
       }
       (key == "path" ? cfg_.inventory.path : cfg_.inventory.grants) = v.Scalar();
+    }
+    return {};
+  }
+
+  Status apply_store(const YAML::Node& section) {
+    if (auto s = check_keys(section, "store", kStoreKeys); !s) return s;
+    StoreConfig& c = cfg_.store;
+    if (section.IsNull()) return {};
+    for (const auto& kv : section) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      at_key(kv.first, v);
+      const std::string name = "store." + key;
+      Status s;
+      if (key == "enabled" || key == "checkpoint_syslog") {
+        auto value = read_bool(v, name);
+        if (!value) return value.error();
+        (key == "enabled" ? c.enabled : c.checkpoint_syslog) = *value;
+      } else if (key == "path") {
+        s = read_file_path(v, name, false, "/var/lib/privwatch/privwatch.db", c.path);
+      } else if (key == "key_path") {
+        s = read_file_path(v, name, false, "/var/lib/privwatch/store.key", c.key_path);
+      } else if (key == "checkpoint_file") {
+        s = read_file_path(v, name, true, "/mnt/audit/privwatch-checkpoints.jsonl",
+                           c.checkpoint_file);
+      } else if (key == "checkpoint_url") {
+        const std::string url = v.IsScalar() ? v.Scalar() : std::string();
+        if (!(v.IsNull() || v.IsScalar()) ||
+            (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)) {
+          return error(
+              v, fmt::format("{}: expected an http:// or https:// URL, got {}", name, describe(v)),
+              "e.g. 'checkpoint_url: http://10.0.0.5:8080/checkpoints', or \"\" for none");
+        }
+        c.checkpoint_url = url;
+      } else if (key == "retention") {
+        s = apply_retention(v);
+      } else {
+        struct Bound {
+          std::string_view key;
+          uint32_t* target;
+          uint64_t lo, hi;
+        };
+        const Bound bounds[] = {{"commit_interval_ms", &c.commit_interval_ms, 1, 60000},
+                                {"queue_size", &c.queue_size, 1024, 16777216},
+                                {"checkpoint_every", &c.checkpoint_every, 1, 1000000000},
+                                {"checkpoint_interval_s", &c.checkpoint_interval_s, 1, 86400},
+                                {"prune_interval_s", &c.prune_interval_s, 60, 86400}};
+        for (const Bound& b : bounds) {
+          if (b.key != key) continue;
+          auto value = read_uint(v, name, b.lo, b.hi, *b.target);
+          if (!value) return value.error();
+          *b.target = static_cast<uint32_t>(*value);
+        }
+      }
+      if (!s) return s;
+    }
+    return {};
+  }
+
+  Status apply_retention(const YAML::Node& section) {
+    if (auto s = check_keys(section, "store.retention", kRetentionKeys); !s) return s;
+    if (section.IsNull()) return {};
+    StoreRetention& r = cfg_.store.retention;
+    for (const auto& kv : section) {
+      const std::string key = kv.first.Scalar();
+      at_key(kv.first, kv.second);
+      auto d = read_duration(kv.second, "store.retention." + key);
+      if (!d) return d.error();
+      uint64_t* target = key == "event"        ? &r.event_s
+                         : key == "session"    ? &r.session_s
+                         : key == "alert"      ? &r.alert_s
+                         : key == "escalation" ? &r.escalation_s
+                         : key == "recording"  ? &r.recording_s
+                                               : &r.response_s;
+      *target = *d;
     }
     return {};
   }
@@ -858,6 +1038,33 @@ Error file_error(const std::string& path, int err) {
 }  // namespace
 
 const char* embedded_default_yaml() { return kEmbeddedDefaultYaml; }
+
+Result<uint64_t> parse_duration(const std::string& text) {
+  if (text == "forever" || text == "0") return uint64_t{0};
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::optional<uint64_t> n = parse_decimal(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  uint64_t mult = 0;
+  if (unit == "s") mult = 1;
+  if (unit == "m") mult = 60;
+  if (unit == "h") mult = 3600;
+  if (unit == "d") mult = 86400;
+  if (unit == "w") mult = 7 * 86400;
+  if (unit == "y") mult = 365 * 86400;
+  if (!n || mult == 0 || *n == 0) {
+    return Error{ErrorKind::kInvalidArgument,
+                 fmt::format("'{}' is not a duration (a positive number followed by s, m, h, d, "
+                             "w or y, e.g. 30d)",
+                             shorten(text)),
+                 "write e.g. 90s, 15m, 12h, 30d, 2w or 1y"};
+  }
+  if (*n > UINT64_MAX / mult / 1'000'000'000ull) {
+    return Error{ErrorKind::kInvalidArgument, fmt::format("'{}' is too long", shorten(text)),
+                 "use at most a few hundred years, or forever"};
+  }
+  return *n * mult;
+}
 
 Result<Config> parse(const std::string& yaml_text, const std::string& origin) {
   // yaml-cpp reports through exceptions; none may leave this module.

@@ -51,6 +51,32 @@ struct InventoryConfig {
   std::string grants = "/etc/privwatch/grants.d";      // directory (or file) of grant files
 };
 
+// Retention per record kind, in seconds; 0 keeps records forever.
+struct StoreRetention {
+  uint64_t event_s = 365ull * 86400;
+  uint64_t session_s = 7ull * 365 * 86400;
+  uint64_t alert_s = 7ull * 365 * 86400;
+  uint64_t escalation_s = 7ull * 365 * 86400;
+  uint64_t recording_s = 7ull * 365 * 86400;
+  uint64_t response_s = 7ull * 365 * 86400;
+};
+
+// The embedded tamper-evident store (docs/store.md).
+struct StoreConfig {
+  bool enabled = true;
+  std::string path = "/var/lib/privwatch/privwatch.db";
+  std::string key_path = "/var/lib/privwatch/store.key";  // Ed25519 signing key (0600)
+  uint32_t commit_interval_ms = 200;    // longest time a record waits for its commit (1..60000)
+  uint32_t queue_size = 262144;         // records buffered before drops (1024..16777216)
+  uint32_t checkpoint_every = 100000;   // signed checkpoint after this many records
+  uint32_t checkpoint_interval_s = 60;  // ... or this many seconds (1..86400)
+  std::string checkpoint_file;          // off-host copies: append JSON lines here ("": off)
+  bool checkpoint_syslog = false;       // ... and/or send them to syslog (LOG_AUTHPRIV)
+  std::string checkpoint_url;           // ... and/or POST them here (http://host:port/path)
+  uint32_t prune_interval_s = 3600;     // how often retention runs (60..86400)
+  StoreRetention retention;
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -60,7 +86,11 @@ struct Config {
   OutputConfig output;
   ProcessTableConfig process_table;
   InventoryConfig inventory;
+  StoreConfig store;
 };
+
+// "90s", "15m", "12h", "30d", "2w", "1y" (365 days) → seconds. "0" and "forever" → 0.
+[[nodiscard]] Result<uint64_t> parse_duration(const std::string& text);
 
 // The configuration used when no file is given (also config/privwatch.yaml).
 [[nodiscard]] const char* embedded_default_yaml();

@@ -481,6 +481,14 @@ std::unique_ptr<Agent> Agent::start(const std::string& config_body, std::string*
     // A shared agent writes a lot on a busy host: never rotate under the test's feet.
     cfg << "output:\n  path: " << a->output_path_ << "\n  max_size_mb: 100000\n"
         << config_body << "\n";
+    // Agents started by tests keep their store in the test's directory, never in /var/lib
+    // (a suite that configures the store itself writes its own store: section).
+    const bool has_store =
+        config_body.rfind("store:", 0) == 0 || config_body.find("\nstore:") != std::string::npos;
+    if (!has_store) {
+      cfg << "store:\n  path: " << a->dir_ << "/store/privwatch.db\n  key_path: " << a->dir_
+          << "/store/store.key\n";
+    }
   }
 
   std::vector<std::string> argv = {agent_binary(), "agent",         "--config",     a->config_path_,

@@ -1,0 +1,167 @@
+#include "store/codec.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#include <cstring>
+
+#include "store/sqlite.hpp"
+#include "util/log.hpp"
+
+namespace privwatch::store {
+
+namespace {
+
+constexpr int kLevel = 1;
+
+Status ensure_table(sqlite3* db) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(
+      db, "CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL)", nullptr,
+      nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return sqlite_error(db, rc, "create the dictionary table");
+  return {};
+}
+
+}  // namespace
+
+BodyDecoder::BodyDecoder(sqlite3* db) : db_(db), dctx_(ZSTD_createDCtx()) {}
+
+BodyDecoder::~BodyDecoder() {
+  for (auto& [id, d] : dicts_) ZSTD_freeDDict(d);
+  ZSTD_freeDCtx(dctx_);
+}
+
+Status BodyDecoder::decode(std::string_view stored, std::string* out) {
+  if (stored.size() < 4) {
+    return Error{ErrorKind::kCorrupt, "a compressed body is shorter than its header", ""};
+  }
+  uint32_t id = 0;
+  std::memcpy(&id, stored.data(), 4);
+  auto it = dicts_.find(id);
+  if (it == dicts_.end()) {
+    auto q = Stmt::prepare(db_, "SELECT dict FROM dicts WHERE id = ?");
+    if (!q) return q.error();
+    q->bind(1, static_cast<int64_t>(id));
+    if (q->step() != SQLITE_ROW) {
+      return Error{ErrorKind::kCorrupt,
+                   fmt::format("compression dictionary {} is missing from the store", id), ""};
+    }
+    const auto d = q->blob(0);
+    ZSTD_DDict* dd = ZSTD_createDDict(d.data(), d.size());
+    if (dd == nullptr) {
+      return Error{ErrorKind::kCorrupt, fmt::format("compression dictionary {} is damaged", id),
+                   ""};
+    }
+    it = dicts_.emplace(id, dd).first;
+  }
+  const char* src = stored.data() + 4;
+  const size_t n = stored.size() - 4;
+  const unsigned long long size = ZSTD_getFrameContentSize(src, n);
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (64u << 20)) {
+    return Error{ErrorKind::kCorrupt, "a compressed body has no valid zstd frame", ""};
+  }
+  out->resize(size);
+  const size_t got =
+      ZSTD_decompress_usingDDict(dctx_, out->data(), out->size(), src, n, it->second);
+  if (ZSTD_isError(got) || got != size) {
+    return Error{ErrorKind::kCorrupt,
+                 fmt::format("a compressed body cannot be decompressed: {}",
+                             ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short"),
+                 ""};
+  }
+  return {};
+}
+
+BodyEncoder::BodyEncoder(sqlite3* db) : db_(db), cctx_(ZSTD_createCCtx()) {}
+
+BodyEncoder::~BodyEncoder() {
+  ZSTD_freeCDict(cdict_);
+  ZSTD_freeCCtx(cctx_);
+}
+
+Status BodyEncoder::load() {
+  if (auto s = ensure_table(db_); !s) return s;
+  auto q = Stmt::prepare(db_, "SELECT id, dict FROM dicts ORDER BY id DESC LIMIT 1");
+  if (!q) return q.error();
+  const int rc = q->step();
+  if (rc == SQLITE_ROW) {
+    dict_id_ = static_cast<uint32_t>(q->int64(0));
+    const auto d = q->blob(1);
+    cdict_ = ZSTD_createCDict(d.data(), d.size(), kLevel);
+    if (cdict_ == nullptr) return Error{ErrorKind::kCorrupt, "compression dictionary damaged", ""};
+  } else if (rc != SQLITE_DONE) {
+    return sqlite_error(db_, rc, "read the compression dictionary");
+  }
+  return {};
+}
+
+Status BodyEncoder::train() {
+  std::string all;
+  std::vector<size_t> sizes;
+  for (const auto& s : samples_) {
+    all += s;
+    sizes.push_back(s.size());
+  }
+  std::string dict(kDictBytes, '\0');
+  const size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), all.data(), sizes.data(),
+                                         static_cast<unsigned>(sizes.size()));
+  samples_.clear();
+  samples_.shrink_to_fit();
+  if (ZDICT_isError(n)) {
+    return Error{
+        ErrorKind::kInternal,
+        fmt::format("training the compression dictionary failed: {}", ZDICT_getErrorName(n)), ""};
+  }
+  dict.resize(n);
+  auto ins = Stmt::prepare(db_, "INSERT INTO dicts(id, dict) VALUES(?, ?)");
+  if (!ins) return ins.error();
+  const uint32_t id = dict_id_ + 1;
+  ins->bind(1, static_cast<int64_t>(id));
+  ins->bind_blob(2, dict.data(), dict.size());
+  const int rc = ins->step();
+  if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "store the compression dictionary");
+  ZSTD_CDict* cd = ZSTD_createCDict(dict.data(), dict.size(), kLevel);
+  if (cd == nullptr) return Error{ErrorKind::kInternal, "zstd cannot use the dictionary", ""};
+  ZSTD_freeCDict(cdict_);
+  cdict_ = cd;
+  dict_id_ = id;
+  dict_committed_ = false;
+  return {};
+}
+
+bool BodyEncoder::encode(std::string_view body, std::string* out) {
+  if (cdict_ == nullptr) {
+    if (training_failed_) return false;
+    samples_.emplace_back(body);
+    if (samples_.size() < kTrainSamples) return false;
+    if (auto s = train(); !s) {
+      log::warn("store: {}; event bodies are stored uncompressed", s.error().to_string());
+      training_failed_ = true;
+      return false;
+    }
+  }
+  out->resize(4 + ZSTD_compressBound(body.size()));
+  std::memcpy(out->data(), &dict_id_, 4);
+  const size_t n = ZSTD_compress_usingCDict(cctx_, out->data() + 4, out->size() - 4, body.data(),
+                                            body.size(), cdict_);
+  if (ZSTD_isError(n)) return false;
+  out->resize(4 + n);
+  return true;
+}
+
+void BodyEncoder::rollback() {
+  // A dictionary inserted in a transaction that rolled back is gone from the table: drop it
+  // here too (the next bodies are stored plain until a new one is trained).
+  if (dict_committed_) return;
+  ZSTD_freeCDict(cdict_);
+  cdict_ = nullptr;
+  dict_id_ = dict_id_ > 0 ? dict_id_ - 1 : 0;
+  dict_committed_ = true;
+  (void)load();
+}
+
+}  // namespace privwatch::store

@@ -1,0 +1,70 @@
+// Event bodies are stored compressed with a zstd dictionary trained on this host's first
+// events (ECS JSON compresses ~10x with it: the keys and structure repeat). The dictionaries
+// live in the `dicts` table; the hash chain covers the UNcompressed body, so a damaged or
+// replaced dictionary shows up in verify as edited records. Stored as a BLOB:
+//   u32 dictionary id (little endian) | zstd frame.  Plain JSON bodies are stored as TEXT.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+struct sqlite3;
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+struct ZSTD_CDict_s;
+struct ZSTD_DDict_s;
+
+namespace privwatch::store {
+
+// Reads compressed bodies (readers: verify, search, report).
+class BodyDecoder {
+ public:
+  explicit BodyDecoder(sqlite3* db);
+  ~BodyDecoder();
+  BodyDecoder(const BodyDecoder&) = delete;
+  BodyDecoder& operator=(const BodyDecoder&) = delete;
+  // `stored` is the BLOB; the JSON text goes to *out.
+  [[nodiscard]] Status decode(std::string_view stored, std::string* out);
+
+ private:
+  sqlite3* db_;
+  ZSTD_DCtx_s* dctx_;
+  std::map<uint32_t, ZSTD_DDict_s*> dicts_;
+};
+
+// Compresses bodies on the writer side; trains the dictionary after kTrainSamples bodies.
+class BodyEncoder {
+ public:
+  static constexpr size_t kTrainSamples = 4096;
+  static constexpr size_t kDictBytes = 32 * 1024;
+  explicit BodyEncoder(sqlite3* db);
+  ~BodyEncoder();
+  BodyEncoder(const BodyEncoder&) = delete;
+  BodyEncoder& operator=(const BodyEncoder&) = delete;
+  // Loads the newest dictionary of the database (if any).
+  Status load();
+  // True and *out = the BLOB when the body was compressed; false: store it as plain text.
+  // May train and insert a dictionary (inside the caller's transaction).
+  bool encode(std::string_view body, std::string* out);
+  // The transaction that inserted a new dictionary committed / rolled back (forget it).
+  void committed() { dict_committed_ = true; }
+  void rollback();
+
+ private:
+  Status train();
+  sqlite3* db_;
+  ZSTD_CCtx_s* cctx_;
+  ZSTD_CDict_s* cdict_ = nullptr;
+  uint32_t dict_id_ = 0;
+  bool dict_committed_ = true;
+  std::vector<std::string> samples_;
+  bool training_failed_ = false;
+};
+
+}  // namespace privwatch::store

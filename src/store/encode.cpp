@@ -1,0 +1,137 @@
+#include "store/encode.hpp"
+
+#include <variant>
+
+#include "export/ecs_json.hpp"
+#include "export/record_json.hpp"
+
+namespace privwatch::store {
+
+namespace {
+
+void add_text(std::string& t, std::string_view s) {
+  if (s.empty()) return;
+  if (!t.empty()) t += ' ';
+  t.append(s.data(), s.size());
+}
+
+void common(Record& r) {
+  r.name.clear();
+  r.host.clear();
+  r.user.clear();
+  r.human.clear();
+  r.session.clear();
+  r.cluster.clear();
+  r.roles.clear();
+  r.ref.clear();
+  r.severity = -1;
+  r.flags = 0;
+  r.text.clear();
+  r.body.clear();
+  r.data.clear();
+  r.seq = 0;
+}
+
+}  // namespace
+
+void encode_event(const model::Event& ev, std::string_view hostname, Record& r) {
+  common(r);
+  r.kind = RecordKind::kEvent;
+  r.wall_ns = ev.wall_time_ns;
+  r.name = model::to_string(ev.kind);
+  const auto& a = ev.attr;
+  r.host = a.host.empty() ? std::string(hostname) : a.host;
+  r.user = ev.effective_user_name.empty() ? ev.user_name : ev.effective_user_name;
+  r.human = a.human.empty() ? ev.login_user_name : a.human;
+  if (a.session) r.session = a.session->id;
+  r.roles = a.roles;
+  r.cluster = a.cluster;
+  // No ref for events: the pipeline's event id is in the body (event.sequence); the ref index
+  // serves sessions and alerts.
+  if (a.escalated) r.flags |= kRecEscalated;
+  if (a.drift != 0) r.flags |= kRecDrift;
+  if ((ev.flags & model::kFlagSensitive) != 0) r.flags |= kRecSensitive;
+  std::visit(
+      [&r](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, model::ExecData>) {
+          add_text(r.text, d.exe_path.empty() ? d.filename : d.exe_path);
+          for (const auto& arg : d.args) add_text(r.text, arg);
+          if (d.result < 0) r.flags |= kRecFailed;
+        } else if constexpr (std::is_same_v<T, model::FileData>) {
+          add_text(r.text, d.path.empty() ? d.requested_path : d.path);
+          add_text(r.text, d.target_path.empty() ? d.requested_target : d.target_path);
+          if (d.result < 0) r.flags |= kRecFailed;
+        } else if constexpr (std::is_same_v<T, model::NetData>) {
+          add_text(r.text, d.remote_ip());
+          add_text(r.text, d.unix_path);
+          if (d.result < 0) r.flags |= kRecFailed;
+        } else if constexpr (std::is_same_v<T, model::ModuleData>) {
+          add_text(r.text, d.name);
+        } else if constexpr (std::is_same_v<T, model::MountData>) {
+          add_text(r.text, d.source);
+          add_text(r.text, d.target);
+        } else if constexpr (std::is_same_v<T, model::BpfData>) {
+          add_text(r.text, d.prog_name);
+        }
+      },
+      ev.data);
+  if (!r.text.empty() && ev.kind != model::EventKind::kExec) add_text(r.text, ev.proc.comm);
+  exporter::append_ecs_json(ev, r.body, r.host);
+}
+
+void encode_alert(const model::Alert& a, std::string_view hostname, Record& r) {
+  common(r);
+  r.kind = RecordKind::kAlert;
+  r.wall_ns = a.wall_ns;
+  r.name = a.rule;
+  r.host = a.host.empty() ? std::string(hostname) : a.host;
+  r.user = a.user;
+  r.human = a.human;
+  r.session = a.session_id;
+  r.roles = a.roles;
+  r.cluster = a.cluster;
+  r.ref = a.id;
+  r.severity = static_cast<int32_t>(a.severity);
+  add_text(r.text, a.title);
+  add_text(r.text, a.explanation);
+  r.body = exporter::alert_json(a);
+}
+
+void encode_escalation(const model::Escalation& e, std::string_view hostname, Record& r) {
+  common(r);
+  r.kind = RecordKind::kEscalation;
+  r.wall_ns = e.wall_ns;
+  r.name = model::to_string(e.method);
+  r.host = e.host.empty() ? std::string(hostname) : e.host;
+  r.user = e.to_user;
+  r.human = e.human.empty() ? e.from_user : e.human;
+  r.session = e.session_id;
+  if (!e.success) r.flags |= kRecFailed;
+  add_text(r.text, e.tool);
+  for (const auto& arg : e.tool_args) add_text(r.text, arg);
+  add_text(r.text, e.command);
+  for (const auto& arg : e.command_args) add_text(r.text, arg);
+  r.body = exporter::escalation_json(e);
+}
+
+void encode_session(const model::Session& s, std::string_view hostname, uint64_t now_ns,
+                    Record& r) {
+  common(r);
+  r.kind = RecordKind::kSession;
+  r.wall_ns = s.end_wall_ns != 0 ? s.end_wall_ns : (now_ns != 0 ? now_ns : s.start_wall_ns);
+  r.name = model::to_string(s.entry_type);
+  r.host = s.host.empty() ? std::string(hostname) : s.host;
+  r.user = s.user;
+  r.human = s.human;
+  r.session = s.id;
+  r.roles = s.roles;
+  r.cluster = s.cluster;
+  r.ref = s.id;
+  add_text(r.text, s.leader_exe);
+  for (const auto& arg : s.leader_args) add_text(r.text, arg);
+  add_text(r.text, s.client_ip);
+  r.body = exporter::session_json(s);
+}
+
+}  // namespace privwatch::store

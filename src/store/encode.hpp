@@ -1,0 +1,20 @@
+// Pipeline objects → store records (indexed columns + JSON body + full text).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/alert.hpp"
+#include "model/event.hpp"
+#include "model/identity.hpp"
+#include "store/record.hpp"
+
+namespace privwatch::store {
+
+// `r` is reused between calls (its strings keep their capacity).
+void encode_event(const model::Event& ev, std::string_view hostname, Record& r);
+void encode_alert(const model::Alert& a, std::string_view hostname, Record& r);
+void encode_escalation(const model::Escalation& e, std::string_view hostname, Record& r);
+void encode_session(const model::Session& s, std::string_view hostname, uint64_t now_ns, Record& r);
+
+}  // namespace privwatch::store

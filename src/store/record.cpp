@@ -1,0 +1,114 @@
+#include "store/record.hpp"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace privwatch::store {
+
+namespace {
+
+constexpr std::string_view kKindNames[] = {"",         "event",      "session",
+                                           "alert",    "escalation", "recording",
+                                           "response", "tombstone",  "checkpoint"};
+
+void put_u64(std::string& out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(b, 8);
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_u64(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+}  // namespace
+
+std::string_view to_string(RecordKind k) {
+  const auto i = static_cast<size_t>(k);
+  return i < std::size(kKindNames) ? kKindNames[i] : std::string_view("unknown");
+}
+
+std::optional<RecordKind> kind_from_string(std::string_view s) {
+  for (size_t i = 1; i < std::size(kKindNames); ++i) {
+    if (kKindNames[i] == s) return static_cast<RecordKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string join_roles(const std::vector<std::string>& roles) {
+  std::string out;
+  for (const auto& r : roles) {
+    if (!out.empty()) out += ',';
+    out += r;
+  }
+  return out;
+}
+
+void append_canonical(std::string& out, uint64_t seq, const Record& r, std::string_view roles) {
+  out.append("PWR1", 4);
+  put_u64(out, seq);
+  put_u64(out, r.wall_ns);
+  put_u64(out, static_cast<uint64_t>(r.kind));
+  put_str(out, r.name);
+  put_str(out, r.host);
+  put_str(out, r.user);
+  put_str(out, r.human);
+  put_str(out, r.session);
+  put_str(out, roles);
+  put_str(out, r.cluster);
+  put_str(out, r.ref);
+  put_u64(out, static_cast<uint64_t>(static_cast<int64_t>(r.severity)));
+  put_u64(out, r.flags);
+  put_str(out, r.text);
+  put_str(out, r.body);
+  put_str(out, r.data);
+}
+
+Hash chain_hash(const Hash& prev, std::string_view canonical) {
+  Hash h{};
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, h.size());
+  crypto_generichash_update(&st, prev.data(), prev.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(canonical.data()),
+                            canonical.size());
+  crypto_generichash_final(&st, h.data(), h.size());
+  return h;
+}
+
+Hash genesis_hash(std::string_view chain_id) {
+  const std::string seed = "privwatch-genesis-v1\n" + std::string(chain_id);
+  Hash h{};
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(seed.data()),
+                     seed.size(), nullptr, 0);
+  return h;
+}
+
+std::string to_hex(const uint8_t* p, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    s[2 * i] = kDigits[p[i] >> 4];
+    s[2 * i + 1] = kDigits[p[i] & 15];
+  }
+  return s;
+}
+
+bool from_hex(std::string_view hex, uint8_t* out, size_t n) {
+  if (hex.size() != 2 * n) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const int hi = nib(hex[2 * i]), lo = nib(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace privwatch::store

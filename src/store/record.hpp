@@ -1,0 +1,76 @@
+// Records: what the store keeps. One append-only sequence of records of several kinds, each
+// extending a hash chain over its canonical bytes (docs/store.md "Integrity").
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace privwatch::store {
+
+// Stored as an integer: never renumber, only append.
+enum class RecordKind : uint8_t {
+  kEvent = 1,       // a kernel event (body: ECS JSON)
+  kSession = 2,     // a session version (start, change, end): the latest per session id wins
+  kAlert = 3,       // an alert (rules, baselines, the store itself)
+  kEscalation = 4,  // a privilege escalation transition
+  kRecording = 5,   // a terminal recording chunk (data: compressed bytes)
+  kResponse = 6,    // a response action (kill, freeze, warn) and its outcome
+  kTombstone = 7,   // signed: records removed by retention
+  kCheckpoint = 8,  // signed: the chain head at a point in time
+};
+inline constexpr RecordKind kAllKinds[] = {
+    RecordKind::kEvent,     RecordKind::kSession,  RecordKind::kAlert,     RecordKind::kEscalation,
+    RecordKind::kRecording, RecordKind::kResponse, RecordKind::kTombstone, RecordKind::kCheckpoint};
+
+[[nodiscard]] std::string_view to_string(RecordKind k);
+[[nodiscard]] std::optional<RecordKind> kind_from_string(std::string_view s);
+
+// Record flags (indexed facts used by reports).
+inline constexpr uint32_t kRecEscalated = 1u << 0;  // event ran with escalated credentials
+inline constexpr uint32_t kRecDrift = 1u << 1;      // service-account drift
+inline constexpr uint32_t kRecSensitive = 1u << 2;  // sensitive path
+inline constexpr uint32_t kRecFailed = 1u << 3;     // the syscall failed
+
+using Hash = std::array<uint8_t, 32>;
+
+// The generic unit of storage. Producers fill the descriptive fields; the store assigns seq and
+// hash. Empty strings are stored as NULL.
+struct Record {
+  RecordKind kind = RecordKind::kEvent;
+  uint64_t wall_ns = 0;  // when it happened (realtime ns)
+  std::string name;      // event kind (exec, file...), alert rule, entry type, action...
+  std::string host, user, human, session, cluster;
+  std::vector<std::string> roles;
+  std::string ref;        // the object's own id: alert id, session id, recording id...
+  int32_t severity = -1;  // alerts: model::Severity; -1 otherwise
+  uint32_t flags = 0;     // kRec*
+  std::string text;       // full text indexed: commands, arguments, paths, terminal text
+  std::string body;       // JSON document
+  std::string data;       // binary payload (recording chunks), may be empty
+
+  // Set by the store on append.
+  uint64_t seq = 0;
+  Hash hash{};
+};
+
+// Roles as stored: joined by ','.
+[[nodiscard]] std::string join_roles(const std::vector<std::string>& roles);
+
+// The bytes the chain hashes: every field but seq's hash, each length-prefixed, in a fixed
+// order and byte order ("PWR1" version tag first). `roles` is the joined form.
+void append_canonical(std::string& out, uint64_t seq, const Record& r, std::string_view roles);
+
+// h(seq) = BLAKE2b-256(h(seq-1) || canonical(record)). The first record's predecessor is
+// genesis(chain id).
+[[nodiscard]] Hash chain_hash(const Hash& prev, std::string_view canonical);
+[[nodiscard]] Hash genesis_hash(std::string_view chain_id);
+
+[[nodiscard]] std::string to_hex(const uint8_t* p, size_t n);
+[[nodiscard]] inline std::string to_hex(const Hash& h) { return to_hex(h.data(), h.size()); }
+[[nodiscard]] bool from_hex(std::string_view hex, uint8_t* out, size_t n);
+
+}  // namespace privwatch::store

@@ -1,0 +1,332 @@
+#include "store/sink.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "export/ecs_json.hpp"
+#include "store/encode.hpp"
+#include "util/log.hpp"
+
+namespace privwatch::store {
+
+namespace {
+
+constexpr size_t kWakeBatch = 8192;                  // wake the writer early at this queue depth
+constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
+constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
+
+struct KindRetention {
+  RecordKind kind;
+  uint64_t config::StoreRetention::*field;
+};
+constexpr KindRetention kRetention[] = {
+    {RecordKind::kEvent, &config::StoreRetention::event_s},
+    {RecordKind::kSession, &config::StoreRetention::session_s},
+    {RecordKind::kAlert, &config::StoreRetention::alert_s},
+    {RecordKind::kEscalation, &config::StoreRetention::escalation_s},
+    {RecordKind::kRecording, &config::StoreRetention::recording_s},
+    {RecordKind::kResponse, &config::StoreRetention::response_s},
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StoreSink>> StoreSink::open(const config::StoreConfig& cfg,
+                                                   std::string hostname) {
+  StoreOptions o;
+  o.path = cfg.path;
+  o.key_path = cfg.key_path;
+  o.host = hostname;
+  auto st = Store::open_writer(o);
+  if (!st) return st.error();
+  return std::unique_ptr<StoreSink>(new StoreSink(cfg, std::move(hostname), std::move(*st)));
+}
+
+StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
+                     std::unique_ptr<Store> store)
+    : cfg_(cfg),
+      host_(std::move(hostname)),
+      store_(std::move(store)),
+      open_info_(store_->open_info()),
+      shipper_(ShipperOptions{cfg.checkpoint_file, cfg.checkpoint_syslog, cfg.checkpoint_url}) {
+  head_seq_ = store_->head_seq();
+  pending_.reserve(kWakeBatch);
+  const uint64_t now = wall_now_ns();
+  next_checkpoint_ns_ = now + uint64_t{cfg_.checkpoint_interval_s} * 1'000'000'000ull;
+  next_prune_ns_ = now;  // apply retention right after start
+  writer_ = std::thread([this] { run(); });
+}
+
+StoreSink::~StoreSink() { close(); }
+
+template <typename T>
+void StoreSink::enqueue(T&& item) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || pending_.size() >= cfg_.queue_size) {
+      ++dropped_queue_;
+      return;
+    }
+    pending_.emplace_back(std::forward<T>(item));
+    wake = pending_.size() == kWakeBatch;
+  }
+  ++queued_;
+  if (wake) cv_.notify_one();
+}
+
+void StoreSink::on_event(const model::Event& ev) { enqueue(ev); }
+void StoreSink::on_alert(const model::Alert& alert) { enqueue(alert); }
+void StoreSink::on_session(const model::Session& session) { enqueue(session); }
+void StoreSink::on_escalation(const model::Escalation& e) { enqueue(e); }
+void StoreSink::append(Record record) { enqueue(std::move(record)); }
+
+void StoreSink::flush() {
+  // Non-blocking: the writer commits at least every commit_interval_ms anyway.
+}
+
+void StoreSink::close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ && !writer_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  shipper_.close();
+  store_.reset();
+}
+
+void StoreSink::encode(const Item& item, Record& r) const {
+  if (const auto* ev = std::get_if<model::Event>(&item)) {
+    encode_event(*ev, host_, r);
+  } else if (const auto* a = std::get_if<model::Alert>(&item)) {
+    encode_alert(*a, host_, r);
+  } else if (const auto* e = std::get_if<model::Escalation>(&item)) {
+    encode_escalation(*e, host_, r);
+  } else if (const auto* s = std::get_if<model::Session>(&item)) {
+    encode_session(*s, host_, wall_now_ns(), r);
+  } else {
+    r = std::get<Record>(item);
+    if (r.host.empty()) r.host = host_;
+    if (r.wall_ns == 0) r.wall_ns = wall_now_ns();
+  }
+}
+
+void StoreSink::after_failure(const Error& e, uint64_t lost) {
+  ++write_errors_;
+  dropped_write_ += lost;
+  offhost_pending_.clear();
+  const bool full = e.message.find("full") != std::string::npos;
+  const uint64_t now = wall_now_ns();
+  if (full) {
+    if (!disk_full_.exchange(true)) {
+      full_since_ns_ = now;
+      full_lost_ = 0;
+      log::error(
+          "store {}: the disk is full: records are dropped and counted (capture goes on); "
+          "an alert is stored once space is back. Free space on that file system or "
+          "shorten store.retention",
+          cfg_.path);
+      last_error_log_ns_ = now;
+    }
+    full_lost_ += lost;
+  }
+  if (now - last_error_log_ns_ >= kErrorLogNs) {
+    log::error("store: {} records lost so far ({} in failed transactions): {}",
+               dropped_write_.load() + dropped_queue_.load(), dropped_write_.load(), e.to_string());
+    last_error_log_ns_ = now;
+  }
+}
+
+// The alert a disk-full episode leaves in the chain once writing works again.
+bool StoreSink::write_disk_full_notice() {
+  const uint64_t now = wall_now_ns();
+  Record r;
+  r.kind = RecordKind::kAlert;
+  r.wall_ns = now;
+  r.name = "store.disk_full";
+  r.host = host_;
+  r.ref = fmt::format("store-disk-full-{}", full_since_ns_);
+  r.severity = static_cast<int32_t>(model::Severity::kHigh);
+  std::string since, until;
+  exporter::append_rfc3339(since, full_since_ns_);
+  exporter::append_rfc3339(until, now);
+  const std::string title = fmt::format("store: disk full from {} to {}: {} records were dropped",
+                                        since, until, full_lost_);
+  r.text = title;
+  nlohmann::json j;
+  j["@timestamp"] = until;
+  j["event"]["kind"] = "alert";
+  j["event"]["id"] = r.ref;
+  j["privwatch"]["severity"] = "high";
+  j["privwatch"]["source"] = "store";
+  j["rule"]["name"] = r.name;
+  j["message"] = title;
+  j["privwatch"]["details"] = {{"dropped", full_lost_}, {"since", since}, {"until", until}};
+  j["host"]["name"] = host_;
+  r.body = j.dump();
+  if (auto s = store_->append(r); !s) return false;
+  return true;
+}
+
+void StoreSink::write_batch(std::vector<Item>& batch) {
+  if (auto s = store_->begin(); !s) {
+    after_failure(s.error(), batch.size());
+    return;
+  }
+  const bool notice = disk_full_.load();
+  if (notice && !write_disk_full_notice()) {
+    store_->rollback();
+    after_failure(Error{ErrorKind::kIo, "store: disk full", ""}, batch.size());
+    return;
+  }
+  Record r;
+  uint64_t n = notice ? 1 : 0;
+  for (const Item& item : batch) {
+    encode(item, r);
+    if (auto s = store_->append(r); !s) {
+      store_->rollback();
+      after_failure(s.error(), batch.size());
+      return;
+    }
+    ++n;
+    if (store_->since_checkpoint() >= cfg_.checkpoint_every) {
+      std::string line;
+      if (auto c = store_->checkpoint(wall_now_ns(), &line); !c) {
+        store_->rollback();
+        after_failure(c.error(), batch.size());
+        return;
+      }
+      offhost_pending_.push_back(std::move(line));
+      ++n;
+    }
+  }
+  if (auto s = store_->commit(); !s) {
+    after_failure(s.error(), batch.size());
+    return;
+  }
+  if (notice) {
+    log::warn("store: writing again after the disk was full; {} records were dropped", full_lost_);
+    disk_full_ = false;
+  }
+  committed_ += n;
+  ++commits_;
+  head_seq_ = store_->head_seq();
+  for (auto& line : offhost_pending_) {
+    ++checkpoints_;
+    shipper_.send(std::move(line));
+  }
+  offhost_pending_.clear();
+}
+
+void StoreSink::maybe_checkpoint(bool force) {
+  const uint64_t now = wall_now_ns();
+  if (!force && now < next_checkpoint_ns_) return;
+  next_checkpoint_ns_ = now + uint64_t{cfg_.checkpoint_interval_s} * 1'000'000'000ull;
+  if (store_->since_checkpoint() == 0 && !force) return;
+  if (store_->since_checkpoint() == 0 && store_->head_seq() != 0) return;
+  std::string line;
+  Status s = store_->begin();
+  if (s) s = store_->checkpoint(now, &line);
+  if (s) s = store_->commit();
+  if (!s) {
+    store_->rollback();
+    after_failure(s.error(), 0);
+    return;
+  }
+  ++committed_;
+  ++checkpoints_;
+  head_seq_ = store_->head_seq();
+  shipper_.send(std::move(line));
+}
+
+void StoreSink::maybe_prune() {
+  const uint64_t now = wall_now_ns();
+  if (!pruning_) {
+    if (now < next_prune_ns_) return;
+    pruning_ = true;
+    prune_kind_ = 0;
+  }
+  // One chunk per call: retention never holds the writer for long.
+  while (prune_kind_ < std::size(kRetention)) {
+    const auto& k = kRetention[prune_kind_];
+    const uint64_t keep_s = cfg_.retention.*(k.field);
+    if (keep_s == 0 || now / 1'000'000'000ull < keep_s) {
+      ++prune_kind_;
+      continue;
+    }
+    auto res = store_->prune(k.kind, now - keep_s * 1'000'000'000ull, kPruneChunk, now);
+    if (!res) {
+      after_failure(res.error(), 0);
+      break;
+    }
+    pruned_ += res->removed;
+    if (res->removed != 0) {
+      ++committed_;  // the tombstone
+      head_seq_ = store_->head_seq();
+    }
+    if (res->removed < kPruneChunk) ++prune_kind_;
+    return;
+  }
+  pruning_ = false;
+  next_prune_ns_ = now + uint64_t{cfg_.prune_interval_s} * 1'000'000'000ull;
+}
+
+void StoreSink::run() {
+  std::vector<Item> batch;
+  batch.reserve(kWakeBatch);
+  const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
+  while (true) {
+    bool stopping = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, interval, [this] { return stop_ || pending_.size() >= kWakeBatch; });
+      batch.swap(pending_);
+      stopping = stop_;
+    }
+    if (!batch.empty() || disk_full_.load()) write_batch(batch);
+    batch.clear();
+    if (batch.capacity() > 4 * kWakeBatch) batch.shrink_to_fit();
+    if (stopping) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pending_.empty()) continue;
+      break;
+    }
+    maybe_checkpoint(false);
+    maybe_prune();
+  }
+  maybe_checkpoint(true);  // a signed head at shutdown: everything written is covered
+}
+
+StoreSinkStats StoreSink::stats() const {
+  StoreSinkStats s;
+  s.queued = queued_;
+  s.committed = committed_;
+  s.dropped_queue = dropped_queue_;
+  s.dropped_write = dropped_write_;
+  s.write_errors = write_errors_;
+  s.commits = commits_;
+  s.checkpoints = checkpoints_;
+  s.pruned = pruned_;
+  s.offhost_sent = shipper_.sent();
+  s.offhost_failed = shipper_.failed();
+  s.offhost_dropped = shipper_.dropped();
+  s.head_seq = head_seq_;
+  s.disk_full = disk_full_;
+  return s;
+}
+
+std::string StoreSink::stats_json() const {
+  const auto s = stats();
+  return fmt::format(
+      "{{\"queued\":{},\"committed\":{},\"dropped_queue\":{},\"dropped_write\":{},"
+      "\"write_errors\":{},\"commits\":{},\"checkpoints\":{},\"pruned\":{},\"offhost_sent\":{},"
+      "\"offhost_failed\":{},\"offhost_dropped\":{},\"head_seq\":{},\"disk_full\":{}}}",
+      s.queued, s.committed, s.dropped_queue, s.dropped_write, s.write_errors, s.commits,
+      s.checkpoints, s.pruned, s.offhost_sent, s.offhost_failed, s.offhost_dropped, s.head_seq,
+      s.disk_full ? "true" : "false");
+}
+
+}  // namespace privwatch::store

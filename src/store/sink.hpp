@@ -1,0 +1,103 @@
+// StoreSink: the pipeline's end that persists everything into the store. The pipeline thread
+// only copies into a bounded queue (full queue: the record is dropped and counted); a writer
+// thread encodes, appends and commits in batches, writes signed checkpoints, sends them off the
+// host and applies retention. Disk full: the batch is dropped and counted, capture goes on,
+// and an alert record is written once space returns.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "config/config.hpp"
+#include "model/record_sink.hpp"
+#include "store/record.hpp"
+#include "store/shipper.hpp"
+#include "store/store.hpp"
+#include "util/result.hpp"
+
+namespace privwatch::store {
+
+struct StoreSinkStats {
+  uint64_t queued = 0;         // accepted into the queue
+  uint64_t committed = 0;      // records durably committed (checkpoints and tombstones too)
+  uint64_t dropped_queue = 0;  // queue full: never reached the writer
+  uint64_t dropped_write = 0;  // a failed transaction (disk full, I/O error) lost them
+  uint64_t write_errors = 0;   // failed transactions
+  uint64_t commits = 0;
+  uint64_t checkpoints = 0;
+  uint64_t pruned = 0;
+  uint64_t offhost_sent = 0, offhost_failed = 0, offhost_dropped = 0;
+  uint64_t head_seq = 0;
+  bool disk_full = false;  // the last transaction failed for lack of space
+};
+
+class StoreSink : public model::RecordSink {
+ public:
+  // Opens (or creates) the store and starts the writer thread.
+  static Result<std::unique_ptr<StoreSink>> open(const config::StoreConfig& cfg,
+                                                 std::string hostname);
+  ~StoreSink() override;
+
+  [[nodiscard]] std::string_view name() const override { return "store"; }
+  void on_event(const model::Event& ev) override;
+  void on_alert(const model::Alert& alert) override;
+  void on_session(const model::Session& session) override;
+  void on_escalation(const model::Escalation& escalation) override;
+  void flush() override;
+  void close() override;
+
+  // The generic entry for other producers (recordings, response actions, escalations).
+  void append(Record record);
+
+  [[nodiscard]] StoreSinkStats stats() const;
+  [[nodiscard]] std::string stats_json() const;
+  [[nodiscard]] const OpenInfo& open_info() const { return open_info_; }
+
+ private:
+  using Item = std::variant<model::Event, model::Alert, model::Session, model::Escalation, Record>;
+  StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
+  template <typename T>
+  void enqueue(T&& item);
+  void run();
+  void write_batch(std::vector<Item>& batch);
+  void after_failure(const Error& e, uint64_t lost);
+  void maybe_checkpoint(bool force);
+  void maybe_prune();
+  void encode(const Item& item, Record& r) const;
+  bool write_disk_full_notice();
+
+  config::StoreConfig cfg_;
+  std::string host_;
+  std::unique_ptr<Store> store_;
+  OpenInfo open_info_;
+  CheckpointShipper shipper_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Item> pending_;
+  bool stop_ = false;
+  bool flush_requested_ = false;
+  std::thread writer_;
+
+  std::atomic<uint64_t> queued_{0}, committed_{0}, dropped_queue_{0}, dropped_write_{0},
+      write_errors_{0}, commits_{0}, checkpoints_{0}, pruned_{0}, head_seq_{0};
+  std::atomic<bool> disk_full_{false};
+
+  // Writer-thread state.
+  uint64_t next_checkpoint_ns_ = 0;
+  uint64_t next_prune_ns_ = 0;
+  size_t prune_kind_ = 0;  // index into the retention list while a retention run is going
+  bool pruning_ = false;
+  uint64_t full_since_ns_ = 0, full_lost_ = 0;  // the current disk-full episode
+  uint64_t last_error_log_ns_ = 0;
+  std::vector<std::string> offhost_pending_;
+};
+
+}  // namespace privwatch::store

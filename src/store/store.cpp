@@ -1,0 +1,553 @@
+#include "store/store.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sodium.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "export/ecs_json.hpp"
+#include "util/log.hpp"
+
+namespace privwatch::store {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records(
+  seq INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  name TEXT, host TEXT, user TEXT, human TEXT, session TEXT, roles TEXT, cluster TEXT, ref TEXT,
+  severity INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  text TEXT,
+  body TEXT,
+  data BLOB,
+  hash BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS records_ts ON records(ts);
+CREATE INDEX IF NOT EXISTS records_kind ON records(kind, name);
+CREATE INDEX IF NOT EXISTS records_user ON records(user) WHERE user IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_human ON records(human) WHERE human IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_session ON records(session) WHERE session IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_host ON records(host) WHERE host IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_cluster ON records(cluster) WHERE cluster IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_ref ON records(ref) WHERE ref IS NOT NULL;
+CREATE TABLE IF NOT EXISTS record_roles(role TEXT NOT NULL, seq INTEGER NOT NULL,
+                                        PRIMARY KEY(role, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, content='records',
+                                                          content_rowid='seq', columnsize=0);
+)sql";
+
+constexpr const char* kInsert =
+    "INSERT INTO records(seq,ts,kind,name,host,user,human,session,roles,cluster,ref,severity,"
+    "flags,text,body,data,hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+Status make_dirs(const std::string& file) {
+  for (size_t i = 1; i < file.size(); ++i) {
+    if (file[i] != '/') continue;
+    const std::string dir = file.substr(0, i);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Error{
+          ErrorKind::kIo,
+          fmt::format("store {}: cannot create directory {}: {}", file, dir, std::strerror(errno)),
+          "create it (mode 0700) or set store.path to a writable location"};
+    }
+  }
+  return {};
+}
+
+std::string random_chain_id() {
+  uint8_t b[16];
+  randombytes_buf(b, sizeof b);
+  return to_hex(b, sizeof b);
+}
+
+Status step_done(Stmt& st, sqlite3* db, std::string_view what) {
+  const int rc = st.step();
+  st.reset();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sqlite_error(db, rc, what);
+  return {};
+}
+
+}  // namespace
+
+uint64_t wall_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string utc_stamp(uint64_t wall_ns) {
+  const time_t t = static_cast<time_t>(wall_ns / 1'000'000'000ull);
+  tm tmv{};
+  gmtime_r(&t, &tmv);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tmv);
+  return buf;
+}
+
+std::string checkpoint_message(std::string_view chain, uint64_t seq, std::string_view hash_hex,
+                               uint64_t wall_ns) {
+  return fmt::format("privwatch-checkpoint-v1\n{}\n{}\n{}\n{}\n", chain, seq, hash_hex, wall_ns);
+}
+
+std::string tombstone_message(std::string_view chain, std::string_view kind, uint64_t before_ns,
+                              uint64_t count, const std::vector<TombstoneRun>& runs) {
+  std::string m =
+      fmt::format("privwatch-tombstone-v1\n{}\n{}\n{}\n{}\n", chain, kind, before_ns, count);
+  for (const auto& r : runs) m += fmt::format("{}-{}:{}\n", r.first, r.last, to_hex(r.last_hash));
+  return m;
+}
+
+Store::~Store() {
+  if (in_txn_) rollback();
+  release_statements();
+  db_.close();
+}
+
+void Store::release_statements() {
+  insert_.finalize();
+  insert_role_.finalize();
+  insert_fts_.finalize();
+}
+
+Status Store::open_db(const std::string& path, bool writer) {
+  sqlite3* raw = nullptr;
+  const int flags = writer ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
+                           : (SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  db_ = Db(raw);
+  if (rc != SQLITE_OK) return sqlite_error(raw, rc, "open");
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  path_ = path;
+  return {};
+}
+
+Status Store::init_schema() {
+  // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
+  // a crash of the process (kill -9); only a power loss can lose the last commits.
+  if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA "
+                        "wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
+      !s) {
+    return s;
+  }
+  if (auto s = db_.exec(std::string("BEGIN;") + kSchema); !s) {
+    (void)db_.exec("ROLLBACK");
+    return s;
+  }
+  auto get = Stmt::prepare(db_.get(), "SELECT value FROM meta WHERE key='chain_id'");
+  if (!get) return get.error();
+  int rc = get->step();
+  if (rc == SQLITE_ROW) {
+    chain_id_ = std::string(get->text(0));
+  } else if (rc == SQLITE_DONE) {
+    chain_id_ = random_chain_id();
+    open_info_.created = true;
+    auto put = Stmt::prepare(db_.get(), "INSERT INTO meta(key,value) VALUES(?,?)");
+    if (!put) return put.error();
+    const std::string pk = format_public_key(key_.pub);
+    const std::string version = std::to_string(kSchemaVersion);
+    const std::string created = std::to_string(wall_now_ns());
+    const std::pair<const char*, const std::string*> rows[] = {{"chain_id", &chain_id_},
+                                                               {"schema_version", &version},
+                                                               {"public_key", &pk},
+                                                               {"host", &host_},
+                                                               {"created_ns", &created}};
+    for (const auto& [k, v] : rows) {
+      put->bind_text(1, k);
+      put->bind_text(2, *v, true);
+      if (auto s = step_done(*put, db_.get(), "write meta"); !s) return s;
+    }
+  } else {
+    return sqlite_error(db_.get(), rc, "read meta");
+  }
+  get->finalize();
+  return db_.exec("COMMIT");
+}
+
+Status Store::load_head() {
+  auto last = Stmt::prepare(db_.get(), "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1");
+  if (!last) return last.error();
+  const int rc = last->step();
+  if (rc == SQLITE_ROW) {
+    head_seq_ = static_cast<uint64_t>(last->int64(0));
+    const auto h = last->blob(1);
+    if (h.size() != head_hash_.size()) {
+      return Error{ErrorKind::kCorrupt,
+                   fmt::format("store {}: record {} has no valid chain hash", path_, head_seq_),
+                   "run 'privwatch verify' on the file"};
+    }
+    std::memcpy(head_hash_.data(), h.data(), h.size());
+  } else if (rc == SQLITE_DONE) {
+    head_seq_ = 0;
+    head_hash_ = genesis_hash(chain_id_);
+  } else {
+    return sqlite_error(db_.get(), rc, "read the chain head");
+  }
+  auto ck = Stmt::prepare(db_.get(), "SELECT max(seq) FROM records WHERE kind=8");
+  if (!ck) return ck.error();
+  const int rc2 = ck->step();
+  if (rc2 != SQLITE_ROW) return sqlite_error(db_.get(), rc2, "find the last checkpoint");
+  checkpoint_seq_ = ck->is_null(0) ? 0 : static_cast<uint64_t>(ck->int64(0));
+  committed_seq_ = head_seq_;
+  committed_hash_ = head_hash_;
+  committed_checkpoint_seq_ = checkpoint_seq_;
+  return {};
+}
+
+Status Store::prepare_writer_statements() {
+  auto ins = Stmt::prepare(db_.get(), kInsert);
+  if (!ins) return ins.error();
+  insert_ = std::move(*ins);
+  auto role = Stmt::prepare(db_.get(), "INSERT INTO record_roles(role, seq) VALUES(?,?)");
+  if (!role) return role.error();
+  insert_role_ = std::move(*role);
+  auto fts = Stmt::prepare(db_.get(), "INSERT INTO records_fts(rowid, text) VALUES(?,?)");
+  if (!fts) return fts.error();
+  insert_fts_ = std::move(*fts);
+  encoder_ = std::make_unique<BodyEncoder>(db_.get());
+  return encoder_->load();
+}
+
+Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
+  if (sodium_init() < 0) return Error{ErrorKind::kInternal, "libsodium cannot start", ""};
+  if (auto s = make_dirs(options.path); !s) return s.error();
+  auto key = load_or_create_key(options.key_path);
+  if (!key) return key.error();
+  // One writer per store: the chain head lives in the writer's memory.
+  const std::string lock_path = options.path + ".lock";
+  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock.ok()) {
+    return Error{
+        ErrorKind::kIo,
+        fmt::format("store {}: cannot open {}: {}", options.path, lock_path, std::strerror(errno)),
+        "check the permissions of the store directory"};
+  }
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return Error{ErrorKind::kIo,
+                 fmt::format("store {} is being written by another process (lock {})", options.path,
+                             lock_path),
+                 "stop the other privwatch agent, or give this one another store.path"};
+  }
+
+  auto attempt = [&](OpenInfo info) -> Result<std::unique_ptr<Store>> {
+    std::unique_ptr<Store> st(new Store());
+    st->host_ = options.host;
+    st->key_ = *key;
+    st->open_info_ = std::move(info);
+    if (auto s = st->open_db(options.path, true); !s) return s.error();
+    st->lock_ = Fd(::dup(lock.get()));
+    ::chmod(options.path.c_str(), 0600);
+    if (auto s = st->init_schema(); !s) return s.error();
+    if (auto s = st->load_head(); !s) return s.error();
+    // The newest record must still link to its predecessor: a torn or edited tail is damage.
+    if (auto s = st->prepare_writer_statements(); !s) return s.error();
+    return st;
+  };
+
+  auto st = attempt({});
+  if (st || st.error().kind != ErrorKind::kCorrupt) return st;
+  const Error damage = st.error();
+  if (!options.move_aside_corrupt) return damage;
+  // Never silently lose data: keep the damaged file (and its WAL) under a new name, log it,
+  // and record the event as the first record of the new chain.
+  const std::string aside = options.path + ".corrupt-" + utc_stamp(wall_now_ns());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string from = options.path + suffix, to = aside + suffix;
+    if (::access(from.c_str(), F_OK) != 0) continue;
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return Error{ErrorKind::kIo,
+                   fmt::format("{}; moving it aside to {} failed: {}", damage.message, to,
+                               std::strerror(errno)),
+                   "move the damaged file away by hand, then start the agent again"};
+    }
+  }
+  log::error(
+      "store {} is damaged ({}); moved it aside to {} and started a new chain. "
+      "Inspect the old file with: privwatch verify --db {}",
+      options.path, damage.message, aside, aside);
+  OpenInfo info;
+  info.moved_aside = aside;
+  info.damage = damage.message;
+  auto fresh = attempt(std::move(info));
+  if (!fresh) return fresh;
+  Store& s = **fresh;
+  // The notice: an alert record in the new chain.
+  Record r;
+  r.kind = RecordKind::kAlert;
+  r.wall_ns = wall_now_ns();
+  r.name = "store.damaged_database";
+  r.host = options.host;
+  r.ref = "store-damaged-" + s.chain_id_;
+  r.severity = 3;  // high
+  r.text = "store database damaged moved aside " + aside;
+  nlohmann::json j;
+  std::string ts;
+  exporter::append_rfc3339(ts, r.wall_ns);
+  j["@timestamp"] = ts;
+  j["event"]["kind"] = "alert";
+  j["event"]["id"] = r.ref;
+  j["privwatch"]["severity"] = "high";
+  j["privwatch"]["source"] = "store";
+  j["rule"]["name"] = r.name;
+  j["message"] = fmt::format("the store database was damaged and moved aside to {}", aside);
+  j["privwatch"]["explanation"] = damage.message;
+  j["host"]["name"] = options.host;
+  r.body = j.dump();
+  if (auto b = s.begin(); !b) return b.error();
+  if (auto a = s.append(r); !a) return a.error();
+  if (auto c = s.commit(); !c) return c.error();
+  return fresh;
+}
+
+Result<std::unique_ptr<Store>> Store::open_reader(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) {
+    return Error{ErrorKind::kNotFound,
+                 fmt::format("no store at {}: {}", path, std::strerror(errno)),
+                 "pass --db with the agent's store.path, or --config with its configuration"};
+  }
+  std::unique_ptr<Store> st(new Store());
+  if (auto s = st->open_db(path, false); !s) return s.error();
+  auto get = Stmt::prepare(st->db(), "SELECT value FROM meta WHERE key='chain_id'");
+  if (!get) return get.error();
+  const int rc = get->step();
+  if (rc != SQLITE_ROW) {
+    return Error{ErrorKind::kCorrupt, fmt::format("{} is not a privwatch store", path),
+                 "pass the file named by store.path"};
+  }
+  st->chain_id_ = std::string(get->text(0));
+  return st;
+}
+
+Status Store::begin() {
+  if (auto s = db_.exec("BEGIN"); !s) return s;
+  in_txn_ = true;
+  return {};
+}
+
+Status Store::commit() {
+  int rc = 0;
+  auto s = db_.exec("COMMIT", &rc);
+  if (!s) {
+    rollback();
+    return s;
+  }
+  in_txn_ = false;
+  committed_seq_ = head_seq_;
+  committed_hash_ = head_hash_;
+  committed_checkpoint_seq_ = checkpoint_seq_;
+  if (encoder_) encoder_->committed();
+  return {};
+}
+
+void Store::rollback() {
+  if (sqlite3_get_autocommit(db_.get()) == 0) (void)db_.exec("ROLLBACK");
+  in_txn_ = false;
+  head_seq_ = committed_seq_;
+  head_hash_ = committed_hash_;
+  checkpoint_seq_ = committed_checkpoint_seq_;
+  if (encoder_) encoder_->rollback();
+}
+
+Status Store::append(Record& r) {
+  const uint64_t seq = head_seq_ + 1;
+  const std::string roles = join_roles(r.roles);
+  canon_.clear();
+  append_canonical(canon_, seq, r, roles);
+  const Hash h = chain_hash(head_hash_, canon_);
+  Stmt& st = insert_;
+  st.bind(1, static_cast<int64_t>(seq));
+  st.bind(2, static_cast<int64_t>(r.wall_ns));
+  st.bind(3, static_cast<int64_t>(r.kind));
+  st.bind_text(4, r.name);
+  st.bind_text(5, r.host);
+  st.bind_text(6, r.user);
+  st.bind_text(7, r.human);
+  st.bind_text(8, r.session);
+  st.bind_text(9, roles);
+  st.bind_text(10, r.cluster);
+  st.bind_text(11, r.ref);
+  st.bind(12, r.severity);
+  st.bind(13, r.flags);
+  st.bind_text(14, r.text);
+  // Event bodies compressed (the chain hashes them uncompressed, above).
+  if (r.kind == RecordKind::kEvent && encoder_ && encoder_->encode(r.body, &packed_)) {
+    st.bind_blob(15, packed_.data(), packed_.size());
+  } else {
+    st.bind_text(15, r.body);
+  }
+  if (r.data.empty()) {
+    st.bind_null(16);
+  } else {
+    st.bind_blob(16, r.data.data(), r.data.size());
+  }
+  st.bind_blob(17, h.data(), h.size());
+  int rc = st.step();
+  st.reset();
+  if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "append a record");
+  for (const auto& role : r.roles) {
+    if (role.empty()) continue;
+    insert_role_.bind_text(1, role);
+    insert_role_.bind(2, static_cast<int64_t>(seq));
+    rc = insert_role_.step();
+    insert_role_.reset();
+    if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT) {
+      return sqlite_error(db_.get(), rc, "index roles");
+    }
+  }
+  if (!r.text.empty()) {
+    insert_fts_.bind(1, static_cast<int64_t>(seq));
+    insert_fts_.bind_text(2, r.text);
+    rc = insert_fts_.step();
+    insert_fts_.reset();
+    if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "index text");
+  }
+  r.seq = seq;
+  r.hash = h;
+  head_seq_ = seq;
+  head_hash_ = h;
+  if (r.kind == RecordKind::kCheckpoint) checkpoint_seq_ = seq;
+  return {};
+}
+
+Status Store::checkpoint(uint64_t wall_ns, std::string* offhost) {
+  const std::string hash_hex = to_hex(head_hash_);
+  const std::string sig =
+      sign_hex(key_, checkpoint_message(chain_id_, head_seq_, hash_hex, wall_ns));
+  nlohmann::json j;
+  j["type"] = "privwatch.checkpoint";
+  j["chain"] = chain_id_;
+  j["seq"] = head_seq_;
+  j["hash"] = hash_hex;
+  j["wall_ns"] = wall_ns;
+  std::string ts;
+  exporter::append_rfc3339(ts, wall_ns);
+  j["@timestamp"] = ts;
+  j["host"] = host_;
+  j["public_key"] = format_public_key(key_.pub);
+  j["signature"] = sig;
+  Record r;
+  r.kind = RecordKind::kCheckpoint;
+  r.wall_ns = wall_ns;
+  r.name = "checkpoint";
+  r.host = host_;
+  r.ref = std::to_string(head_seq_);
+  r.body = j.dump();
+  if (auto s = append(r); !s) return s;
+  if (offhost != nullptr) *offhost = r.body;
+  return {};
+}
+
+Result<PruneResult> Store::prune(RecordKind kind, uint64_t before_ns, size_t max_rows,
+                                 uint64_t now_ns) {
+  PruneResult out;
+  if (kind == RecordKind::kTombstone || kind == RecordKind::kCheckpoint) return out;
+  struct Victim {
+    uint64_t seq;
+    std::string roles, text;
+    Hash hash;
+  };
+  std::vector<Victim> victims;
+  {
+    auto sel = Stmt::prepare(
+        db_.get(),
+        "SELECT seq, roles, text, hash FROM records WHERE ts < ? AND kind = ? ORDER BY ts LIMIT ?");
+    if (!sel) return sel.error();
+    sel->bind(1, static_cast<int64_t>(before_ns));
+    sel->bind(2, static_cast<int64_t>(kind));
+    sel->bind(3, static_cast<int64_t>(max_rows));
+    int rc;
+    while ((rc = sel->step()) == SQLITE_ROW) {
+      Victim v{static_cast<uint64_t>(sel->int64(0)),
+               std::string(sel->text(1)),
+               std::string(sel->text(2)),
+               {}};
+      const auto h = sel->blob(3);
+      if (h.size() == v.hash.size()) std::memcpy(v.hash.data(), h.data(), h.size());
+      victims.push_back(std::move(v));
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "select records to prune");
+  }
+  if (victims.empty()) return out;
+  std::sort(victims.begin(), victims.end(),
+            [](const Victim& a, const Victim& b) { return a.seq < b.seq; });
+  std::vector<TombstoneRun> runs;
+  for (const auto& v : victims) {
+    if (!runs.empty() && runs.back().last + 1 == v.seq) {
+      runs.back().last = v.seq;
+      runs.back().last_hash = v.hash;
+    } else {
+      runs.push_back({v.seq, v.seq, v.hash});
+    }
+  }
+  if (auto s = begin(); !s) return s.error();
+  auto fail = [&](Error e) -> Result<PruneResult> {
+    rollback();
+    return e;
+  };
+  auto del = Stmt::prepare(db_.get(), "DELETE FROM records WHERE seq = ?");
+  auto del_fts = Stmt::prepare(
+      db_.get(), "INSERT INTO records_fts(records_fts, rowid, text) VALUES('delete', ?, ?)");
+  auto del_role = Stmt::prepare(db_.get(), "DELETE FROM record_roles WHERE role = ? AND seq = ?");
+  if (!del) return fail(del.error());
+  if (!del_fts) return fail(del_fts.error());
+  if (!del_role) return fail(del_role.error());
+  for (const auto& v : victims) {
+    if (!v.text.empty()) {
+      del_fts->bind(1, static_cast<int64_t>(v.seq));
+      del_fts->bind_text(2, v.text);
+      if (auto s = step_done(*del_fts, db_.get(), "unindex text"); !s) return fail(s.error());
+    }
+    size_t start = 0;
+    while (start < v.roles.size()) {
+      size_t end = v.roles.find(',', start);
+      if (end == std::string::npos) end = v.roles.size();
+      const std::string_view role(v.roles.data() + start, end - start);
+      del_role->bind_text(1, role);
+      del_role->bind(2, static_cast<int64_t>(v.seq));
+      if (auto s = step_done(*del_role, db_.get(), "unindex roles"); !s) return fail(s.error());
+      start = end + 1;
+    }
+    del->bind(1, static_cast<int64_t>(v.seq));
+    if (auto s = step_done(*del, db_.get(), "prune"); !s) return fail(s.error());
+  }
+  const std::string kind_name(to_string(kind));
+  const std::string sig =
+      sign_hex(key_, tombstone_message(chain_id_, kind_name, before_ns, victims.size(), runs));
+  nlohmann::json j;
+  j["type"] = "privwatch.tombstone";
+  j["chain"] = chain_id_;
+  j["kind"] = kind_name;
+  j["before_ns"] = before_ns;
+  j["count"] = victims.size();
+  nlohmann::json jr = nlohmann::json::array();
+  for (const auto& r : runs) jr.push_back({r.first, r.last, to_hex(r.last_hash)});
+  j["runs"] = std::move(jr);
+  j["public_key"] = format_public_key(key_.pub);
+  j["signature"] = sig;
+  Record t;
+  t.kind = RecordKind::kTombstone;
+  t.wall_ns = now_ns;
+  t.name = kind_name;
+  t.host = host_;
+  t.body = j.dump();
+  if (auto s = append(t); !s) return fail(s.error());
+  if (auto s = commit(); !s) return s.error();
+  out.removed = victims.size();
+  out.tombstone_seq = t.seq;
+  return out;
+}
+
+}  // namespace privwatch::store

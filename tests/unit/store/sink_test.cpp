@@ -1,0 +1,179 @@
+// StoreSink: the pipeline side never blocks, drops are counted, everything accepted is
+// committed and signed at close, retention runs in the writer.
+#include "store/sink.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "store/query.hpp"
+#include "store/verify.hpp"
+#include "store_test_util.hpp"
+
+namespace privwatch::store {
+namespace {
+
+using testing::exec_event;
+using testing::kSec;
+using testing::TempDir;
+
+config::StoreConfig config_in(const TempDir& dir) {
+  config::StoreConfig c;
+  c.path = dir / "db/privwatch.db";
+  c.key_path = dir / "db/store.key";
+  c.checkpoint_file = dir / "offhost/ckpt.jsonl";
+  c.commit_interval_ms = 5;
+  c.checkpoint_every = 100;
+  return c;
+}
+
+TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
+  TempDir dir;
+  ASSERT_EQ(::mkdir((dir / "offhost").c_str(), 0700), 0);
+  auto sink = StoreSink::open(config_in(dir), "app-3");
+  ASSERT_TRUE(sink) << sink.error().to_string();
+  const uint64_t now = wall_now_ns();
+  for (int i = 0; i < 1000; ++i) {
+    (*sink)->on_event(exec_event(now + i, "alice", "root", "/bin/x", {"x", std::to_string(i)}));
+  }
+  model::Alert a;
+  a.id = "a1";
+  a.wall_ns = now;
+  a.rule = "r";
+  a.title = "t";
+  (*sink)->on_alert(a);
+  model::Session s;
+  s.id = "s-1";
+  s.start_wall_ns = now;
+  (*sink)->on_session(s);
+  model::Escalation esc;
+  esc.wall_ns = now;
+  esc.session_id = "s-1";
+  esc.method = model::EscalationMethod::kSudo;
+  esc.from_user = "alice";
+  esc.to_user = "root";
+  esc.human = "alice";
+  esc.tool = "/usr/bin/sudo";
+  esc.tool_args = {"sudo", "-i"};
+  (*sink)->on_escalation(esc);
+  Record rec;
+  rec.kind = RecordKind::kRecording;
+  rec.name = "tty";
+  rec.session = "s-1";
+  rec.data = std::string("\x28\xb5\x2f\xfd\x00binary\0data", 17);
+  (*sink)->append(rec);
+  (*sink)->close();
+  const auto st = (*sink)->stats();
+  EXPECT_EQ(st.queued, 1004u);
+  EXPECT_EQ(st.dropped_queue, 0u);
+  EXPECT_EQ(st.dropped_write, 0u);
+  // 1003 records + one checkpoint per 100 + the closing checkpoint.
+  EXPECT_EQ(st.committed, st.head_seq);
+  EXPECT_GE(st.checkpoints, 10u);
+  EXPECT_EQ(st.head_seq, 1004u + st.checkpoints);
+  EXPECT_EQ(st.offhost_sent, st.checkpoints);
+
+  VerifyOptions o;
+  o.checkpoint_files = {dir / "offhost/ckpt.jsonl"};
+  auto rep = verify_store(dir / "db/privwatch.db", o);
+  ASSERT_TRUE(rep);
+  EXPECT_TRUE(rep->ok()) << format_report(*rep);
+  EXPECT_EQ(rep->last_signed_seq + 1, rep->last_seq);  // the closing checkpoint covers all
+  EXPECT_EQ(rep->offhost_checkpoints, st.checkpoints);
+
+  auto reader = Store::open_reader(dir / "db/privwatch.db");
+  ASSERT_TRUE(reader);
+  SearchFilter e;
+  e.kind = "escalation";
+  e.user = "alice";
+  auto escs = search(**reader, e);
+  ASSERT_TRUE(escs);
+  ASSERT_EQ(escs->size(), 1u);
+  EXPECT_EQ((*escs)[0].name, "sudo");
+  EXPECT_EQ((*escs)[0].user, "root");
+  EXPECT_NE((*escs)[0].body.find("privilege-escalation"), std::string::npos) << (*escs)[0].body;
+  SearchFilter f;
+  f.kind = "recording";
+  auto rows = search(**reader, f);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  auto blob = Stmt::prepare((*reader)->db(), "SELECT data FROM records WHERE kind = 5");
+  ASSERT_TRUE(blob);
+  ASSERT_EQ(blob->step(), SQLITE_ROW);
+  EXPECT_EQ(blob->blob(0), rec.data);
+}
+
+TEST(StoreSink, AFullQueueDropsAndCountsWithoutBlocking) {
+  TempDir dir;
+  auto cfg = config_in(dir);
+  cfg.queue_size = 1024;
+  cfg.commit_interval_ms = 60000;  // the writer only wakes for a full batch (8192) or close
+  auto sink = StoreSink::open(cfg, "h");
+  ASSERT_TRUE(sink);
+  const auto ev = exec_event(wall_now_ns(), "alice", "alice", "/bin/x", {"x"});
+  for (int i = 0; i < 3000; ++i) (*sink)->on_event(ev);
+  (*sink)->close();
+  const auto st = (*sink)->stats();
+  EXPECT_EQ(st.queued, 1024u);
+  EXPECT_EQ(st.dropped_queue, 3000u - 1024u);
+  EXPECT_EQ(st.committed, 1024u + st.checkpoints);
+}
+
+TEST(StoreSink, RetentionRunsAtStartAndLeavesAVerifiableChain) {
+  TempDir dir;
+  auto cfg = config_in(dir);
+  cfg.checkpoint_file.clear();
+  {
+    auto sink = StoreSink::open(cfg, "h");
+    ASSERT_TRUE(sink);
+    const uint64_t now = wall_now_ns();
+    for (int i = 0; i < 50; ++i) {
+      (*sink)->on_event(exec_event(now - 3 * 86400 * kSec, "alice", "alice", "/bin/old", {"x"}));
+    }
+    (*sink)->on_event(exec_event(now, "alice", "alice", "/bin/new", {"x"}));
+    model::Alert a;
+    a.id = "old-alert";
+    a.wall_ns = now - 3 * 86400 * kSec;
+    (*sink)->on_alert(a);
+    (*sink)->close();
+  }
+  cfg.retention.event_s = 86400;  // events: 1 day; alerts: 7 years
+  auto sink = StoreSink::open(cfg, "h");
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 200 && (*sink)->stats().pruned < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (*sink)->close();
+  EXPECT_EQ((*sink)->stats().pruned, 50u);
+  auto rep = verify_store(cfg.path, {});
+  ASSERT_TRUE(rep);
+  EXPECT_TRUE(rep->ok()) << format_report(*rep);
+  EXPECT_EQ(rep->pruned, 50u);
+  EXPECT_EQ(rep->tombstones, 1u);
+  auto reader = Store::open_reader(cfg.path);
+  ASSERT_TRUE(reader);
+  SearchFilter f;
+  f.kind = "event";
+  auto rows = search(**reader, f);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_NE((*rows)[0].text.find("/bin/new"), std::string::npos);
+  f.kind = "alert";
+  rows = search(**reader, f);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->size(), 1u);
+}
+
+TEST(StoreSink, AnUnwritableLocationIsAClearError) {
+  config::StoreConfig c;
+  c.path = "/proc/privwatch-cannot/privwatch.db";
+  c.key_path = "/proc/privwatch-cannot/store.key";
+  auto sink = StoreSink::open(c, "h");
+  ASSERT_FALSE(sink);
+  EXPECT_NE(sink.error().message.find("/proc/privwatch-cannot"), std::string::npos)
+      << sink.error().message;
+  EXPECT_FALSE(sink.error().hint.empty());
+}
+
+}  // namespace
+}  // namespace privwatch::store
