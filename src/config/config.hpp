@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/exports_config.hpp"
 #include "util/result.hpp"
 
 namespace privwatch::config {
@@ -53,6 +54,8 @@ struct Config {
   std::vector<std::string> sensitive_paths;  // absolute prefixes, each < 128 bytes
   OutputConfig output;
   ProcessTableConfig process_table;
+  MetricsConfig metrics;  // metrics: (exports_config.hpp)
+  ExportsConfig exports;  // exports:
 };
 
 // The configuration used when no file is given (also config/privwatch.yaml).
