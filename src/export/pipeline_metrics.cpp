@@ -93,6 +93,14 @@ std::shared_ptr<MetricsSnapshot> PipelineMetrics::snapshot(
   s->family("privwatch_ring_buffer_size_bytes", "Size of the kernel ring buffer.",
             MetricType::kGauge)
       .add({}, static_cast<double>(src.ring_size_bytes));
+  s->family("privwatch_ring_buffer_used_bytes",
+            "Bytes in the kernel ring buffer not yet read by the agent (sampled).",
+            MetricType::kGauge)
+      .add({}, static_cast<double>(src.ring_used_bytes));
+  s->family("privwatch_ring_buffer_peak_used_bytes",
+            "Highest ring buffer backlog found when the agent started a drain, since start.",
+            MetricType::kGauge)
+      .add({}, static_cast<double>(src.ring_peak_used_bytes));
 
   {
     auto& depth = s->family("privwatch_sink_queue_depth", "Records waiting in each sink's queue.",
