@@ -315,11 +315,11 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     const auto rss = current_rss();
     std::vector<const model::RecordSink*> sinks;
     for (const auto& s : pipeline.sinks()) sinks.push_back(s.get());
-    registry.publish(metrics->snapshot(
-        (*src)->stats(), sinks,
-        {u.user_s, u.sys_s, rss.total_kb, rss.ring_kb, pipeline.enricher().table().size(),
-         pipeline.output().lines_written(), pipeline.output().lines_dropped(),
-         pipeline.output_errors()}));
+    registry.publish(
+        metrics->snapshot((*src)->stats(), sinks,
+                          {u.user_s, u.sys_s, rss.total_kb, rss.ring_kb,
+                           pipeline.enricher().table().size(), pipeline.output().lines_written(),
+                           pipeline.output().lines_dropped(), pipeline.output_errors()}));
   };
   int rc = 0;
 

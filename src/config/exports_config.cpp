@@ -17,10 +17,10 @@ namespace {
 constexpr std::string_view kMetricsKeys[] = {"enabled", "listen", "interval_ms",
                                              "file_created_max_series", "max_series"};
 constexpr std::string_view kExportsKeys[] = {"otlp", "syslog", "webhooks"};
-constexpr std::string_view kSinkKeys[] = {"records",     "min_severity",     "queue_size",
-                                          "batch_size",  "max_retries",      "retry_initial_ms",
+constexpr std::string_view kSinkKeys[] = {"records",      "min_severity", "queue_size",
+                                          "batch_size",   "max_retries",  "retry_initial_ms",
                                           "retry_max_ms", "timeout_ms"};
-constexpr std::string_view kOtlpKeys[] = {"enabled", "endpoint", "headers", "metrics_interval_s",
+constexpr std::string_view kOtlpKeys[] = {"enabled",   "endpoint", "headers", "metrics_interval_s",
                                           "linger_ms", "tls"};
 constexpr std::string_view kSyslogKeys[] = {"enabled",  "transport", "address",
                                             "facility", "app_name",  "tls"};
@@ -28,9 +28,9 @@ constexpr std::string_view kWebhookKeys[] = {"name", "url", "format", "headers",
 constexpr std::string_view kTlsKeys[] = {"ca_file", "verify", "server_name"};
 constexpr std::string_view kSeverities[] = {"info", "low", "medium", "high", "critical"};
 constexpr std::string_view kFacilities[] = {
-    "kern", "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-    "uucp", "cron",   "authpriv", "ftp",  "ntp",    "audit",  "alert",  "clock",
-    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "audit",  "alert",  "clock",
+    "local0", "local1", "local2",   "local3", "local4", "local5", "local6", "local7"};
 
 std::string join(std::span<const std::string_view> items) {
   std::string out;
@@ -163,9 +163,9 @@ class SectionParser {
     const std::string hint =
         fmt::format("write {}: {{Authorization: \"Bearer <token>\"}} (header name: value)", name);
     if (!n.IsMap()) {
-      return error(n, fmt::format("{}: expected a mapping of header: value, got {}", name,
-                                  describe(n)),
-                   hint);
+      return error(
+          n, fmt::format("{}: expected a mapping of header: value, got {}", name, describe(n)),
+          hint);
     }
     for (const auto& kv : n) {
       const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
@@ -296,9 +296,9 @@ class SectionParser {
     }();
     const std::string host = colon == std::string::npos ? "" : s.substr(0, colon);
     if (!ok || (host.find(':') != std::string::npos && host.front() != '[')) {
-      return error(v, fmt::format("{}: '{}' is not host:port", name, s),
-                   fmt::format("set {} to host:port, e.g. 127.0.0.1:9469, [::1]:9469 or :9469",
-                               name));
+      return error(
+          v, fmt::format("{}: '{}' is not host:port", name, s),
+          fmt::format("set {} to host:port, e.g. 127.0.0.1:9469, [::1]:9469 or :9469", name));
     }
     out = s;
     return {};
@@ -330,9 +330,10 @@ class SectionParser {
       const bool printable = std::all_of(c.app_name.begin(), c.app_name.end(),
                                          [](char ch) { return ch > 32 && ch < 127; });
       if (!printable || c.app_name.size() > 48) {
-        return error(*v, fmt::format("{}.app_name: '{}' is not 1..48 printable ASCII characters "
-                                     "without spaces (RFC 5424 APP-NAME)",
-                                     name, c.app_name),
+        return error(*v,
+                     fmt::format("{}.app_name: '{}' is not 1..48 printable ASCII characters "
+                                 "without spaces (RFC 5424 APP-NAME)",
+                                 name, c.app_name),
                      "use a short name such as privwatch");
       }
     }

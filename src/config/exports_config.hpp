@@ -16,7 +16,7 @@ class Node;
 namespace privwatch::config {
 
 struct MetricsConfig {
-  bool enabled = false;                 // serve GET /metrics
+  bool enabled = false;  // serve GET /metrics
   std::string listen = "127.0.0.1:9469";
   uint32_t file_created_max_series = 1000;  // cardinality guard of privwatch_file_created_total
   uint32_t max_series = 1000;               // guard of other labelled families
@@ -27,8 +27,8 @@ enum class MinSeverity : uint8_t { kInfo = 0, kLow, kMedium, kHigh, kCritical };
 
 // What every export output shares: which records, the queue, retries.
 struct SinkConfig {
-  bool events = false;  // send events
-  bool alerts = true;   // send alerts
+  bool events = false;                           // send events
+  bool alerts = true;                            // send alerts
   MinSeverity min_severity = MinSeverity::kLow;  // alerts below are not sent
   uint32_t queue_size = 10000;                   // records waiting at most; more are dropped
   uint32_t batch_size = 100;                     // records per request (OTLP) / send (syslog)

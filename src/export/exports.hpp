@@ -15,7 +15,6 @@ namespace privwatch::exporter {
 // One sink per enabled output (otlp, syslog, each webhook), started and ready. `registry`
 // feeds OTLP metrics (may be null: no metrics). Fails on the first invalid output.
 [[nodiscard]] Result<std::vector<std::unique_ptr<model::RecordSink>>> make_export_sinks(
-    const config::ExportsConfig& cfg, const std::string& hostname,
-    const MetricsRegistry* registry);
+    const config::ExportsConfig& cfg, const std::string& hostname, const MetricsRegistry* registry);
 
 }  // namespace privwatch::exporter

@@ -259,9 +259,9 @@ std::string otlp_logs_json(const std::vector<Record>& batch, size_t from,
     const bool alert = r.type == Record::Type::kAlert;
     const int sev = alert ? otlp_severity(r.severity) : 9;
     fmt::format_to(std::back_inserter(j),
-                    "{{\"timeUnixNano\":\"{}\",\"observedTimeUnixNano\":\"{}\",\"severityNumber\":"
-                    "{},\"severityText\":",
-                    r.time_ns, r.time_ns, sev);
+                   "{{\"timeUnixNano\":\"{}\",\"observedTimeUnixNano\":\"{}\",\"severityNumber\":"
+                   "{},\"severityText\":",
+                   r.time_ns, r.time_ns, sev);
     append_json_string(j, alert ? upper(model::to_string(r.severity)) : "INFO");
     j += ",\"body\":{\"stringValue\":";
     append_json_string(j, r.body);
@@ -316,8 +316,9 @@ std::string otlp_metrics_json(const MetricsSnapshot& s, const std::string& resou
       for (size_t k = 0; k < f.label_names.size() && k < smp.labels.size(); ++k) {
         append_kv(j, f.label_names[k], smp.labels[k], first);
       }
-      fmt::format_to(std::back_inserter(j), "],\"startTimeUnixNano\":\"{}\",\"timeUnixNano\":\"{}\"",
-                     s.start_time_unix_ns, s.time_unix_ns);
+      fmt::format_to(std::back_inserter(j),
+                     "],\"startTimeUnixNano\":\"{}\",\"timeUnixNano\":\"{}\"", s.start_time_unix_ns,
+                     s.time_unix_ns);
       if (f.type != MetricType::kHistogram) {
         j += ",\"asDouble\":";
         append_double(j, smp.value);

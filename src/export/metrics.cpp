@@ -22,9 +22,9 @@ void FixedHistogram::record(uint64_t v) {
 
 std::vector<uint64_t> latency_bounds_ns() {
   constexpr uint64_t kUs = 1000, kMs = 1000 * kUs, kS = 1000 * kMs;
-  return {10 * kUs,  25 * kUs,  50 * kUs,  100 * kUs, 250 * kUs, 500 * kUs, 1 * kMs,
-          2 * kMs,   5 * kMs,   10 * kMs,  25 * kMs,  50 * kMs,  100 * kMs, 250 * kMs,
-          500 * kMs, 1 * kS,    2500 * kMs, 5 * kS,   10 * kS};
+  return {10 * kUs,  25 * kUs, 50 * kUs,   100 * kUs, 250 * kUs, 500 * kUs, 1 * kMs,
+          2 * kMs,   5 * kMs,  10 * kMs,   25 * kMs,  50 * kMs,  100 * kMs, 250 * kMs,
+          500 * kMs, 1 * kS,   2500 * kMs, 5 * kS,    10 * kS};
 }
 
 void MetricFamily::add(std::vector<std::string> labels, double value) {

@@ -69,7 +69,7 @@ struct MetricFamily {
 
 struct MetricsSnapshot {
   uint64_t time_unix_ns = 0;
-  uint64_t start_time_unix_ns = 0;  // when the counters started (the agent's start)
+  uint64_t start_time_unix_ns = 0;    // when the counters started (the agent's start)
   std::deque<MetricFamily> families;  // deque: references stay valid while adding
 
   MetricFamily& family(std::string name, std::string help, MetricType type,

@@ -80,8 +80,8 @@ std::shared_ptr<MetricsSnapshot> PipelineMetrics::snapshot(
       f.add({kind_name(k), "ring_buffer_full"}, static_cast<double>(src.kernel_lost[k]));
     }
     for (size_t i = 1; i < src.decode_errors.size(); ++i) {
-      f.add({"unknown",
-             fmt::format("undecodable_{}", source::to_string(static_cast<source::DecodeStatus>(i)))},
+      f.add({"unknown", fmt::format("undecodable_{}",
+                                    source::to_string(static_cast<source::DecodeStatus>(i)))},
             static_cast<double>(src.decode_errors[i]));
     }
   }
@@ -107,9 +107,9 @@ std::shared_ptr<MetricsSnapshot> PipelineMetrics::snapshot(
                             MetricType::kGauge, {"sink"});
     auto& cap = s->family("privwatch_sink_queue_capacity", "Bound of each sink's queue.",
                           MetricType::kGauge, {"sink"});
-    auto& delivered = s->family("privwatch_sink_delivered",
-                                "Records each sink delivered to its receiver.",
-                                MetricType::kCounter, {"sink"});
+    auto& delivered =
+        s->family("privwatch_sink_delivered", "Records each sink delivered to its receiver.",
+                  MetricType::kCounter, {"sink"});
     auto& dropped = s->family(
         "privwatch_sink_dropped",
         "Records each sink dropped: queue_full (receiver slow or down, the pipeline never "

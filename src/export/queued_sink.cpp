@@ -21,7 +21,9 @@ QueuedSink::QueuedSink(std::string name, const config::SinkConfig& cfg, std::str
 
 QueuedSink::~QueuedSink() { close(); }
 
-void QueuedSink::start() { thread_ = std::thread([this] { worker(); }); }
+void QueuedSink::start() {
+  thread_ = std::thread([this] { worker(); });
+}
 
 bool QueuedSink::format_event(const model::Event& ev, Record& rec) {
   append_ecs_json(ev, rec.body, hostname_);

@@ -34,8 +34,8 @@ struct Record {
 };
 
 enum class Delivery {
-  kOk,         // everything delivered
-  kRetry,      // transient failure (receiver down, 5xx, 429): retry with backoff
+  kOk,           // everything delivered
+  kRetry,        // transient failure (receiver down, 5xx, 429): retry with backoff
   kRejected,     // the record at `done` was refused for good (4xx, too large): dropped, counted
   kRejectedAll,  // every record from `done` on was refused (one request for the batch)
 };

@@ -96,7 +96,7 @@ std::string syslog_timestamp(uint64_t epoch_ns) {
 
 int syslog_facility_code(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "kern", "user", "mail",     "daemon", "auth", "syslog", "lpr",  "news",
+      "kern", "user", "mail",     "daemon", "auth", "syslog", "lpr",   "news",
       "uucp", "cron", "authpriv", "ftp",    "ntp",  "audit",  "alert", "clock"};
   for (int i = 0; i < 16; ++i) {
     if (kNames[i] == name) return i;
@@ -120,16 +120,15 @@ Result<std::unique_ptr<SyslogSink>> SyslogSink::create(const config::SyslogConfi
   if (cfg.transport == config::SyslogTransport::kTls) {
     s->ctx_ = SSL_CTX_new(TLS_client_method());
     if (s->ctx_ == nullptr) {
-      return Error{ErrorKind::kInternal, "exports.syslog: cannot create a TLS context: " +
-                                             openssl_error(), ""};
+      return Error{ErrorKind::kInternal,
+                   "exports.syslog: cannot create a TLS context: " + openssl_error(), ""};
     }
     SSL_CTX_set_min_proto_version(s->ctx_, TLS1_2_VERSION);
     if (cfg.tls.verify) {
       SSL_CTX_set_verify(s->ctx_, SSL_VERIFY_PEER, nullptr);
-      const bool ok = cfg.tls.ca_file.empty()
-                          ? SSL_CTX_set_default_verify_paths(s->ctx_) == 1
-                          : SSL_CTX_load_verify_locations(s->ctx_, cfg.tls.ca_file.c_str(),
-                                                          nullptr) == 1;
+      const bool ok = cfg.tls.ca_file.empty() ? SSL_CTX_set_default_verify_paths(s->ctx_) == 1
+                                              : SSL_CTX_load_verify_locations(
+                                                    s->ctx_, cfg.tls.ca_file.c_str(), nullptr) == 1;
       if (!ok) {
         return Error{ErrorKind::kInvalidArgument,
                      fmt::format("exports.syslog.tls.ca_file: cannot load '{}': {}",
@@ -183,9 +182,10 @@ bool SyslogSink::format_alert(const model::Alert& a, Record& rec) {
 
 void SyslogSink::note_failure(const std::string& what) {
   if (!failing_) {
-    log::warn("syslog: {} — retrying with backoff; records wait in a queue of {} and are "
-              "dropped (counted) beyond it",
-              what, sink_config().queue_size);
+    log::warn(
+        "syslog: {} — retrying with backoff; records wait in a queue of {} and are "
+        "dropped (counted) beyond it",
+        what, sink_config().queue_size);
   }
   failing_ = true;
 }
@@ -333,8 +333,7 @@ Delivery SyslogSink::deliver(const std::vector<Record>& batch, size_t& done) {
     }
   } else {
     while (off < frame_buf_.size()) {
-      const ssize_t n =
-          ::send(fd_, frame_buf_.data() + off, frame_buf_.size() - off, MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_, frame_buf_.data() + off, frame_buf_.size() - off, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         ok = false;

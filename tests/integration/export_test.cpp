@@ -67,10 +67,10 @@ class Prometheus {
                            "      - targets: ['127.0.0.1:{}']\n",
                            target_port));
     ::mkdir((dir / "data").c_str(), 0700);
-    child_ = Child::exec({"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml"),
-                          "--storage.tsdb.path=" + (dir / "data"),
-                          fmt::format("--web.listen-address=127.0.0.1:{}", port_),
-                          "--log.level=warn"});
+    child_ =
+        Child::exec({"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml"),
+                     "--storage.tsdb.path=" + (dir / "data"),
+                     fmt::format("--web.listen-address=127.0.0.1:{}", port_), "--log.level=warn"});
   }
   ~Prometheus() {
     if (child_.running()) {
@@ -115,9 +115,7 @@ TEST(ExportPrometheus, RealPrometheusScrapesFileCreatedAndEventCounters) {
   const pid_t pid = create_file(path);
   // The event itself, in the agent's output: the file was seen as created.
   auto ev = agent->wait_for(
-      [&](const json& e) {
-        return str(e, "file.path") == path && num(e, "process.pid") == pid;
-      },
+      [&](const json& e) { return str(e, "file.path") == path && num(e, "process.pid") == pid; },
       name);
   ASSERT_TRUE(ev) << "no file event for " << path;
 
@@ -144,8 +142,7 @@ TEST(ExportPrometheus, RealPrometheusScrapesFileCreatedAndEventCounters) {
       << "Prometheus never saw the agent up";
   EXPECT_TRUE(eventually(
       [&] {
-        return prom.query(fmt::format(R"(privwatch_file_created_total{{name="{}"}})", name)) ==
-               1.0;
+        return prom.query(fmt::format(R"(privwatch_file_created_total{{name="{}"}})", name)) == 1.0;
       },
       30s));
   EXPECT_TRUE(eventually(
@@ -191,9 +188,11 @@ TEST(ExportSyslog, AgentEventsReachATcpSyslogReceiver) {
       }
     }
     return false;
-  })) << rx.frames().size() << " frames, none about " << name;
+  })) << rx.frames().size()
+      << " frames, none about " << name;
   // <PRI>1 TIMESTAMP HOST privwatch PID event [privwatch@32473 kind="file" seq=".."] {json}
-  static const std::regex head(R"(^<86>1 \S+Z \S+ privwatch (\d+) event \[privwatch@32473 kind="file" seq="\d+"\] )");
+  static const std::regex head(
+      R"(^<86>1 \S+Z \S+ privwatch (\d+) event \[privwatch@32473 kind="file" seq="\d+"\] )");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(frame, m, head)) << frame.substr(0, 300);
   EXPECT_EQ(std::stoi(m[1]), agent->pid());
@@ -233,9 +232,9 @@ TEST(ExportBackpressure, ADeadWebhookDropsCountedWhileEventsKeepFlowing) {
   ASSERT_EQ(describe_status(c.wait()), "exit 0");
   // Progress: every creation reaches the agent's output although the webhook is dead.
   const std::string last = fmt::format("{}/{}-{}", dir.path(), prefix, kFiles - 1);
-  ASSERT_TRUE(agent->wait_for([&](const json& e) { return str(e, "file.path") == last; },
-                              prefix));
-  EXPECT_EQ(agent->matching(
+  ASSERT_TRUE(agent->wait_for([&](const json& e) { return str(e, "file.path") == last; }, prefix));
+  EXPECT_EQ(agent
+                ->matching(
                     [&](const json& e) {
                       return str(e, "event.action") == "open" && num(e, "process.pid") == c.pid();
                     },

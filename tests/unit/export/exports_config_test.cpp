@@ -177,7 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
             "exports.otlp.headers: expected a mapping"},
         Bad{"WebhookWithoutUrl", "exports:\n  webhooks:\n    - format: slack\n",
             "privwatch.yaml:3:7", "exports.webhooks[0]: 'url' is missing"},
-        Bad{"WebhookBadFormat", "exports:\n  webhooks:\n    - url: http://x/\n      format: teams\n",
+        Bad{"WebhookBadFormat",
+            "exports:\n  webhooks:\n    - url: http://x/\n      format: teams\n",
             "privwatch.yaml:4:15", "exports.webhooks[0].format: 'teams'"},
         Bad{"WebhookDuplicateName",
             "exports:\n  webhooks:\n    - {name: a, url: http://x/}\n    - {name: a, url: "

@@ -92,9 +92,9 @@ TEST(Metrics, RenderingIsCleanUnderPromtool) {
   EXPECT_EQ(sample(text, R"(privwatch_events_total{kind="exec"})"), 10);
   EXPECT_EQ(sample(text, R"(privwatch_events_lost_total{kind="file",cause="ring_buffer_full"})"),
             2);
-  EXPECT_EQ(sample(text,
-                   R"(privwatch_events_lost_total{kind="unknown",cause="undecodable_too_short"})"),
-            1)
+  EXPECT_EQ(
+      sample(text, R"(privwatch_events_lost_total{kind="unknown",cause="undecodable_too_short"})"),
+      1)
       << text;
   EXPECT_EQ(sample(text, R"(privwatch_sink_queue_depth{sink="fake"})"), 7);
   EXPECT_EQ(sample(text, R"(privwatch_sink_dropped_total{sink="fake",cause="queue_full"})"), 3);
@@ -107,8 +107,7 @@ TEST(Metrics, RenderingIsCleanUnderPromtool) {
   EXPECT_EQ(sample(text, R"(privwatch_alert_latency_seconds_bucket{le="0.001"})"), 0);
   EXPECT_EQ(sample(text, R"(privwatch_alert_latency_seconds_count)"), 1);
   EXPECT_EQ(sample(text, R"(privwatch_active_sessions)"), 4);
-  EXPECT_EQ(sample(text, R"(privwatch_baseline_maturity{dimension="user",subject="alice"})"),
-            0.25);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_maturity{dimension="user",subject="alice"})"), 0.25);
   EXPECT_EQ(sample(text, R"(privwatch_agent_resident_memory_bytes{area="agent"})"), 9216 * 1024);
   EXPECT_EQ(sample(text, R"(privwatch_agent_resident_memory_bytes{area="ring_buffer"})"),
             1024 * 1024);
@@ -122,10 +121,10 @@ TEST(Metrics, FileCreatedCountsOnlyCreatedFilesAndFoldsExcessSeries) {
   m.on_event(file_event("/etc/a", model::kFileCreated), 0);
   m.on_event(file_event("/etc/a", model::kFileCreated), 0);
   m.on_event(file_event("/etc/b", model::kFileCreated | model::kFileWrite), 0);
-  m.on_event(file_event("/etc/opened", model::kFileWrite), 0);          // not created
-  m.on_event(file_event("/etc/failed", model::kFileCreated, -13), 0);   // failed open
-  m.on_event(file_event("/etc/c", model::kFileCreated), 0);             // over the limit
-  m.on_event(file_event("/etc/d", model::kFileCreated), 0);             // over the limit
+  m.on_event(file_event("/etc/opened", model::kFileWrite), 0);         // not created
+  m.on_event(file_event("/etc/failed", model::kFileCreated, -13), 0);  // failed open
+  m.on_event(file_event("/etc/c", model::kFileCreated), 0);            // over the limit
+  m.on_event(file_event("/etc/d", model::kFileCreated), 0);            // over the limit
   const GuardedCounter& fc = m.file_created();
   EXPECT_EQ(fc.value({"/etc/a", "a"}), 2u);
   EXPECT_EQ(fc.value({"/etc/b", "b"}), 1u);
@@ -139,9 +138,10 @@ TEST(Metrics, FileCreatedCountsOnlyCreatedFilesAndFoldsExcessSeries) {
   const std::string text = render_prometheus(*snap);
   EXPECT_EQ(sample(text, R"(privwatch_file_created_total{path="_overflow_",name="_overflow_"})"),
             2);
-  EXPECT_EQ(sample(text,
-                   R"(privwatch_metric_series_folded_total{metric="privwatch_file_created_total"})"),
-            2);
+  EXPECT_EQ(
+      sample(text,
+             R"(privwatch_metric_series_folded_total{metric="privwatch_file_created_total"})"),
+      2);
 }
 
 TEST(Metrics, HistogramBucketsAreCumulative) {

@@ -309,7 +309,8 @@ TEST(WebhookSink, ASlowReceiverFillsOnlyItsOwnQueue) {
   (*sink)->on_alert(alert("first", model::Severity::kHigh));
   ASSERT_TRUE(eventually([&] { return rx.arrivals() >= 1; }));  // the worker is stuck
   constexpr int kOffered = 1000;
-  for (int i = 0; i < kOffered; ++i) (*sink)->on_alert(alert(std::to_string(i), model::Severity::kHigh));
+  for (int i = 0; i < kOffered; ++i)
+    (*sink)->on_alert(alert(std::to_string(i), model::Severity::kHigh));
   auto st = (*sink)->stats();
   EXPECT_EQ(st.accepted, 17u) << "the one in flight + a full queue";
   EXPECT_EQ(st.dropped_queue_full, kOffered - 16u);
@@ -517,7 +518,8 @@ TEST(SyslogSink, AMissingCaFileIsAConfigurationError) {
 
 TEST(SyslogSink, Rfc5424Pieces) {
   EXPECT_EQ(syslog_timestamp(0), "-");
-  EXPECT_EQ(syslog_timestamp(1'000'000'000ull * 86400 + 999'999'999), "1970-01-02T00:00:00.999999Z");
+  EXPECT_EQ(syslog_timestamp(1'000'000'000ull * 86400 + 999'999'999),
+            "1970-01-02T00:00:00.999999Z");
   EXPECT_EQ(syslog_facility_code("authpriv"), 10);
   EXPECT_EQ(syslog_facility_code("local7"), 23);
   EXPECT_EQ(syslog_facility_code("nope"), -1);
