@@ -1,5 +1,8 @@
 #include "export/queued_sink.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 
 #include "export/ecs_json.hpp"
@@ -136,6 +139,12 @@ void QueuedSink::send_with_retry(std::vector<Record>& batch) {
 }
 
 void QueuedSink::worker() {
+  // A receiver that closes the connection must cost an EPIPE, not the process (OpenSSL writes
+  // with write(2), which raises SIGPIPE even where the agent's sends use MSG_NOSIGNAL).
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   std::vector<Record> batch;
   batch.reserve(cfg_.batch_size);
   while (true) {

@@ -278,12 +278,30 @@ void SyslogSink::disconnect() {
 
 // A stream receiver that went away shows as readable with EOF (or a hangup); sending into it
 // would "succeed" once and lose the record, so check before each batch.
-bool SyslogSink::peer_closed() const {
+bool SyslogSink::peer_closed() {
   if (fd_ < 0 || cfg_.transport == config::SyslogTransport::kUdp) return false;
   pollfd p{fd_, POLLIN | POLLRDHUP, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
   if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
-  if (cfg_.transport == config::SyslogTransport::kTls) return true;  // servers send nothing
+  if (ssl_ != nullptr) {
+    // TLS 1.3 servers send session tickets after the handshake: read what is there without
+    // blocking; only a close_notify or an error means the peer is gone.
+    const int flags = ::fcntl(fd_, F_GETFL);
+    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    char buf[512];
+    bool closed = false;
+    while (true) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n > 0) continue;  // a syslog server has nothing to say: ignore it
+      const int err = SSL_get_error(ssl_, n);
+      closed = err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE;
+      break;
+    }
+    ::fcntl(fd_, F_SETFL, flags);
+    ERR_clear_error();
+    return closed;
+  }
   char c;
   return ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }

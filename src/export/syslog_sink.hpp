@@ -30,7 +30,7 @@ class SyslogSink : public QueuedSink {
   SyslogSink(const config::SyslogConfig& cfg, std::string hostname);
   Status connect_now();
   void disconnect();
-  bool peer_closed() const;
+  bool peer_closed();
   void note_failure(const std::string& what);
 
   config::SyslogConfig cfg_;

@@ -456,9 +456,13 @@ TEST(SyslogSink, TlsVerifiesTheServerAndDelivers) {
   StreamReceiver rx(certs.cert(), certs.key());
   auto cfg = syslog_cfg(config::SyslogTransport::kTls, rx.port());
   cfg.tls.ca_file = certs.cert();  // self-signed: it is its own CA
+  cfg.sink.batch_size = 5;
   auto sink = SyslogSink::create(cfg, "host-tls");
   ASSERT_TRUE(sink) << sink.error().to_string();
-  for (uint32_t pid = 1; pid <= 20; ++pid) (*sink)->on_event(exec_event(pid, "/bin/tls"));
+  for (uint32_t pid = 1; pid <= 10; ++pid) (*sink)->on_event(exec_event(pid, "/bin/tls"));
+  ASSERT_TRUE(eventually([&] { return rx.frames().size() == 10; }));
+  // Later batches reuse the connection (TLS 1.3 session tickets are not mistaken for a close).
+  for (uint32_t pid = 11; pid <= 20; ++pid) (*sink)->on_event(exec_event(pid, "/bin/tls"));
   (*sink)->on_alert(alert("t1", model::Severity::kMedium));
   (*sink)->close();
   expect_accounted(**sink, 21);
@@ -470,6 +474,7 @@ TEST(SyslogSink, TlsVerifiesTheServerAndDelivers) {
   const Parsed al = parse_5424(frames[20]);
   EXPECT_EQ(al.pri, 19 * 8 + 4);
   EXPECT_EQ(al.host, "host-tls");
+  EXPECT_EQ(rx.connections(), 1u);
 
   // By DNS name (server_name) as well.
   StreamReceiver rx2(certs.cert(), certs.key());
@@ -486,7 +491,7 @@ TEST(SyslogSink, TlsVerifiesTheServerAndDelivers) {
 TEST(SyslogSink, TlsRefusesAnUntrustedOrMisnamedServer) {
   TlsCerts certs;
   StreamReceiver rx(certs.cert(), certs.key());
-  for (const std::string& variant : {"untrusted", "wrong-name"}) {
+  for (const std::string variant : {"untrusted", "wrong-name"}) {
     auto cfg = syslog_cfg(config::SyslogTransport::kTls, rx.port());
     cfg.sink.max_retries = 1;
     if (variant == "untrusted") {
