@@ -315,6 +315,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     const auto rss = current_rss();
     std::vector<const model::RecordSink*> sinks;
     for (const auto& s : pipeline.sinks()) sinks.push_back(s.get());
+    metrics->set_active_sessions(pipeline.sessions().stats().sessions_active);
     registry.publish(
         metrics->snapshot((*src)->stats(), sinks,
                           {u.user_s, u.sys_s, rss.total_kb, rss.ring_kb,
