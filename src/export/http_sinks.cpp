@@ -24,6 +24,7 @@ std::unique_ptr<httplib::Client> make_client(const Url& url, const config::SinkC
   c->set_read_timeout(secs, usecs);
   c->set_write_timeout(secs, usecs);
   c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);  // headers and body are separate writes: no Nagle/delayed-ACK stall
   if (url.scheme_host_port.rfind("https://", 0) == 0) {
     if (!tls.ca_file.empty()) c->set_ca_cert_path(tls.ca_file.c_str());
     c->enable_server_certificate_verification(tls.verify);

@@ -79,12 +79,10 @@ void QueuedSink::enqueue(Record&& rec) {
 }
 
 void QueuedSink::flush() {
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.empty()) return;
-    flush_requested_ = true;
-  }
-  cv_.notify_one();
+  // The pipeline calls this whenever it is idle (every few ms on a quiet host). Without linger
+  // the worker already sends as soon as records arrive; with linger a partial batch leaves
+  // after linger_ms at the latest. Either way latency is bounded without this hint, and
+  // honouring it would turn batches into one request per idle tick.
 }
 
 bool QueuedSink::sleep_or_stop(std::chrono::milliseconds d) {
@@ -151,7 +149,7 @@ void QueuedSink::worker() {
     {
       std::unique_lock lock(mu_);
       const auto ready = [this] {
-        return stop_.load() || flush_requested_ || queue_.size() >= cfg_.batch_size ||
+        return stop_.load() || queue_.size() >= cfg_.batch_size ||
                (!queue_.empty() && linger_.count() == 0);
       };
       if (!ready()) {
@@ -160,7 +158,6 @@ void QueuedSink::worker() {
                                          : std::max(linger_, std::chrono::milliseconds(1));
         cv_.wait_for(lock, wait, ready);
       }
-      flush_requested_ = false;
       if (stop_.load() && give_up_ && !queue_.empty()) {
         dropped_failed_.fetch_add(queue_.size(), std::memory_order_relaxed);
         depth_.fetch_sub(queue_.size(), std::memory_order_relaxed);

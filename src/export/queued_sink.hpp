@@ -85,7 +85,6 @@ class QueuedSink : public model::RecordSink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Record> queue_;
-  bool flush_requested_ = false;
   bool give_up_ = false;  // worker only: closing and delivery failed
   std::atomic<bool> stop_{false};
   std::atomic<bool> closed_{false};

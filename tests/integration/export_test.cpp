@@ -54,6 +54,18 @@ pid_t create_file(const std::string& path) {
   return pid;
 }
 
+// The privwatch_sink_* lines of a scrape (failure messages).
+std::string sink_lines(const std::string& text) {
+  std::string out;
+  size_t pos = 0;
+  while ((pos = text.find("\nprivwatch_sink_", pos)) != std::string::npos) {
+    const size_t end = text.find('\n', pos + 1);
+    out += text.substr(pos, end - pos);
+    pos = end;
+  }
+  return out;
+}
+
 int free_port() { return dead_port(); }  // bound and released: free right now
 
 // A real Prometheus server (Debian's prometheus) scraping one target every second.
@@ -199,6 +211,73 @@ TEST(ExportSyslog, AgentEventsReachATcpSyslogReceiver) {
   const json j = json::parse(frame.substr(m[0].length()));
   EXPECT_EQ(num(j, "process.pid"), pid);
   EXPECT_EQ(str(j, "file.name"), name);
+  const StopResult r = agent->stop();
+  EXPECT_EQ(describe_status(r.status), "exit 0") << r.stderr_text;
+}
+
+TEST(ExportOtlp, AgentEventsAndMetricsReachAnOtlpReceiver) {
+  PW_SKIP_UNLESS_KERNEL_TESTS_CAN_RUN();
+  exporter::testing::HttpReceiver rx;
+  std::string error;
+  auto agent =
+      Agent::start(fmt::format("metrics:\n  enabled: true\n  listen: \"127.0.0.1:0\"\n"
+                               "exports:\n  otlp:\n    enabled: true\n    endpoint: {}\n"
+                               "    headers: {{X-Tenant: pw-test}}\n    records: [events]\n"
+                               "    metrics_interval_s: 1\n    linger_ms: 50\n",
+                               rx.url("/otlp")),
+                   &error);
+  ASSERT_NE(agent, nullptr) << error;
+  TempDir dir("pwotlp");
+  const std::string name = unique_token("viaotlp");
+  const pid_t pid = create_file(dir / name);
+  // The file event as an OTLP log record whose body is the ECS document. Requests are scanned
+  // once each (a busy host sends many).
+  json found;
+  bool metrics_seen = false;
+  size_t scanned = 0;
+  const auto scan = [&] {
+    const auto reqs = rx.requests_since(scanned);
+    scanned += reqs.size();
+    for (const auto& req : reqs) {
+      if (req.path == "/otlp/v1/metrics") {
+        const json doc = json::parse(req.body);  // named: a temporary would dangle in the loop
+        for (const auto& m : doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]) {
+          if (m["name"] != "privwatch_events") continue;
+          for (const auto& dp : m["sum"]["dataPoints"]) {
+            if (dp["attributes"][0]["value"]["stringValue"] == "file" && dp["asDouble"] >= 1) {
+              metrics_seen = true;
+            }
+          }
+        }
+        continue;
+      }
+      EXPECT_EQ(req.path, "/otlp/v1/logs");
+      EXPECT_EQ(req.headers.find("X-Tenant")->second, "pw-test");
+      if (req.body.find(name) == std::string::npos) continue;
+      const json doc = json::parse(req.body);
+      for (const auto& lr : doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"]) {
+        const json body = json::parse(lr["body"]["stringValue"].get<std::string>());
+        if (str(body, "file.name") == name && str(body, "event.action") == "open") found = body;
+      }
+    }
+    return !found.is_null() && metrics_seen;
+  };
+  const auto summary = [&] {
+    std::map<std::string, int> by_path;
+    std::string last;
+    for (const auto& r : rx.requests_since(0)) {
+      by_path[r.path]++;
+      last = r.body.substr(0, 600);
+    }
+    std::string dbg;
+    for (const auto& [p, n] : by_path) dbg += fmt::format("{}={} ", p, n);
+    return dbg + "\nlast: " + last;
+  };
+  ASSERT_TRUE(eventually(scan, 30s))
+      << summary() << " " << scanned << " requests; event found: " << !found.is_null()
+      << ", metrics with file events: " << metrics_seen << "\n"
+      << agent->stderr_text() << sink_lines(scrape(metrics_port(*agent)));
+  EXPECT_EQ(num(found, "process.pid"), pid);
   const StopResult r = agent->stop();
   EXPECT_EQ(describe_status(r.status), "exit 0") << r.stderr_text;
 }

@@ -58,6 +58,7 @@ class HttpReceiver {
       }
       res.set_content("{}", "application/json");
     });
+    srv_.set_tcp_nodelay(true);
     port_ = srv_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { srv_.listen_after_bind(); });
   }
@@ -89,6 +90,14 @@ class HttpReceiver {
   std::vector<HttpRequest> requests() const {
     std::lock_guard lock(mu_);
     return requests_;
+  }
+  // Requests from index `from` on (to scan a long stream once).
+  std::vector<HttpRequest> requests_since(size_t from) const {
+    std::lock_guard lock(mu_);
+    return from < requests_.size()
+               ? std::vector<HttpRequest>(requests_.begin() + static_cast<long>(from),
+                                          requests_.end())
+               : std::vector<HttpRequest>();
   }
   size_t arrivals() const {
     std::lock_guard lock(mu_);

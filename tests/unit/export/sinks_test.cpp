@@ -512,6 +512,52 @@ TEST(SyslogSink, TlsRefusesAnUntrustedOrMisnamedServer) {
   EXPECT_GE(rx.handshake_failures(), 2u);
 }
 
+TEST(WebhookSink, HttpsVerifiesTheReceiverCertificate) {
+  TlsCerts certs;
+  httplib::SSLServer srv(certs.cert().c_str(), certs.key().c_str());
+  ASSERT_TRUE(srv.is_valid());
+  srv.set_keep_alive_timeout(1);
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  srv.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    bodies.push_back(req.body);
+    res.status = 204;
+  });
+  const int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/hook";
+
+  config::WebhookConfig good;
+  good.name = "tls-good";
+  good.url = url;
+  good.tls.ca_file = certs.cert();
+  good.sink = fast_sink(false, true);
+  auto ok = WebhookSink::create(good, "h");
+  ASSERT_TRUE(ok);
+  (*ok)->on_alert(alert("a1", model::Severity::kHigh));
+  (*ok)->close();
+  EXPECT_EQ((*ok)->stats().delivered, 1u);
+
+  config::WebhookConfig bad = good;
+  bad.name = "tls-untrusted";
+  bad.tls.ca_file = certs.other_ca();
+  bad.sink.max_retries = 1;
+  auto refused = WebhookSink::create(bad, "h");
+  ASSERT_TRUE(refused);
+  (*refused)->on_alert(alert("a2", model::Severity::kHigh));
+  (*refused)->close();
+  EXPECT_EQ((*refused)->stats().delivered, 0u);
+  EXPECT_EQ((*refused)->stats().dropped_failed, 1u);
+  expect_accounted(**refused, 1);
+
+  srv.stop();
+  t.join();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(bodies.size(), 1u) << "only the verified client got through";
+  EXPECT_EQ(json::parse(bodies[0])["alert"]["event"]["id"], "a1");
+}
+
 TEST(SyslogSink, AMissingCaFileIsAConfigurationError) {
   auto cfg = syslog_cfg(config::SyslogTransport::kTls, 6514);
   cfg.tls.ca_file = "/nonexistent/ca.pem";
