@@ -10,7 +10,7 @@ PKGS=(
   iproute2 sudo procps util-linux python3 auditd
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libzstd-dev libcpp-httplib-dev
   libmaxminddb-dev libmaxmind-db-writer-perl
-  openssh-server tmux socat prometheus
+  openssh-server tmux socat prometheus openssl
 )
 
 missing=()

@@ -109,7 +109,7 @@ int insert(uint64_t n, const std::string& dir) {
   // Offer events at full speed but never more than the queue holds: a sustained rate, not a
   // burst into the queue. (A real pipeline would drop and count beyond it.)
   while (pushed < n) {
-    const auto st = (*sink)->stats();
+    const auto st = (*sink)->store_stats();
     const uint64_t in_flight = st.queued - std::min(st.queued, st.committed);
     if (in_flight > (c.queue_size / 2)) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -121,7 +121,7 @@ int insert(uint64_t n, const std::string& dir) {
   }
   (*sink)->close();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const auto st = (*sink)->stats();
+  const auto st = (*sink)->store_stats();
   struct stat sb {};
   ::stat(c.path.c_str(), &sb);
   std::printf(

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -97,12 +98,18 @@ struct Capture::Impl {
   privwatch_bpf* skel = nullptr;
   ring_buffer* rb = nullptr;
   uint64_t ring_bytes = 0;
+  // Read-only views of the ring's consumer and producer positions (fill level for metrics).
+  void* cons_page = MAP_FAILED;
+  void* prod_page = MAP_FAILED;
+  size_t page_size = 0;
   int ncpus = 1;
 
   Impl() = default;
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   ~Impl() {
+    if (cons_page != MAP_FAILED) munmap(cons_page, page_size);
+    if (prod_page != MAP_FAILED) munmap(prod_page, page_size);
     if (rb != nullptr) ring_buffer__free(rb);
     if (skel != nullptr) privwatch_bpf__destroy(skel);  // detaches links, closes fds
   }
@@ -254,6 +261,11 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
   }
   impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &handler, nullptr);
   if (impl->rb == nullptr) return load_error("opening the ring buffer", errno);
+  impl->page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const int ring_fd = bpf_map__fd(skel->maps.events);
+  impl->cons_page = mmap(nullptr, impl->page_size, PROT_READ, MAP_SHARED, ring_fd, 0);
+  impl->prod_page = mmap(nullptr, impl->page_size, PROT_READ, MAP_SHARED, ring_fd,
+                         static_cast<off_t>(impl->page_size));
   impl->ncpus = libbpf_num_possible_cpus();
   if (impl->ncpus <= 0) impl->ncpus = 1;
   return std::unique_ptr<Capture>(new Capture(std::move(impl)));
@@ -291,5 +303,14 @@ Counters Capture::read_counters() const {
 }
 
 uint64_t Capture::ring_size_bytes() const { return impl_->ring_bytes; }
+
+uint64_t Capture::ring_used_bytes() const {
+  if (impl_->cons_page == MAP_FAILED || impl_->prod_page == MAP_FAILED) return 0;
+  const uint64_t cons =
+      __atomic_load_n(static_cast<const uint64_t*>(impl_->cons_page), __ATOMIC_ACQUIRE);
+  const uint64_t prod =
+      __atomic_load_n(static_cast<const uint64_t*>(impl_->prod_page), __ATOMIC_ACQUIRE);
+  return prod > cons ? prod - cons : 0;
+}
 
 }  // namespace privwatch::capture

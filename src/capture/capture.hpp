@@ -49,6 +49,8 @@ class Capture {
   [[nodiscard]] Result<int> poll(int timeout_ms);
   [[nodiscard]] Counters read_counters() const;
   [[nodiscard]] uint64_t ring_size_bytes() const;
+  // Bytes written by the kernel and not yet consumed (0 when unknown).
+  [[nodiscard]] uint64_t ring_used_bytes() const;
 
  private:
   struct Impl;

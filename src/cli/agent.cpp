@@ -16,7 +16,10 @@
 #include <vector>
 
 #include "enrich/enricher.hpp"
+#include "export/exports.hpp"
 #include "export/json_lines_output.hpp"
+#include "export/metrics_server.hpp"
+#include "export/pipeline_metrics.hpp"
 #include "export/record_json.hpp"
 #include "model/record_sink.hpp"
 #include "session/tracker.hpp"
@@ -91,6 +94,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   // Sinks at the end of the pipeline (store, exporters), called in order after the JSON lines
   // output. Each must not block (DESIGN.md §3 export).
   void add_sink(std::unique_ptr<model::RecordSink> sink) { sinks_.push_back(std::move(sink)); }
+  // Metrics are plain counters of this thread, published as snapshots (docs/exports.md).
+  void set_metrics(exporter::PipelineMetrics* m) { metrics_ = m; }
   std::vector<std::unique_ptr<model::RecordSink>>& sinks() { return sinks_; }
   // The store sink (also in sinks()), for its counters in the stats file; null when disabled.
   void set_store(const store::StoreSink* s) { store_ = s; }
@@ -104,6 +109,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     sessions_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
+    if (metrics_ != nullptr) metrics_->on_event(ev, now);
   }
 
   void flush_sinks() {
@@ -125,6 +131,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
+  exporter::PipelineMetrics* metrics_ = nullptr;
 };
 
 struct Usage {
@@ -245,6 +252,7 @@ void report_losses(const source::SourceStats& s, uint64_t& last_reported) {
 int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   install_signal_handlers();
   const auto started = std::chrono::steady_clock::now();
+  exporter::MetricsRegistry registry;  // outlives the sinks and the server that read it
 
   // Output writes run on their own thread: a slow disk must not delay capture.
   exporter::JsonLinesLimits limits;
@@ -256,6 +264,32 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   Pipeline pipeline(cfg, std::move(*out), host);
+
+  // Metrics (GET /metrics, OTLP metrics) and export outputs (docs/exports.md).
+  std::unique_ptr<exporter::PipelineMetrics> metrics;
+  if (cfg.metrics.enabled || (cfg.exports.otlp.enabled && cfg.exports.otlp.metrics_interval_s)) {
+    metrics = std::make_unique<exporter::PipelineMetrics>(
+        exporter::MetricsLimits{cfg.metrics.file_created_max_series, cfg.metrics.max_series});
+    pipeline.set_metrics(metrics.get());
+  }
+  std::unique_ptr<exporter::MetricsServer> metrics_server;
+  if (cfg.metrics.enabled) {
+    auto hp = exporter::split_host_port(cfg.metrics.listen);
+    auto srv = hp ? exporter::MetricsServer::start(hp->first, hp->second, registry)
+                  : Result<std::unique_ptr<exporter::MetricsServer>>(hp.error());
+    if (!srv) {
+      log::error("{}", srv.error().to_string());
+      return 1;
+    }
+    metrics_server = std::move(*srv);
+    log::info("metrics: serving http://{}:{}/metrics", hp->first, metrics_server->port());
+  }
+  auto export_sinks = exporter::make_export_sinks(cfg.exports, hostname(), &registry);
+  if (!export_sinks) {
+    log::error("{}", export_sinks.error().to_string());
+    return 1;
+  }
+  for (auto& s : *export_sinks) pipeline.add_sink(std::move(s));
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.
@@ -294,6 +328,20 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   long peak_agent_rss_kb = 0;
   auto next_flush = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   auto next_rss_sample = std::chrono::steady_clock::now();
+  auto next_metrics = std::chrono::steady_clock::now();
+  const auto publish_metrics = [&] {
+    if (!metrics) return;
+    const auto u = usage();
+    const auto rss = current_rss();
+    std::vector<const model::RecordSink*> sinks;
+    for (const auto& s : pipeline.sinks()) sinks.push_back(s.get());
+    metrics->set_active_sessions(pipeline.sessions().stats().sessions_active);
+    registry.publish(
+        metrics->snapshot((*src)->stats(), sinks,
+                          {u.user_s, u.sys_s, rss.total_kb, rss.ring_kb,
+                           pipeline.enricher().table().size(), pipeline.output().lines_written(),
+                           pipeline.output().lines_dropped(), pipeline.output_errors()}));
+  };
   int rc = 0;
 
   while (!g_stop.load()) {
@@ -340,6 +388,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
                   std::chrono::duration<double>(now - started).count(), peak_agent_rss_kb);
       next_stats = now + std::chrono::seconds(opts.stats_interval_s);
     }
+    if (metrics && now >= next_metrics) {
+      publish_metrics();  // one snapshot swap; the HTTP thread never touches pipeline state
+      next_metrics = now + std::chrono::milliseconds(cfg.metrics.interval_ms);
+    }
     if (now >= deadline) break;
   }
   // Final drain: everything the kernel wrote before we stop is delivered.
@@ -348,6 +400,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     pipeline.sessions().note_losses(lost - lost_marked);
   }
   (void)pipeline.output().flush();
+  publish_metrics();  // the final totals, for the last OTLP push and scrape
   pipeline.close_sinks();
   const auto stats = (*src)->stats();
   report_losses(stats, last_reported_losses);

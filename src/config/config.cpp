@@ -157,11 +157,78 @@ store:
     escalation: 7y
     recording: 7y
     response: 7y
+
+# Prometheus metrics: GET /metrics on `listen` (docs/exports.md lists every series).
+metrics:
+  # Serve the endpoint. Off by default: opening a port is your decision.
+  enabled: false
+  # host:port to listen on ([::1]:9469 for IPv6, :9469 for every address).
+  listen: "127.0.0.1:9469"
+  # How often the pipeline publishes fresh values, in ms. 100..60000.
+  interval_ms: 1000
+  # Distinct {path,name} series of privwatch_file_created_total; further files are counted in
+  # one path="_overflow_" series. 0..1000000.
+  file_created_max_series: 1000
+  # Series of other labelled families (alerts by rule, baseline maturity). 1..1000000.
+  max_series: 1000
+
+# Outputs besides output.path, each with its own thread and bounded queue: a slow or dead
+# receiver drops records (counted in privwatch_sink_dropped_total), never stalls capture.
+# Common keys of every output: records ([alerts], [events] or [events, alerts]),
+# min_severity (alerts below it are not sent: info, low, medium, high, critical), queue_size,
+# batch_size, max_retries, retry_initial_ms, retry_max_ms (exponential backoff), timeout_ms.
+exports:
+  # OpenTelemetry over OTLP/HTTP with JSON encoding: events and alerts as logs, metrics as
+  # OTLP metrics. /v1/logs and /v1/metrics are appended to the endpoint.
+  otlp:
+    enabled: false
+    endpoint: "http://127.0.0.1:4318"
+    # Extra request headers, e.g. {Authorization: "Bearer <token>"}.
+    headers: {}
+    records: [alerts]
+    min_severity: low
+    # Push metrics every this many seconds; 0 = no metrics. 0..86400.
+    metrics_interval_s: 30
+    # Wait at most this long to fill a batch of events, in ms. 0..60000.
+    linger_ms: 200
+    queue_size: 10000
+    batch_size: 100
+    max_retries: 5
+    retry_initial_ms: 200
+    retry_max_ms: 10000
+    timeout_ms: 5000
+  # syslog, RFC 5424: transport udp, tcp (octet-counting framing, RFC 6587) or tls (RFC 5425).
+  syslog:
+    enabled: false
+    transport: udp
+    address: "127.0.0.1:514"
+    facility: authpriv
+    app_name: privwatch
+    records: [alerts]
+    min_severity: low
+    queue_size: 10000
+    batch_size: 100
+    max_retries: 5
+    retry_initial_ms: 200
+    retry_max_ms: 10000
+    timeout_ms: 5000
+    # transport tls: ca_file "" = the system trust store; verify checks the certificate and
+    # the name (server_name, or the host of address).
+    tls:
+      ca_file: ""
+      verify: true
+      server_name: ""
+  # Webhooks: one POST per record; format json (generic) or slack ({"text": ...}). Each entry:
+  # url (required), name, format, headers, tls, and the common keys. Example:
+  #   - url: https://hooks.slack.com/services/T000/B000/XXXX
+  #     format: slack
+  #     min_severity: high
+  webhooks: []
 )yaml";
 
-constexpr std::string_view kTopKeys[] = {"log_level",     "capture",   "monitor",
-                                         "sensitive_paths", "output", "process_table",
-                                         "inventory",     "store"};
+constexpr std::string_view kTopKeys[] = {
+    "log_level", "capture",   "monitor", "sensitive_paths", "output",  "process_table",
+    "inventory", "store",     "metrics", "exports"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -371,6 +438,10 @@ class Parser {
         s = apply_inventory(value);
       } else if (key == "store") {
         s = apply_store(value);
+      } else if (key == "metrics") {
+        s = apply_metrics_section(value, origin, cfg_.metrics);  // exports_config.cpp
+      } else if (key == "exports") {
+        s = apply_exports_section(value, origin, cfg_.exports);
       }
       if (!s) return s;
     }

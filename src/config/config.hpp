@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/exports_config.hpp"
 #include "util/result.hpp"
 
 namespace privwatch::config {
@@ -87,6 +88,8 @@ struct Config {
   ProcessTableConfig process_table;
   InventoryConfig inventory;
   StoreConfig store;
+  MetricsConfig metrics;  // metrics: (exports_config.hpp)
+  ExportsConfig exports;  // exports:
 };
 
 // "90s", "15m", "12h", "30d", "2w", "1y" (365 days) → seconds. "0" and "forever" → 0.

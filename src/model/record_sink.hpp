@@ -13,6 +13,17 @@
 
 namespace privwatch::model {
 
+// What a sink's queue holds and what it lost (exported as metrics per sink).
+struct SinkStats {
+  uint64_t queue_depth = 0;     // records waiting now
+  uint64_t queue_capacity = 0;  // bound of the queue (0: the sink does not queue)
+  uint64_t accepted = 0;        // records queued
+  uint64_t delivered = 0;       // records the receiver accepted
+  uint64_t dropped_queue_full = 0;
+  uint64_t dropped_failed = 0;  // given up after retries, or rejected by the receiver
+  uint64_t retries = 0;
+};
+
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
@@ -29,6 +40,8 @@ class RecordSink {
   virtual void reopen() {}
   // Stop: deliver what is queued (bounded wait), then release resources.
   virtual void close() {}
+  // Queue and loss counters; read by the pipeline thread while the sink runs.
+  [[nodiscard]] virtual SinkStats stats() const { return {}; }
 };
 
 }  // namespace privwatch::model

@@ -1,5 +1,7 @@
 #include "source/kernel_source.hpp"
 
+#include <algorithm>
+
 #include "capture/capture.hpp"
 
 namespace privwatch::source {
@@ -37,6 +39,9 @@ Result<std::unique_ptr<KernelSource>> KernelSource::start(const config::Config& 
 
 Result<size_t> KernelSource::poll(EventSink& sink, int timeout_ms) {
   impl_->sink = &sink;
+  // The backlog the kernel built up while the agent was busy: the fill level that matters.
+  impl_->stats.ring_peak_used_bytes =
+      std::max(impl_->stats.ring_peak_used_bytes, impl_->capture->ring_used_bytes());
   auto n = impl_->capture->poll(timeout_ms);
   impl_->sink = nullptr;
   if (!n) return n.error();
@@ -45,6 +50,7 @@ Result<size_t> KernelSource::poll(EventSink& sink, int timeout_ms) {
 
 SourceStats KernelSource::stats() const {
   SourceStats s = impl_->stats;
+  s.ring_used_bytes = impl_->capture->ring_used_bytes();
   const capture::Counters c = impl_->capture->read_counters();
   for (size_t t = 1; t < model::kEventKindCount; ++t) {
     s.kernel_emitted[t] = c.v[t][PW_CNT_EMITTED];

@@ -300,7 +300,7 @@ void StoreSink::run() {
   maybe_checkpoint(true);  // a signed head at shutdown: everything written is covered
 }
 
-StoreSinkStats StoreSink::stats() const {
+StoreSinkStats StoreSink::store_stats() const {
   StoreSinkStats s;
   s.queued = queued_;
   s.committed = committed_;
@@ -318,8 +318,22 @@ StoreSinkStats StoreSink::stats() const {
   return s;
 }
 
+model::SinkStats StoreSink::stats() const {
+  const StoreSinkStats s = store_stats();
+  model::SinkStats m;
+  m.queue_capacity = cfg_.queue_size;
+  m.accepted = s.queued;
+  m.delivered = s.committed;
+  m.dropped_queue_full = s.dropped_queue;
+  m.dropped_failed = s.dropped_write;
+  // Committed counts checkpoints and tombstones too: an estimate, never negative.
+  const uint64_t done = s.committed + s.dropped_write;
+  m.queue_depth = s.queued > done ? s.queued - done : 0;
+  return m;
+}
+
 std::string StoreSink::stats_json() const {
-  const auto s = stats();
+  const auto s = store_stats();
   return fmt::format(
       "{{\"queued\":{},\"committed\":{},\"dropped_queue\":{},\"dropped_write\":{},"
       "\"write_errors\":{},\"commits\":{},\"checkpoints\":{},\"pruned\":{},\"offhost_sent\":{},"

@@ -56,7 +56,8 @@ class StoreSink : public model::RecordSink {
   // The generic entry for other producers (recordings, response actions, escalations).
   void append(Record record);
 
-  [[nodiscard]] StoreSinkStats stats() const;
+  [[nodiscard]] StoreSinkStats store_stats() const;
+  [[nodiscard]] model::SinkStats stats() const override;  // the common view (metrics)
   [[nodiscard]] std::string stats_json() const;
   [[nodiscard]] const OpenInfo& open_info() const { return open_info_; }
 

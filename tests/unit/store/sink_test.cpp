@@ -63,7 +63,7 @@ TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
   rec.data = std::string("\x28\xb5\x2f\xfd\x00binary\0data", 17);
   (*sink)->append(rec);
   (*sink)->close();
-  const auto st = (*sink)->stats();
+  const auto st = (*sink)->store_stats();
   EXPECT_EQ(st.queued, 1004u);
   EXPECT_EQ(st.dropped_queue, 0u);
   EXPECT_EQ(st.dropped_write, 0u);
@@ -113,7 +113,7 @@ TEST(StoreSink, AFullQueueDropsAndCountsWithoutBlocking) {
   const auto ev = exec_event(wall_now_ns(), "alice", "alice", "/bin/x", {"x"});
   for (int i = 0; i < 3000; ++i) (*sink)->on_event(ev);
   (*sink)->close();
-  const auto st = (*sink)->stats();
+  const auto st = (*sink)->store_stats();
   EXPECT_EQ(st.queued, 1024u);
   EXPECT_EQ(st.dropped_queue, 3000u - 1024u);
   EXPECT_EQ(st.committed, 1024u + st.checkpoints);
@@ -140,11 +140,11 @@ TEST(StoreSink, RetentionRunsAtStartAndLeavesAVerifiableChain) {
   cfg.retention.event_s = 86400;  // events: 1 day; alerts: 7 years
   auto sink = StoreSink::open(cfg, "h");
   ASSERT_TRUE(sink);
-  for (int i = 0; i < 200 && (*sink)->stats().pruned < 50; ++i) {
+  for (int i = 0; i < 200 && (*sink)->store_stats().pruned < 50; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   (*sink)->close();
-  EXPECT_EQ((*sink)->stats().pruned, 50u);
+  EXPECT_EQ((*sink)->store_stats().pruned, 50u);
   auto rep = verify_store(cfg.path, {});
   ASSERT_TRUE(rep);
   EXPECT_TRUE(rep->ok()) << format_report(*rep);
