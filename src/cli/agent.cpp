@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "detect/engine.hpp"
 #include "enrich/enricher.hpp"
 #include "export/json_lines_output.hpp"
 #include "export/record_json.hpp"
@@ -100,7 +101,36 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     sessions_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
+    if (!engine_) return;
+    alerts_.clear();
+    engine_->evaluate(ev, alerts_);
+    for (const auto& a : alerts_) {
+      if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
+      for (auto& s : sinks_) s->on_alert(a);
+    }
   }
+
+  // Rules: built completely, then swapped in between two events (SIGHUP reloads).
+  Status load_rules(const config::DetectConfig& d) {
+    if (!d.enabled) return {};
+    std::string where;
+    auto rules = detect::load_rules(d.default_rules, d.rules, &where);
+    if (!rules) return rules.error();
+    detect::EngineOptions o;
+    o.dedup_window_ns = uint64_t{d.dedup_window_s} * 1'000'000'000ull;
+    o.rate_limit_per_minute = d.rate_limit_per_minute;
+    o.max_sequence_states = d.max_sequence_states;
+    o.host = hostname();
+    const size_t skipped = rules->skipped.size();
+    auto engine = std::make_unique<detect::Engine>(std::move(*rules), o);
+    if (engine_) engine->take_state_from(*engine_);
+    log::info("detect: {} rules loaded (default ruleset: {}; {} Sigma rules skipped{}{})",
+              engine->rules().rules.size(), d.default_rules ? where : "off", skipped,
+              skipped ? ", first: " : "", skipped ? engine->rules().skipped[0] : "");
+    engine_ = std::move(engine);
+    return {};
+  }
+  const detect::Engine* engine() const { return engine_.get(); }
 
   void flush_sinks() {
     for (auto& s : sinks_) s->flush();
@@ -120,6 +150,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
+  std::unique_ptr<detect::Engine> engine_;
+  std::vector<model::Alert> alerts_;
 };
 
 struct Usage {
@@ -201,6 +233,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
       std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
       s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions(),
       ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed);
+  if (p.engine() != nullptr) j.insert(j.size() - 2, ",\"detect\":" + p.engine()->stats_json());
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);
@@ -250,6 +283,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   Pipeline pipeline(cfg, std::move(*out), host);
+  if (auto s = pipeline.load_rules(cfg.detect); !s) {
+    log::error("{}", s.error().to_string());
+    return 1;
+  }
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.
@@ -306,6 +343,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         log::info("SIGHUP: output reopened");
       }
       pipeline.reopen_sinks();
+      if (auto s = pipeline.load_rules(cfg.detect); !s) {
+        log::warn("SIGHUP: rules not reloaded, the previous rules stay active: {}",
+                  s.error().to_string());
+      }
     }
     if (now >= next_loss_check) {
       report_losses((*src)->stats(), last_reported_losses);

@@ -14,6 +14,7 @@ class App;
 
 namespace privwatch::cli {
 
-// (none yet)
+// privwatch rules check|import FILE... (rules_cmd.cpp)
+void add_rules_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

@@ -45,6 +45,16 @@ struct ProcessTableConfig {
   uint32_t exited_grace_s = 30;  // keep exited processes this long for late events (0..3600)
 };
 
+// Detection rules (docs/rules.md).
+struct DetectConfig {
+  bool enabled = true;
+  bool default_rules = true;             // the default ruleset (see docs/rules.md: where)
+  std::vector<std::string> rules;        // more rule files / directories (absolute paths)
+  uint32_t dedup_window_s = 60;          // 0..86400
+  uint32_t rate_limit_per_minute = 60;   // 0 (unlimited)..100000
+  uint32_t max_sequence_states = 10000;  // 100..1000000
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -53,6 +63,7 @@ struct Config {
   std::vector<std::string> sensitive_paths;  // absolute prefixes, each < 128 bytes
   OutputConfig output;
   ProcessTableConfig process_table;
+  DetectConfig detect;
 };
 
 // The configuration used when no file is given (also config/privwatch.yaml).
