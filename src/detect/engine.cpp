@@ -16,7 +16,7 @@ namespace privwatch::detect {
 
 namespace {
 
-constexpr size_t kMaxInstancesPerKey = 4;
+constexpr size_t kMaxInstancesPerKey = 16;
 constexpr size_t kMaxDedupEntries = 8192;
 constexpr uint64_t kMinuteNs = 60'000'000'000ull;
 

@@ -576,7 +576,7 @@ std::string render(const Template& t, EvalCtx& c) {
     if (part.field != nullptr) {
       std::string v = field_text(*part.field, c);
       if (v.size() > 512) v = v.substr(0, 512) + "…";
-      out += v.empty() ? "?" : v;
+      out += v;
     }
   }
   return out;
