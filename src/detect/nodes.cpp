@@ -449,10 +449,10 @@ std::string known_ops() {
 
 Result<NodePtr> make_predicate(const FieldDef& f, Op op, const std::vector<std::string>& values,
                                bool nocase) {
-  auto bad_type = [&](std::string_view needs) -> Error {
+  auto bad_type = [&](std::string_view) -> Error {
     return Error{ErrorKind::kInvalidArgument,
-                 fmt::format("operator '{}' needs {} field; {} is a {}", to_string(op), needs,
-                             f.name, to_string(f.type)),
+                 fmt::format("operator '{}' does not apply to {}, a {}", to_string(op), f.name,
+                             to_string(f.type)),
                  f.type == FieldType::kInt
                      ? "numbers take equals, in, gt, gte, lt, lte, bits_any, bits_all"
                  : f.type == FieldType::kIp ? "IP addresses take equals, in, cidr"

@@ -268,6 +268,13 @@ class Importer {
       if (bar == std::string::npos) break;
       start = bar + 1;
     }
+    if (parts[0] == "Initiated" && cat_ == Category::kNet && parts.size() == 1 &&
+        value.IsScalar()) {
+      const std::string v = lowercase(value.Scalar());
+      if (v != "true" && v != "false") return fail(at, "Initiated takes 'true' or 'false'", "");
+      return make_predicate(*find_field("event.action"), Op::kEquals,
+                            {v == "true" ? "connect" : "accept"}, false);
+    }
     auto f = map_field(parts[0], at);
     if (!f) return f.error();
     std::string op = "equals";
