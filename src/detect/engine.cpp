@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 #include <deque>
 #include <random>
@@ -83,6 +84,7 @@ struct Engine::Impl {
   };
   struct RuleState {
     std::unordered_map<std::string, std::vector<Instance>> by_key;
+    uint32_t pending_steps = 0;  // bit i: some instance waits for step i (a superset)
   };
   struct Dedup {
     uint64_t first_ns = 0;
@@ -94,7 +96,21 @@ struct Engine::Impl {
     bool init = false;
   };
 
-  std::array<std::vector<size_t>, model::kEventKindCount> single_by_kind;
+  // Single-event rules per kind: those without an index key are always evaluated; the others
+  // only when the event's executable basename / process name is one of their keys.
+  // Index keys (Node::guard): executable basename, process name, destination port, file.write.
+  static constexpr std::string_view kGuardFields[] = {"process.executable", "process.name",
+                                                      "destination.port", "file.write"};
+  struct KindIndex {
+    std::vector<size_t> unguarded;
+    std::array<std::unordered_map<std::string, std::vector<size_t>>, 4> by;
+    bool any = false;
+  };
+  std::array<KindIndex, model::kEventKindCount> single_by_kind;
+  std::vector<size_t> candidates;
+  std::string key_buf;
+  const FieldDef* exe_field = find_field("process.executable");
+  const FieldDef* file_write_field = find_field("file.write");
   std::array<std::vector<size_t>, model::kEventKindCount> seq_by_kind;
   std::vector<RuleState> seq_state;  // by rule index
   std::vector<Bucket> buckets;       // by rule index
@@ -118,9 +134,25 @@ Engine::Engine(RuleSet rules, EngineOptions opts)
   alerts_by_rule_.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
     const Rule& r = *rules_.rules[i];
+    const FieldDef* gf = nullptr;
+    std::vector<std::string> keys;
+    const bool guarded = !r.sequence && r.condition->guard(gf, keys);
     for (size_t k = 1; k < model::kEventKindCount; ++k) {
       if ((r.kinds & (1u << k)) == 0) continue;
-      (r.sequence ? impl_->seq_by_kind : impl_->single_by_kind)[k].push_back(i);
+      if (r.sequence) {
+        impl_->seq_by_kind[k].push_back(i);
+      } else if (!guarded) {
+        impl_->single_by_kind[k].unguarded.push_back(i);
+      } else {
+        size_t g = 0;
+        while (Impl::kGuardFields[g] != gf->name) ++g;
+        auto& map = impl_->single_by_kind[k].by[g];
+        impl_->single_by_kind[k].any = true;
+        for (const auto& key : keys) {
+          auto& v = map[key];
+          if (v.empty() || v.back() != i) v.push_back(i);
+        }
+      }
     }
   }
 }
@@ -294,8 +326,7 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
         "\"euid\":{},\"audit_session_id\":{},\"executable\":",
         ev.proc.pid, ev.proc.tid, model::ns_to_ticks(ev.proc.start_ns), ev.proc.ppid, ev.proc.uid,
         ev.proc.euid, ev.proc.sessionid);
-    const FieldDef* exe = find_field("process.executable");
-    append_json_escaped(d, exe->str(c));
+    append_json_escaped(d, m.exe_field->str(c));
     d += ",\"name\":";
     append_json_escaped(d, ev.proc.comm);
     d += fmt::format("}},\"event\":{{\"seq\":{},\"ts_ns\":{},\"kind\":\"{}\",\"action\":\"{}\"}}",
@@ -310,8 +341,46 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
     out.push_back(std::move(a));
   };
 
-  // Single-event rules.
-  for (const size_t idx : m.single_by_kind[kind]) {
+  // Single-event rules: the unguarded ones, and the guarded ones whose key the event has.
+  const Impl::KindIndex& ki = m.single_by_kind[kind];
+  const std::vector<size_t>* rules_now = &ki.unguarded;
+  if (ki.any) {
+    m.candidates.assign(ki.unguarded.begin(), ki.unguarded.end());
+    auto add = [&](const std::unordered_map<std::string, std::vector<size_t>>& map,
+                   std::string_view value, bool lower) {
+      if (map.empty() || value.empty()) return;
+      m.key_buf.assign(value);
+      if (lower) {
+        for (char& ch : m.key_buf) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+      }
+      const auto it = map.find(m.key_buf);
+      if (it != map.end()) m.candidates.insert(m.candidates.end(), it->second.begin(), it->second.end());
+    };
+    if (!ki.by[0].empty()) {
+      std::string_view exe = m.exe_field->str(c);
+      add(ki.by[0], exe.substr(exe.rfind('/') + 1), true);
+    }
+    add(ki.by[1], ev.proc.comm, true);
+    if (!ki.by[2].empty()) {
+      if (const auto* n = std::get_if<model::NetData>(&ev.data)) {
+        char buf[8];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf,
+                                             n->op == model::NetOp::kAccept ? n->local_port : n->remote_port);
+        (void)ec;
+        add(ki.by[2], std::string_view(buf, static_cast<size_t>(end - buf)), false);
+      }
+    }
+    if (!ki.by[3].empty()) {
+      const auto w = m.file_write_field->flag(c);
+      if (w) add(ki.by[3], *w ? "true" : "false", false);
+    }
+    if (m.candidates.size() != ki.unguarded.size()) {
+      std::sort(m.candidates.begin(), m.candidates.end());
+      m.candidates.erase(std::unique(m.candidates.begin(), m.candidates.end()), m.candidates.end());
+    }
+    rules_now = &m.candidates;
+  }
+  for (const size_t idx : *rules_now) {
     const Rule& r = *rules_.rules[idx];
     ++stats_.rule_evaluations;
     if (!r.condition->eval(c)) continue;
@@ -334,6 +403,7 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
       const auto& r = *rules_.rules[i];
       if (!r.sequence) continue;
       auto& bk = m.seq_state[i].by_key;
+      uint32_t pending = 0;
       for (auto it = bk.begin(); it != bk.end();) {
         auto& v = it->second;
         const size_t before = v.size();
@@ -342,8 +412,10 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
         });
         stats_.sequence_expired += before - v.size();
         stats_.sequence_states -= before - v.size();
+        for (const auto& in : v) pending |= 1u << in.next;
         it = v.empty() ? bk.erase(it) : std::next(it);
       }
+      m.seq_state[i].pending_steps = pending;
     }
   }
   std::string session_key, tree_key;
@@ -368,13 +440,22 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
     const Rule& r = *rules_.rules[idx];
     const SequenceSpec& spec = *r.sequence;
     ++stats_.rule_evaluations;
-    // Fast path: nothing to do unless some step can match this kind and the event matches a
-    // step's condition.
-    const std::string& key = key_for(spec.by);
     auto& state = m.seq_state[idx];
+    // Fast path: no key, no hashing, unless the event matches the first step or a step some
+    // partial match waits for.
+    const uint32_t kbit = 1u << kind;
+    const SequenceStep& first = spec.steps[0];
+    const bool first_match = (first.condition->kinds & kbit) != 0 && first.condition->eval(c);
+    bool next_match = false;
+    for (uint32_t p = state.pending_steps; p != 0 && !next_match; p &= p - 1) {
+      const auto& st = spec.steps[static_cast<size_t>(__builtin_ctz(p))];
+      next_match = (st.condition->kinds & kbit) != 0 && st.condition->eval(c);
+    }
+    if (!first_match && !next_match) continue;
+    const std::string& key = key_for(spec.by);
     auto found = state.by_key.find(key);
     bool advanced_any = false;
-    if (found != state.by_key.end()) {
+    if (next_match && found != state.by_key.end()) {
       auto& insts = found->second;
       for (size_t i = 0; i < insts.size();) {
         Impl::Instance& in = insts[i];
@@ -413,6 +494,7 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
           }
           continue;
         }
+        state.pending_steps |= 1u << in.next;
         in.captured.clear();
         for (const auto& [mine, prev] : spec.steps[in.next].same) {
           (void)mine;
@@ -423,8 +505,8 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
       if (insts.empty()) state.by_key.erase(found);
     }
     (void)advanced_any;
-    const SequenceStep& first = spec.steps[0];
-    if ((first.condition->kinds & (1u << kind)) == 0 || !first.condition->eval(c)) continue;
+    if (!first_match) continue;
+    state.pending_steps |= 1u << 1;
     Impl::Instance in;
     in.start_ns = ev.ts_ns;
     for (const auto& [mine, prev] : spec.steps[1].same) {

@@ -51,6 +51,29 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return false;
 }
 
+// '*' and '?' only (no classes, no escapes); '*' matches '/' too. Iterative with one
+// backtrack point: linear in practice.
+bool glob_match(std::string_view p, std::string_view s, bool nocase) {
+  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [nocase](char a, char b) { return nocase ? lower(a) == lower(b) : a == b; };
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], s[si])))) {
+      ++pi;
+      ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
 std::string quoted_list(const std::vector<std::string>& v) {
   std::string out;
   for (size_t i = 0; i < v.size() && i < 8; ++i) {
@@ -88,7 +111,13 @@ std::optional<int64_t> parse_int(std::string_view s) {
 class AllNode final : public Node {
  public:
   explicit AllNode(std::vector<NodePtr> c) : children_(std::move(c)) {
-    for (const auto& n : children_) kinds &= n->kinds;
+    cost = 0;
+    for (const auto& n : children_) {
+      kinds &= n->kinds;
+      cost += n->cost;
+    }
+    std::stable_sort(children_.begin(), children_.end(),
+                     [](const NodePtr& a, const NodePtr& b) { return a->cost < b->cost; });
   }
   bool eval(EvalCtx& c) const override {
     for (const auto& n : children_) {
@@ -99,6 +128,21 @@ class AllNode final : public Node {
   void explain(EvalCtx& c, std::string& out) const override {
     for (const auto& n : children_) n->explain(c, out);
   }
+  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+    int best = 0;
+    for (const auto& n : children_) {
+      const FieldDef* f = nullptr;
+      std::vector<std::string> k;
+      if (!n->guard(f, k)) continue;
+      const int rank = f->name == "file.write" ? 1 : 2;  // prefer the selective keys
+      if (rank > best) {
+        best = rank;
+        field = f;
+        keys = std::move(k);
+      }
+    }
+    return best > 0;
+  }
 
  private:
   std::vector<NodePtr> children_;
@@ -108,7 +152,13 @@ class AnyNode final : public Node {
  public:
   explicit AnyNode(std::vector<NodePtr> c) : children_(std::move(c)) {
     kinds = 0;
-    for (const auto& n : children_) kinds |= n->kinds;
+    cost = 0;
+    for (const auto& n : children_) {
+      kinds |= n->kinds;
+      cost += n->cost;
+    }
+    std::stable_sort(children_.begin(), children_.end(),
+                     [](const NodePtr& a, const NodePtr& b) { return a->cost < b->cost; });
   }
   bool eval(EvalCtx& c) const override {
     for (const auto& n : children_) {
@@ -124,6 +174,21 @@ class AnyNode final : public Node {
       }
     }
   }
+  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+    const FieldDef* common = nullptr;
+    std::vector<std::string> all;
+    for (const auto& n : children_) {
+      const FieldDef* f = nullptr;
+      std::vector<std::string> k;
+      if (!n->guard(f, k) || (common != nullptr && f != common)) return false;
+      common = f;
+      all.insert(all.end(), k.begin(), k.end());
+    }
+    if (common == nullptr) return false;
+    field = common;
+    keys = std::move(all);
+    return true;
+  }
 
  private:
   std::vector<NodePtr> children_;
@@ -131,7 +196,7 @@ class AnyNode final : public Node {
 
 class NotNode final : public Node {
  public:
-  explicit NotNode(NodePtr c) : child_(std::move(c)) {}
+  explicit NotNode(NodePtr c) : child_(std::move(c)) { cost = child_->cost; }
   bool eval(EvalCtx& c) const override { return !child_->eval(c); }
   void explain(EvalCtx&, std::string&) const override {}  // absence is not evidence
 
@@ -186,6 +251,33 @@ class StrNode final : public FieldNode {
     } else {
       patterns_ = std::move(values);
     }
+    if (op == Op::kGlob) {
+      for (const auto& p : patterns_) {
+        // Longest run without wildcards; patterns with classes or escapes go to fnmatch.
+        std::string best, cur;
+        bool simple = true;
+        for (char ch : p) {
+          if (ch == '[' || ch == '\\') simple = false;
+          if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') {
+            if (cur.size() > best.size()) best = cur;
+            cur.clear();
+          } else {
+            cur.push_back(ch);
+          }
+        }
+        if (cur.size() > best.size()) best = cur;
+        glob_literal_.push_back(simple ? best : std::string());
+        glob_simple_.push_back(simple);
+      }
+    }
+    cost = op == Op::kEquals || op == Op::kIn ? 2
+           : op == Op::kStartsWith || op == Op::kEndsWith ? 3
+           : op == Op::kContains ? 6
+           : op == Op::kGlob ? 8
+                              : 16;
+    if (nocase) cost += 2;
+    if (f.name.ends_with("command_line")) cost += 4;
+    if (f.type == FieldType::kStringList) cost += 4;
   }
   Status compile_regexes() {
     for (const auto& p : patterns_) {
@@ -201,6 +293,29 @@ class StrNode final : public FieldNode {
       regexes_.push_back(std::move(re));
     }
     return {};
+  }
+  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+    const bool exe = f_.name == "process.executable", name = f_.name == "process.name";
+    if (!exe && !name) return false;
+    std::vector<std::string> out;
+    auto add = [&](const std::string& v) {
+      out.push_back(lowered(exe ? std::string_view(v).substr(v.rfind('/') + 1) : v));
+    };
+    if (op_ == Op::kEquals || op_ == Op::kIn) {
+      for (const auto& v : small_) add(v);
+      for (const auto& v : set_) add(v);
+    } else if (op_ == Op::kEndsWith && exe) {
+      for (const auto& p : patterns_) {
+        if (p.find('/') == std::string::npos) return false;  // "tool" could end "/usr/bin/mytool"
+        add(p);
+      }
+    } else {
+      return false;
+    }
+    if (out.empty()) return false;
+    field = &f_;
+    keys = std::move(out);
+    return true;
   }
   bool eval(EvalCtx& c) const override {
     if (f_.type == FieldType::kStringList) {
@@ -255,13 +370,21 @@ class StrNode final : public FieldNode {
           if (nocase_ ? icontains(v, p) : v.find(p) != std::string_view::npos) return true;
         }
         return false;
-      case Op::kGlob: {
-        std::string s(v);
-        for (const auto& p : patterns_) {
-          if (fnmatch(p.c_str(), s.c_str(), nocase_ ? FNM_CASEFOLD : 0) == 0) return true;
+      case Op::kGlob:
+        for (size_t i = 0; i < patterns_.size(); ++i) {
+          // The longest literal run of the pattern must occur first (cheap rejection).
+          const std::string& lit = glob_literal_[i];
+          if (!lit.empty() &&
+              (nocase_ ? !icontains(v, lit) : v.find(lit) == std::string_view::npos)) {
+            continue;
+          }
+          if (glob_simple_[i] ? glob_match(patterns_[i], v, nocase_)
+                              : fnmatch(patterns_[i].c_str(), std::string(v).c_str(),
+                                        nocase_ ? FNM_CASEFOLD : 0) == 0) {
+            return true;
+          }
         }
         return false;
-      }
       case Op::kRegex:
         for (const auto& re : regexes_) {
           if (RE2::PartialMatch(re2::StringPiece(v.data(), v.size()), *re)) return true;
@@ -278,6 +401,8 @@ class StrNode final : public FieldNode {
   };
   std::unordered_set<std::string, SvHash, std::equal_to<>> set_;
   std::vector<std::string> small_;  // equals/in with few values: a scan beats hashing
+  std::vector<std::string> glob_literal_;
+  std::vector<bool> glob_simple_;
   std::vector<std::string> patterns_;
   std::vector<std::unique_ptr<RE2>> regexes_;
 };
@@ -286,6 +411,13 @@ class IntNode final : public FieldNode {
  public:
   IntNode(const FieldDef& f, Op op, std::vector<std::string> shown, std::vector<int64_t> values)
       : FieldNode(f, op, std::move(shown), false), values_(std::move(values)) {}
+  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+    if (f_.name != "destination.port" || (op_ != Op::kEquals && op_ != Op::kIn)) return false;
+    field = &f_;
+    keys.clear();
+    for (int64_t v : values_) keys.push_back(std::to_string(v));
+    return true;
+  }
   bool eval(EvalCtx& c) const override {
     const auto v = f_.num(c);
     if (!v) return false;
@@ -328,7 +460,14 @@ class IntNode final : public FieldNode {
 
 class BoolNode final : public FieldNode {
  public:
-  BoolNode(const FieldDef& f, bool want) : FieldNode(f, Op::kEquals, {want ? "true" : "false"}, false), want_(want) {}
+  BoolNode(const FieldDef& f, bool want)
+      : FieldNode(f, Op::kEquals, {want ? "true" : "false"}, false), want_(want) {}
+  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+    if (f_.name != "file.write") return false;
+    field = &f_;
+    keys = {want_ ? "true" : "false"};
+    return true;
+  }
   bool eval(EvalCtx& c) const override {
     const auto v = f_.flag(c);
     return v && *v == want_;

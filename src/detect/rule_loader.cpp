@@ -479,6 +479,9 @@ struct RuleSetBuilder::Impl {
       spec.by = s == "session" ? SequenceKey::kSession : SequenceKey::kProcessTree;
     }
     const auto steps = n["steps"];
+    if (steps && steps.IsSequence() && steps.size() > 16) {
+      return error(steps, "sequence.steps: at most 16 steps", "split the sequence into two rules");
+    }
     if (!steps || !steps.IsSequence() || steps.size() < 2) {
       return error(steps ? steps.Mark() : n.Mark(), "sequence.steps: expected a list of at least 2 steps",
                    "each step is a mapping with condition: (and optionally name: and same:)");

@@ -22,7 +22,16 @@ class Node {
   [[nodiscard]] virtual bool eval(EvalCtx& c) const = 0;
   // Human-checkable evidence for a node that evaluated true ("process.name 'nc' in [nc, ncat]").
   virtual void explain(EvalCtx& c, std::string& out) const = 0;
+  // A necessary condition usable as an index key: the node can only be true when `field`
+  // (process.executable: its lower-cased basename; process.name: lower-cased) is one of
+  // `keys`. False when the node has none.
+  virtual bool guard(const FieldDef*& field, std::vector<std::string>& keys) const {
+    (void)field;
+    (void)keys;
+    return false;
+  }
   KindMask kinds = kAllKinds;  // event kinds this node can be true for (kind index)
+  uint32_t cost = 1;           // rough evaluation cost: and/or evaluate cheap children first
 };
 using NodePtr = std::unique_ptr<Node>;
 
