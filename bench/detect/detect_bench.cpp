@@ -98,13 +98,17 @@ std::unique_ptr<detect::Engine> make_engine(bool sigma) {
 }
 
 model::Event make(std::mt19937& rng, int kind_pick, uint64_t i) {
-  static const char* kExes[] = {"/usr/bin/ls", "/usr/bin/grep", "/usr/bin/python3",
-                                "/usr/bin/bash", "/usr/sbin/sshd", "/usr/bin/curl",
-                                "/usr/bin/git", "/usr/lib/postgresql/15/bin/postgres"};
-  static const char* kPaths[] = {"/etc/passwd", "/usr/lib/x86_64-linux-gnu/libc.so.6",
-                                 "/home/alice/project/src/main.cpp", "/var/lib/dpkg/status",
-                                 "/etc/ssl/certs/ca-certificates.crt", "/tmp/build-1234/obj.o",
-                                 "/proc/self/status", "/etc/ld.so.cache"};
+  static const char* kExes[] = {
+      "/usr/bin/ls",    "/usr/bin/grep", "/usr/bin/python3", "/usr/bin/bash",
+      "/usr/sbin/sshd", "/usr/bin/curl", "/usr/bin/git",     "/usr/lib/postgresql/15/bin/postgres"};
+  static const char* kPaths[] = {"/etc/passwd",
+                                 "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                                 "/home/alice/project/src/main.cpp",
+                                 "/var/lib/dpkg/status",
+                                 "/etc/ssl/certs/ca-certificates.crt",
+                                 "/tmp/build-1234/obj.o",
+                                 "/proc/self/status",
+                                 "/etc/ld.so.cache"};
   model::Event ev;
   ev.proc.pid = 1000 + static_cast<uint32_t>(rng() % 5000);
   ev.proc.ppid = 1;
@@ -178,8 +182,8 @@ void run(benchmark::State& state, bool sigma, bool exec_only) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["rules"] = static_cast<double>(engine->rules().rules.size());
   state.counters["alerts"] = static_cast<double>(engine->stats().alerts);
-  state.counters["evals_per_event"] =
-      static_cast<double>(engine->stats().rule_evaluations) / static_cast<double>(engine->stats().events);
+  state.counters["evals_per_event"] = static_cast<double>(engine->stats().rule_evaluations) /
+                                      static_cast<double>(engine->stats().events);
 }
 
 void BM_DefaultRules_Mix(benchmark::State& s) { run(s, false, false); }

@@ -74,7 +74,8 @@ int run_import(const RulesOptions& o) {
   if (!o.to.empty()) {
     struct stat st {};
     if (::stat(o.to.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      std::fprintf(stderr, "privwatch: error: --to %s is not a directory\n  hint: create it first\n",
+      std::fprintf(stderr,
+                   "privwatch: error: --to %s is not a directory\n  hint: create it first\n",
                    o.to.c_str());
       return 2;
     }
@@ -157,8 +158,8 @@ void add_rules_command(CLI::App& app, int& rc) {
                      "directory listed in detect.rules");
   import->callback([&rc, opts] {
     log::init("warn");
-    rc = run_import(*opts);
-  });
-}
+  rc = run_import(*opts);
+});
+}  // namespace privwatch::cli
 
 }  // namespace privwatch::cli

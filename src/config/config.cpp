@@ -133,9 +133,9 @@ detect:
 
 constexpr std::string_view kTopKeys[] = {"log_level", "capture",       "monitor", "sensitive_paths",
                                          "output",    "process_table", "detect"};
-constexpr std::string_view kDetectKeys[] = {"enabled",        "default_rules",
-                                            "rules",          "dedup_window_s",
-                                            "rate_limit_per_minute", "max_sequence_states"};
+constexpr std::string_view kDetectKeys[] = {
+    "enabled",        "default_rules",         "rules",
+    "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -798,7 +798,8 @@ class Parser {
       d.dedup_window_s = static_cast<uint32_t>(*value);
     }
     if (const auto v = find(section, "rate_limit_per_minute")) {
-      auto value = read_uint(*v, "detect.rate_limit_per_minute", 0, 100000, d.rate_limit_per_minute);
+      auto value =
+          read_uint(*v, "detect.rate_limit_per_minute", 0, 100000, d.rate_limit_per_minute);
       if (!value) return value.error();
       d.rate_limit_per_minute = static_cast<uint32_t>(*value);
     }

@@ -180,7 +180,8 @@ void Engine::take_state_from(Engine& old) {
       // A sequence with the same steps keeps its partial matches.
       const auto& a = rules_.rules[i]->sequence;
       const auto& b = old.rules_.rules[j]->sequence;
-      if (a && b && a->steps.size() == b->steps.size() && rules_.rules[i]->origin == old.rules_.rules[j]->origin) {
+      if (a && b && a->steps.size() == b->steps.size() &&
+          rules_.rules[i]->origin == old.rules_.rules[j]->origin) {
         for (auto& [k, v] : old.impl_->seq_state[j].by_key) stats_.sequence_states += v.size();
         impl_->seq_state[i] = std::move(old.impl_->seq_state[j]);
       }
@@ -253,7 +254,7 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
         if (m.dedup.size() >= kMaxDedupEntries) {
           for (auto d = m.dedup.begin(); d != m.dedup.end();) {
             d = ev.ts_ns - d->second.first_ns >= opts_.dedup_window_ns ? m.dedup.erase(d)
-                                                                        : std::next(d);
+                                                                       : std::next(d);
           }
           if (m.dedup.size() >= kMaxDedupEntries) {
             stats_.dedup_evictions += m.dedup.size();
@@ -354,7 +355,8 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
         for (char& ch : m.key_buf) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
       }
       const auto it = map.find(m.key_buf);
-      if (it != map.end()) m.candidates.insert(m.candidates.end(), it->second.begin(), it->second.end());
+      if (it != map.end())
+        m.candidates.insert(m.candidates.end(), it->second.begin(), it->second.end());
     };
     if (!ki.by[0].empty()) {
       std::string_view exe = m.exe_field->str(c);
@@ -364,8 +366,8 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
     if (!ki.by[2].empty()) {
       if (const auto* n = std::get_if<model::NetData>(&ev.data)) {
         char buf[8];
-        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf,
-                                             n->op == model::NetOp::kAccept ? n->local_port : n->remote_port);
+        const auto [end, ec] = std::to_chars(
+            buf, buf + sizeof buf, n->op == model::NetOp::kAccept ? n->local_port : n->remote_port);
         (void)ec;
         add(ki.by[2], std::string_view(buf, static_cast<size_t>(end - buf)), false);
       }

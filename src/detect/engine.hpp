@@ -36,10 +36,10 @@ struct EngineStats {
   uint64_t dedup_evictions = 0;   // dedup entries evicted because the table was full
   uint64_t sequence_started = 0;
   uint64_t sequence_completed = 0;
-  uint64_t sequence_expired = 0;   // partial matches older than the rule's window
-  uint64_t sequence_evicted = 0;   // partial matches evicted (state bound reached)
-  uint64_t tree_evictions = 0;     // process-tree entries evicted
-  uint64_t sequence_states = 0;    // current partial matches
+  uint64_t sequence_expired = 0;  // partial matches older than the rule's window
+  uint64_t sequence_evicted = 0;  // partial matches evicted (state bound reached)
+  uint64_t tree_evictions = 0;    // process-tree entries evicted
+  uint64_t sequence_states = 0;   // current partial matches
 };
 
 class Engine {

@@ -80,11 +80,10 @@ constexpr std::string_view kCredActions[] = {
 
 std::string_view signal_text(uint32_t sig) {
   static constexpr std::string_view kNames[] = {
-      "",          "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",   "SIGABRT",
-      "SIGBUS",    "SIGFPE",  "SIGKILL",   "SIGUSR1", "SIGSEGV",   "SIGUSR2",   "SIGPIPE",
-      "SIGALRM",   "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP",   "SIGTSTP",
-      "SIGTTIN",   "SIGTTOU", "SIGURG",    "SIGXCPU", "SIGXFSZ",   "SIGVTALRM", "SIGPROF",
-      "SIGWINCH",  "SIGIO",   "SIGPWR",    "SIGSYS"};
+      "",          "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
+      "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
+      "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
+      "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
   if (sig < std::size(kNames)) return kNames[sig];
   return "SIGRT";
 }
@@ -505,18 +504,30 @@ std::string_view event_action(const model::Event& ev) {
 
 KindMask kinds_of_action(std::string_view a) {
   static constexpr std::pair<std::string_view, EventKind> kSimple[] = {
-      {"exec", EventKind::kExec},         {"fork", EventKind::kFork},
-      {"exit", EventKind::kExit},         {"open", EventKind::kFile},
-      {"unlink", EventKind::kFile},       {"rename", EventKind::kFile},
-      {"chmod", EventKind::kFile},        {"chown", EventKind::kFile},
-      {"mkdir", EventKind::kFile},        {"rmdir", EventKind::kFile},
-      {"link", EventKind::kFile},         {"symlink", EventKind::kFile},
-      {"truncate", EventKind::kFile},     {"connect", EventKind::kNet},
-      {"accept", EventKind::kNet},        {"bind", EventKind::kNet},
-      {"listen", EventKind::kNet},        {"ptrace", EventKind::kPtrace},
-      {"init_module", EventKind::kModule}, {"finit_module", EventKind::kModule},
-      {"delete_module", EventKind::kModule}, {"bpf", EventKind::kBpf},
-      {"mount", EventKind::kMount},       {"umount", EventKind::kMount},
+      {"exec", EventKind::kExec},
+      {"fork", EventKind::kFork},
+      {"exit", EventKind::kExit},
+      {"open", EventKind::kFile},
+      {"unlink", EventKind::kFile},
+      {"rename", EventKind::kFile},
+      {"chmod", EventKind::kFile},
+      {"chown", EventKind::kFile},
+      {"mkdir", EventKind::kFile},
+      {"rmdir", EventKind::kFile},
+      {"link", EventKind::kFile},
+      {"symlink", EventKind::kFile},
+      {"truncate", EventKind::kFile},
+      {"connect", EventKind::kNet},
+      {"accept", EventKind::kNet},
+      {"bind", EventKind::kNet},
+      {"listen", EventKind::kNet},
+      {"ptrace", EventKind::kPtrace},
+      {"init_module", EventKind::kModule},
+      {"finit_module", EventKind::kModule},
+      {"delete_module", EventKind::kModule},
+      {"bpf", EventKind::kBpf},
+      {"mount", EventKind::kMount},
+      {"umount", EventKind::kMount},
       {"signal", EventKind::kSignal}};
   for (const auto& [name, kind] : kSimple) {
     if (name == a) return kind_bit(kind);

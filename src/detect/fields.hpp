@@ -75,7 +75,7 @@ struct FieldDef {
 
 // event.action of an event (as the ECS output names it) and the kinds an action belongs to.
 [[nodiscard]] std::string_view event_action(const model::Event& ev);
-[[nodiscard]] KindMask kinds_of_action(std::string_view action);  // 0 when unknown
+[[nodiscard]] KindMask kinds_of_action(std::string_view action);   // 0 when unknown
 [[nodiscard]] KindMask kinds_of_kind_name(std::string_view kind);  // 0 when unknown
 
 // Parse "10.0.0.1" / "::1"; nullopt when not an address.

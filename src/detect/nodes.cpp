@@ -15,11 +15,21 @@ namespace privwatch::detect {
 namespace {
 
 constexpr std::pair<std::string_view, Op> kOps[] = {
-    {"equals", Op::kEquals},     {"in", Op::kIn},          {"startswith", Op::kStartsWith},
-    {"endswith", Op::kEndsWith}, {"contains", Op::kContains}, {"glob", Op::kGlob},
-    {"regex", Op::kRegex},       {"cidr", Op::kCidr},      {"gt", Op::kGt},
-    {"gte", Op::kGte},           {"lt", Op::kLt},          {"lte", Op::kLte},
-    {"bits_any", Op::kBitsAny},  {"bits_all", Op::kBitsAll}, {"exists", Op::kExists},
+    {"equals", Op::kEquals},
+    {"in", Op::kIn},
+    {"startswith", Op::kStartsWith},
+    {"endswith", Op::kEndsWith},
+    {"contains", Op::kContains},
+    {"glob", Op::kGlob},
+    {"regex", Op::kRegex},
+    {"cidr", Op::kCidr},
+    {"gt", Op::kGt},
+    {"gte", Op::kGte},
+    {"lt", Op::kLt},
+    {"lte", Op::kLte},
+    {"bits_any", Op::kBitsAny},
+    {"bits_all", Op::kBitsAll},
+    {"exists", Op::kExists},
 };
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -226,8 +236,8 @@ class FieldNode : public Node {
     if (!out.empty()) out += "; ";
     std::string value = field_text(f_, c);
     if (value.size() > 200) value = value.substr(0, 200) + "…";
-    out += fmt::format("{} '{}' {}{} {}", f_.name, value, to_string(op_), nocase_ ? " (nocase)" : "",
-                       quoted_list(shown_));
+    out += fmt::format("{} '{}' {}{} {}", f_.name, value, to_string(op_),
+                       nocase_ ? " (nocase)" : "", quoted_list(shown_));
   }
 
  protected:
@@ -270,11 +280,11 @@ class StrNode final : public FieldNode {
         glob_simple_.push_back(simple);
       }
     }
-    cost = op == Op::kEquals || op == Op::kIn ? 2
+    cost = op == Op::kEquals || op == Op::kIn             ? 2
            : op == Op::kStartsWith || op == Op::kEndsWith ? 3
-           : op == Op::kContains ? 6
-           : op == Op::kGlob ? 8
-                              : 16;
+           : op == Op::kContains                          ? 6
+           : op == Op::kGlob                              ? 8
+                                                          : 16;
     if (nocase) cost += 2;
     if (f.name.ends_with("command_line")) cost += 4;
     if (f.type == FieldType::kStringList) cost += 4;
@@ -359,8 +369,9 @@ class StrNode final : public FieldNode {
         return false;
       case Op::kEndsWith:
         for (const auto& p : patterns_) {
-          if (v.size() >= p.size() && (nocase_ ? ieq(v.substr(v.size() - p.size()), p)
-                                               : v.compare(v.size() - p.size(), p.size(), p) == 0)) {
+          if (v.size() >= p.size() &&
+              (nocase_ ? ieq(v.substr(v.size() - p.size()), p)
+                       : v.compare(v.size() - p.size(), p.size(), p) == 0)) {
             return true;
           }
         }
@@ -674,10 +685,10 @@ Result<NodePtr> make_predicate(const FieldDef& f, Op op, const std::vector<std::
       for (const auto& v : values) {
         const bool has_prefix = v.find('/') != std::string::npos;
         if (has_prefix && op != Op::kCidr) {
-          return Error{ErrorKind::kInvalidArgument,
-                       fmt::format("'{}' is a network; {} compares single addresses", v,
-                                   to_string(op)),
-                       "use the cidr operator for networks: {cidr: [10.0.0.0/8]}"};
+          return Error{
+              ErrorKind::kInvalidArgument,
+              fmt::format("'{}' is a network; {} compares single addresses", v, to_string(op)),
+              "use the cidr operator for networks: {cidr: [10.0.0.0/8]}"};
         }
         const auto c = parse_cidr(v);
         if (!c) {

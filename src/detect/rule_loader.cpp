@@ -18,9 +18,9 @@ namespace privwatch::detect {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"lists", "macros", "rules"};
-constexpr std::string_view kRuleKeys[] = {"name",       "description", "severity", "mitre",
-                                          "tags",       "condition",   "exceptions", "sequence",
-                                          "output",     "response",    "mode",       "enabled"};
+constexpr std::string_view kRuleKeys[] = {"name",   "description", "severity",   "mitre",
+                                          "tags",   "condition",   "exceptions", "sequence",
+                                          "output", "response",    "mode",       "enabled"};
 constexpr std::string_view kSequenceKeys[] = {"within", "by", "steps"};
 constexpr std::string_view kStepKeys[] = {"name", "condition", "same"};
 constexpr std::string_view kSeverities[] = {"info", "low", "medium", "high", "critical"};
@@ -82,6 +82,34 @@ std::optional<uint64_t> parse_duration(const std::string& s) {
   return std::nullopt;
 }
 
+// YAML::LoadAll of yaml-cpp 0.7 can loop forever (allocating) on some malformed input (found by
+// fuzz_rules). Documents are split at "---" lines here and each is loaded with YAML::Load, which
+// parses one document; leading newlines keep the line numbers of every mark right.
+std::vector<YAML::Node> load_documents(const std::string& text) {
+  std::vector<YAML::Node> docs;
+  size_t piece_start = 0, piece_line = 0, line = 0;
+  auto flush = [&](size_t end) {
+    std::string piece(piece_line, '\n');
+    piece.append(text, piece_start, end - piece_start);
+    docs.push_back(YAML::Load(piece));
+  };
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    const std::string_view l(text.data() + pos, eol - pos);
+    const bool marker = l == "---" || l.rfind("--- ", 0) == 0 || l == "---\r";
+    if (marker && pos != 0) {
+      flush(pos);
+      piece_start = pos;
+      piece_line = line;
+    }
+    pos = eol + 1;
+    ++line;
+  }
+  flush(text.size());
+  return docs;
+}
+
 }  // namespace
 
 struct RuleSetBuilder::Impl {
@@ -116,7 +144,8 @@ struct RuleSetBuilder::Impl {
       seen.push_back(key);
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
       const auto best = did_you_mean(key, known);
-      return error(kv.first, fmt::format("unknown key '{}' in {} (known: {})", key, what, join(known)),
+      return error(kv.first,
+                   fmt::format("unknown key '{}' in {} (known: {})", key, what, join(known)),
                    best.empty() ? "remove the key; docs/rules.md lists every key"
                                 : fmt::format("did you mean '{}'?", best));
     }
@@ -160,9 +189,9 @@ struct RuleSetBuilder::Impl {
     } else if (n.IsScalar()) {
       if (auto s = add(n); !s) return s.error();
     } else {
-      return error(n, fmt::format("{}: expected a value or a list of values, got {}", what,
-                                  describe(n)),
-                   "e.g. 'process.name: bash' or 'process.name: [bash, sh]'");
+      return error(
+          n, fmt::format("{}: expected a value or a list of values, got {}", what, describe(n)),
+          "e.g. 'process.name: bash' or 'process.name: [bash, sh]'");
     }
     return out;
   }
@@ -189,15 +218,16 @@ struct RuleSetBuilder::Impl {
       return build(plain_op(*vals, v.IsSequence() || vals->size() > 1), *vals, false, v);
     }
     if (!v.IsMap()) {
-      return error(v, fmt::format("{}: expected a value, a list or operators, got {}", what,
-                                  describe(v)),
-                   "e.g. 'process.name: bash', 'process.name: [bash, sh]' or "
-                   "'process.executable: {startswith: /tmp/}'");
+      return error(
+          v, fmt::format("{}: expected a value, a list or operators, got {}", what, describe(v)),
+          "e.g. 'process.name: bash', 'process.name: [bash, sh]' or "
+          "'process.executable: {startswith: /tmp/}'");
     }
     bool nocase = false;
     for (const auto& kv : v) {
       if (kv.first.Scalar() != "nocase") continue;
-      if (!kv.second.IsScalar() || (kv.second.Scalar() != "true" && kv.second.Scalar() != "false")) {
+      if (!kv.second.IsScalar() ||
+          (kv.second.Scalar() != "true" && kv.second.Scalar() != "false")) {
         return error(kv.second, "nocase: expected true or false", "write 'nocase: true'");
       }
       nocase = kv.second.Scalar() == "true";
@@ -227,7 +257,8 @@ struct RuleSetBuilder::Impl {
       if (*op == Op::kExists) {
         const YAML::Node& b = kv.second;
         if (!b.IsScalar() || (b.Scalar() != "true" && b.Scalar() != "false")) {
-          return error(b, fmt::format("{}: exists takes true or false", what), "write 'exists: true'");
+          return error(b, fmt::format("{}: exists takes true or false", what),
+                       "write 'exists: true'");
         }
         auto n = build(Op::kExists, {}, false, kv.first);
         if (!n) return n;
@@ -277,10 +308,10 @@ struct RuleSetBuilder::Impl {
       const YAML::Node& v = kv.second;
       if (key == "all" || key == "any") {
         if (!v.IsSequence() || v.size() == 0) {
-          return error(v.IsNull() ? kv.first : v,
-                       fmt::format("{}: expected a non-empty list of conditions, got {}", key,
-                                   describe(v)),
-                       fmt::format("write '{}:' followed by '- field: value' entries", key));
+          return error(
+              v.IsNull() ? kv.first : v,
+              fmt::format("{}: expected a non-empty list of conditions, got {}", key, describe(v)),
+              fmt::format("write '{}:' followed by '- field: value' entries", key));
         }
         std::vector<NodePtr> children;
         for (const auto& c : v) {
@@ -379,14 +410,15 @@ struct RuleSetBuilder::Impl {
 
   Status add_lists(const YAML::Node& n) {
     if (!n.IsMap()) {
-      return error(n, fmt::format("lists: expected a mapping of name: [values], got {}", describe(n)),
+      return error(n,
+                   fmt::format("lists: expected a mapping of name: [values], got {}", describe(n)),
                    "e.g. 'lists: {shells: [/bin/sh, /bin/bash]}'");
     }
     for (const auto& kv : n) {
       const std::string name = kv.first.Scalar();
       if (!kv.second.IsSequence()) {
-        return error(kv.second, fmt::format("list '{}': expected a list, got {}", name,
-                                            describe(kv.second)),
+        return error(kv.second,
+                     fmt::format("list '{}': expected a list, got {}", name, describe(kv.second)),
                      "write the values as a YAML list");
       }
       auto vals = values(kv.second, "list " + name);
@@ -398,9 +430,9 @@ struct RuleSetBuilder::Impl {
 
   Status add_macros(const YAML::Node& n) {
     if (!n.IsMap()) {
-      return error(n, fmt::format("macros: expected a mapping of name: condition, got {}",
-                                  describe(n)),
-                   "e.g. 'macros: {root: {user.effective.id: 0}}'");
+      return error(
+          n, fmt::format("macros: expected a mapping of name: condition, got {}", describe(n)),
+          "e.g. 'macros: {root: {user.effective.id: 0}}'");
     }
     for (const auto& kv : n) {
       const std::string name = kv.first.Scalar();
@@ -436,7 +468,8 @@ struct RuleSetBuilder::Impl {
     if (mode != nullptr) {
       const std::string s = mode->IsScalar() ? mode->Scalar() : "";
       if (s != "detect" && s != "enforce") {
-        return error(*mode, fmt::format("mode: expected detect or enforce, got {}", describe(*mode)),
+        return error(*mode,
+                     fmt::format("mode: expected detect or enforce, got {}", describe(*mode)),
                      "enforce lets the response module act in the kernel (kill); detect only "
                      "alerts and runs the listed user-space actions");
       }
@@ -471,10 +504,10 @@ struct RuleSetBuilder::Impl {
     if (const auto b = n["by"]) {
       const std::string s = b.IsScalar() ? b.Scalar() : "";
       if (s != "session" && s != "process_tree") {
-        return error(b, fmt::format("sequence.by: expected session or process_tree, got {}",
-                                    describe(b)),
-                     "session: the steps happen in one login session (falling back to the audit "
-                     "session, then the process tree); process_tree: under one process subtree");
+        return error(
+            b, fmt::format("sequence.by: expected session or process_tree, got {}", describe(b)),
+            "session: the steps happen in one login session (falling back to the audit "
+            "session, then the process tree); process_tree: under one process subtree");
       }
       spec.by = s == "session" ? SequenceKey::kSession : SequenceKey::kProcessTree;
     }
@@ -483,7 +516,8 @@ struct RuleSetBuilder::Impl {
       return error(steps, "sequence.steps: at most 16 steps", "split the sequence into two rules");
     }
     if (!steps || !steps.IsSequence() || steps.size() < 2) {
-      return error(steps ? steps.Mark() : n.Mark(), "sequence.steps: expected a list of at least 2 steps",
+      return error(steps ? steps.Mark() : n.Mark(),
+                   "sequence.steps: expected a list of at least 2 steps",
                    "each step is a mapping with condition: (and optionally name: and same:)");
     }
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -494,7 +528,8 @@ struct RuleSetBuilder::Impl {
       }
       if (auto s = check_keys(st, "a sequence step", kStepKeys); !s) return s.error();
       SequenceStep step;
-      step.name = st["name"] && st["name"].IsScalar() ? st["name"].Scalar() : fmt::format("step{}", i + 1);
+      step.name =
+          st["name"] && st["name"].IsScalar() ? st["name"].Scalar() : fmt::format("step{}", i + 1);
       if (!st["condition"]) {
         return error(st, fmt::format("sequence.steps[{}]: missing condition", i),
                      "every step needs a condition");
@@ -504,8 +539,9 @@ struct RuleSetBuilder::Impl {
       step.condition = std::move(*c);
       if (const auto same = st["same"]) {
         if (i == 0) {
-          return error(same, "sequence.steps[0]: 'same' compares with the previous step; the "
-                             "first step has none",
+          return error(same,
+                       "sequence.steps[0]: 'same' compares with the previous step; the "
+                       "first step has none",
                        "move 'same' to a later step");
         }
         if (!same.IsMap()) {
@@ -545,16 +581,18 @@ struct RuleSetBuilder::Impl {
     rule->name = name.Scalar();
     for (char c : rule->name) {
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-        return error(name, fmt::format("rule name '{}' has a character other than letters, "
-                                        "digits, '-', '_' and '.'",
-                                        rule->name),
+        return error(name,
+                     fmt::format("rule name '{}' has a character other than letters, "
+                                 "digits, '-', '_' and '.'",
+                                 rule->name),
                      "rename the rule, e.g. reverse-shell-nc");
       }
     }
     if (const auto it = rule_origins.find(rule->name); it != rule_origins.end()) {
-      return error(name, fmt::format("duplicate rule name '{}' (first defined at {})", rule->name,
-                                     it->second),
-                   "rule names must be unique across every loaded file; rename one");
+      return error(
+          name,
+          fmt::format("duplicate rule name '{}' (first defined at {})", rule->name, it->second),
+          "rule names must be unique across every loaded file; rename one");
     }
     if (const auto d = n["description"]) {
       auto s = scalar(d, "description");
@@ -562,8 +600,9 @@ struct RuleSetBuilder::Impl {
       rule->description = *s;
     }
     const auto sev = n["severity"];
-    if (!sev) return error(n, fmt::format("rule '{}' has no severity", rule->name),
-                           fmt::format("add 'severity: high' ({})", join(kSeverities)));
+    if (!sev)
+      return error(n, fmt::format("rule '{}' has no severity", rule->name),
+                   fmt::format("add 'severity: high' ({})", join(kSeverities)));
     {
       const std::string s = sev.IsScalar() ? sev.Scalar() : "";
       const auto it = std::find(std::begin(kSeverities), std::end(kSeverities), s);
@@ -577,8 +616,9 @@ struct RuleSetBuilder::Impl {
       auto vals = values(m, "mitre");
       if (!vals) return vals.error();
       for (const auto& t : *vals) {
-        if (t.size() < 5 || t[0] != 'T' ||
-            !std::all_of(t.begin() + 1, t.end(), [](char c) { return std::isdigit(c) || c == '.'; })) {
+        if (t.size() < 5 || t[0] != 'T' || !std::all_of(t.begin() + 1, t.end(), [](char c) {
+              return std::isdigit(c) || c == '.';
+            })) {
           return error(m, fmt::format("mitre: '{}' is not an ATT&CK technique id", t),
                        "write e.g. T1059.004");
         }
@@ -643,7 +683,8 @@ struct RuleSetBuilder::Impl {
     bool enabled = true;
     if (const auto e = n["enabled"]) {
       if (!e.IsScalar() || (e.Scalar() != "true" && e.Scalar() != "false")) {
-        return error(e, "enabled: expected true or false", "write 'enabled: false' to switch a rule off");
+        return error(e, "enabled: expected true or false",
+                     "write 'enabled: false' to switch a rule off");
       }
       enabled = e.Scalar() == "true";
     }
@@ -670,9 +711,10 @@ struct RuleSetBuilder::Impl {
       return {};
     }
     if (!doc.IsMap()) {
-      return error(doc, fmt::format("a rule file must be a mapping with lists:, macros:, rules:, "
-                                    "got {}",
-                                    describe(doc)),
+      return error(doc,
+                   fmt::format("a rule file must be a mapping with lists:, macros:, rules:, "
+                               "got {}",
+                               describe(doc)),
                    "see docs/rules.md for the file layout");
     }
     if (auto s = check_keys(doc, "a rule file", kTopKeys); !s) return s;
@@ -704,7 +746,7 @@ RuleSetBuilder& RuleSetBuilder::operator=(RuleSetBuilder&&) noexcept = default;
 Status RuleSetBuilder::add_text(const std::string& text, const std::string& origin) {
   impl_->origin = &origin;
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    const std::vector<YAML::Node> docs = load_documents(text);
     for (const auto& d : docs) {
       if (auto s = impl_->add_document(d); !s) return s;
     }
@@ -712,7 +754,8 @@ Status RuleSetBuilder::add_text(const std::string& text, const std::string& orig
     const std::string where =
         e.mark.is_null() ? origin
                          : fmt::format("{}:{}:{}", origin, e.mark.line + 1, e.mark.column + 1);
-    return Error{ErrorKind::kInvalidArgument, fmt::format("{}: YAML syntax error: {}", where, e.msg),
+    return Error{ErrorKind::kInvalidArgument,
+                 fmt::format("{}: YAML syntax error: {}", where, e.msg),
                  "fix the YAML at that position: indent with spaces, put a space after ':' and "
                  "'-', quote values that contain ': ', '#', '{' or '['"};
   } catch (const std::exception& e) {
@@ -752,7 +795,8 @@ Status RuleSetBuilder::add_path(const std::string& path) {
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in) {
-      return Error{ErrorKind::kIo, fmt::format("rules: cannot read '{}': {}", f, std::strerror(errno)),
+      return Error{ErrorKind::kIo,
+                   fmt::format("rules: cannot read '{}': {}", f, std::strerror(errno)),
                    "check the file's permissions"};
     }
     std::stringstream ss;

@@ -107,17 +107,17 @@ struct SequenceSpec {
 struct Rule {
   std::string name;
   std::string description;
-  std::string origin;  // "file:line:col" of the rule
+  std::string origin;           // "file:line:col" of the rule
   std::string source = "rule";  // "rule" or "sigma"
   model::Severity severity = model::Severity::kMedium;
-  std::string mitre;               // "T1059.004" or "T1003.008,T1552.001"
+  std::string mitre;  // "T1059.004" or "T1003.008,T1552.001"
   std::vector<std::string> tags;
-  NodePtr condition;               // single-event rules
-  NodePtr exception;               // any exception matching suppresses the alert; may be null
+  NodePtr condition;  // single-event rules
+  NodePtr exception;  // any exception matching suppresses the alert; may be null
   std::optional<SequenceSpec> sequence;
   Template output;
   ResponseSpec response;
-  KindMask kinds = kAllKinds;      // kinds the condition (or any sequence step) can match
+  KindMask kinds = kAllKinds;  // kinds the condition (or any sequence step) can match
 };
 
 struct RuleSet {

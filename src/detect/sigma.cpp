@@ -37,9 +37,18 @@ constexpr Mapped kNetFields[] = {
     {"SourceIp", "source.ip"},           {"SourcePort", "source.port"},
     {"Protocol", "network.transport"},
 };
-constexpr std::string_view kUnmappable[] = {
-    "DestinationHostname", "SourceHostname", "OriginalFileName", "Hashes", "Company", "Product",
-    "Description", "IntegrityLevel", "ParentUser", "Signature", "Imphash", "TerminalSessionId"};
+constexpr std::string_view kUnmappable[] = {"DestinationHostname",
+                                            "SourceHostname",
+                                            "OriginalFileName",
+                                            "Hashes",
+                                            "Company",
+                                            "Product",
+                                            "Description",
+                                            "IntegrityLevel",
+                                            "ParentUser",
+                                            "Signature",
+                                            "Imphash",
+                                            "TerminalSessionId"};
 
 enum class Category { kProcess, kFile, kNet };
 
@@ -83,7 +92,8 @@ class Importer {
     // logsource
     const auto ls = doc_["logsource"];
     if (!ls.IsMap()) return fail(ls, "logsource is not a mapping", "");
-    const std::string product = ls["product"] && ls["product"].IsScalar() ? ls["product"].Scalar() : "";
+    const std::string product =
+        ls["product"] && ls["product"].IsScalar() ? ls["product"].Scalar() : "";
     const std::string category =
         ls["category"] && ls["category"].IsScalar() ? ls["category"].Scalar() : "";
     if (product != "linux") {
@@ -104,16 +114,19 @@ class Importer {
     } else if (category == "network_connection") {
       cat_ = Category::kNet;
     } else {
-      return fail(ls, fmt::format("logsource category '{}' is not supported (process_creation, "
-                                  "file_event, network_connection are)",
-                                  category.empty() ? "(none)" : category),
+      return fail(ls,
+                  fmt::format("logsource category '{}' is not supported (process_creation, "
+                              "file_event, network_connection are)",
+                              category.empty() ? "(none)" : category),
                   "");
     }
     // level, tags
     if (const auto l = doc_["level"]; l && l.IsScalar()) {
       static const std::map<std::string, model::Severity> kLevels = {
-          {"informational", model::Severity::kInfo}, {"low", model::Severity::kLow},
-          {"medium", model::Severity::kMedium},      {"high", model::Severity::kHigh},
+          {"informational", model::Severity::kInfo},
+          {"low", model::Severity::kLow},
+          {"medium", model::Severity::kMedium},
+          {"high", model::Severity::kHigh},
           {"critical", model::Severity::kCritical}};
       const auto it = kLevels.find(l.Scalar());
       if (it == kLevels.end()) return fail(l, fmt::format("unknown level '{}'", l.Scalar()), "");
@@ -124,7 +137,8 @@ class Importer {
         if (!tag.IsScalar()) continue;
         const std::string s = tag.Scalar();
         rule->tags.push_back(s);
-        if (s.size() > 8 && s.rfind("attack.t", 0) == 0 && std::isdigit(static_cast<unsigned char>(s[8]))) {
+        if (s.size() > 8 && s.rfind("attack.t", 0) == 0 &&
+            std::isdigit(static_cast<unsigned char>(s[8]))) {
           if (!rule->mitre.empty()) rule->mitre += ",";
           std::string id = s.substr(7);
           id[0] = 'T';
@@ -141,7 +155,8 @@ class Importer {
       ids_.push_back(key);
       items_[key] = kv.second;
     }
-    if (det["timeframe"]) return fail(det["timeframe"], "timeframe (aggregation) is not supported", "");
+    if (det["timeframe"])
+      return fail(det["timeframe"], "timeframe (aggregation) is not supported", "");
     const auto cond = det["condition"];
     if (!cond) return fail(det, "detection has no condition", "");
     NodePtr body;
@@ -234,7 +249,8 @@ class Importer {
     bool glob = false;
     for (size_t i = 0; i < v.size(); ++i) {
       const char c = v[i];
-      if (c == '\\' && i + 1 < v.size() && (v[i + 1] == '*' || v[i + 1] == '?' || v[i + 1] == '\\')) {
+      if (c == '\\' && i + 1 < v.size() &&
+          (v[i + 1] == '*' || v[i + 1] == '?' || v[i + 1] == '\\')) {
         out.push_back('\\');
         out.push_back(v[i + 1]);
         ++i;
@@ -332,19 +348,18 @@ class Importer {
       Op o = Op::kEquals;
       std::vector<std::string> args;
       bool any_glob = false;
-      if (fd.type == FieldType::kInt || fd.type == FieldType::kIp || op == "re" ||
-          op == "cidr" || op == "gt" || op == "gte" || op == "lt" || op == "lte") {
+      if (fd.type == FieldType::kInt || fd.type == FieldType::kIp || op == "re" || op == "cidr" ||
+          op == "gt" || op == "gte" || op == "lt" || op == "lte") {
         args = vs;
-        o = op == "re"     ? Op::kRegex
-            : op == "cidr" ? Op::kCidr
-            : op == "gt"   ? Op::kGt
-            : op == "gte"  ? Op::kGte
-            : op == "lt"   ? Op::kLt
-            : op == "lte"  ? Op::kLte
+        o = op == "re"      ? Op::kRegex
+            : op == "cidr"  ? Op::kCidr
+            : op == "gt"    ? Op::kGt
+            : op == "gte"   ? Op::kGte
+            : op == "lt"    ? Op::kLt
+            : op == "lte"   ? Op::kLte
             : vs.size() > 1 ? Op::kIn
                             : Op::kEquals;
-        if (fd.type == FieldType::kIp && o == Op::kEquals &&
-            vs[0].find('/') != std::string::npos) {
+        if (fd.type == FieldType::kIp && o == Op::kEquals && vs[0].find('/') != std::string::npos) {
           o = Op::kCidr;
         }
       } else {
@@ -360,7 +375,8 @@ class Importer {
             if (!g) {  // literal → escaped glob
               std::string e;
               for (char ch : p) {
-                if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') e.push_back('\\');
+                if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\')
+                  e.push_back('\\');
                 e.push_back(ch);
               }
               p = e;
@@ -379,10 +395,9 @@ class Importer {
                                    : Op::kEquals;
         }
       }
-      auto n = make_predicate(fd, o, args, fd.type == FieldType::kString ||
-                                                   fd.type == FieldType::kStringList
-                                               ? nocase
-                                               : false);
+      auto n = make_predicate(
+          fd, o, args,
+          fd.type == FieldType::kString || fd.type == FieldType::kStringList ? nocase : false);
       if (!n) return fail(at, n.error().message, n.error().hint);
       return n;
     };
@@ -522,7 +537,7 @@ class Importer {
       const std::string pat = toks_[pos_++];
       std::vector<NodePtr> parts;
       for (const auto& id : ids_) {
-        const bool match = pat == "them" ? id.rfind('_', 0) != 0
+        const bool match = pat == "them"        ? id.rfind('_', 0) != 0
                            : pat.ends_with("*") ? id.rfind(pat.substr(0, pat.size() - 1), 0) == 0
                                                 : id == pat;
         if (!match) continue;
@@ -539,7 +554,8 @@ class Importer {
       return fail(*cond_node_, fmt::format("unexpected '{}' in condition", t), "");
     }
     if (t.find_first_of("0123456789") == 0) {
-      return fail(*cond_node_, fmt::format("'{} of' (counts other than 1) is not supported", t), "");
+      return fail(*cond_node_, fmt::format("'{} of' (counts other than 1) is not supported", t),
+                  "");
     }
     return selection(t);
   }
@@ -562,7 +578,8 @@ Result<std::unique_ptr<Rule>> import_sigma(const YAML::Node& doc, const std::str
   try {
     return Importer(doc, origin).run();
   } catch (const YAML::Exception& e) {
-    return Error{ErrorKind::kInvalidArgument, fmt::format("{}: malformed Sigma rule: {}", origin, e.what()), ""};
+    return Error{ErrorKind::kInvalidArgument,
+                 fmt::format("{}: malformed Sigma rule: {}", origin, e.what()), ""};
   }
 }
 

@@ -8,7 +8,8 @@
 namespace privwatch::itest {
 namespace {
 
-const std::string kSigmaDir = std::string(PRIVWATCH_SOURCE_DIR) + "/tests/unit/detect/fixtures/sigma";
+const std::string kSigmaDir =
+    std::string(PRIVWATCH_SOURCE_DIR) + "/tests/unit/detect/fixtures/sigma";
 
 struct CliRun {
   std::string out;
@@ -23,7 +24,8 @@ CliRun privwatch(std::vector<std::string> args) {
 }
 
 TEST(RulesCli, CheckTheDefaultRuleset) {
-  const CliRun r = privwatch({"rules", "check", "--no-default", std::string(PRIVWATCH_SOURCE_DIR) + "/config/rules"});
+  const CliRun r = privwatch(
+      {"rules", "check", "--no-default", std::string(PRIVWATCH_SOURCE_DIR) + "/config/rules"});
   EXPECT_EQ(r.status, "exit 0") << r.out;
   EXPECT_NE(r.out.find("loaded      dropper-chain"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(", 0 not loaded"), std::string::npos) << r.out;

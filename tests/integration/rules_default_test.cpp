@@ -132,8 +132,8 @@ TEST_F(RulesDefaultTest, ReverseShellNetcat) {
 
 TEST_F(RulesDefaultTest, ReverseShellSocat) {
   Listener l;
-  const uint32_t pid = run_pid({"/usr/bin/socat", fmt::format("TCP:127.0.0.1:{}", l.port()),
-                                "EXEC:/bin/true"});
+  const uint32_t pid =
+      run_pid({"/usr/bin/socat", fmt::format("TCP:127.0.0.1:{}", l.port()), "EXEC:/bin/true"});
   expect_alert(wait_alert("reverse-shell-socat", pid), "critical", "T1059.004");
 }
 
@@ -160,12 +160,12 @@ TEST_F(RulesDefaultTest, ReverseShellPythonOneLiner) {
 
 TEST_F(RulesDefaultTest, ReverseShellPerlOneLiner) {
   Listener l;
-  const uint32_t pid = run_pid(
-      {"/usr/bin/perl", "-e",
-       fmt::format("use Socket;socket(S,PF_INET,SOCK_STREAM,getprotobyname('tcp'));"
-                   "connect(S,sockaddr_in({},inet_aton('127.0.0.1')));open(STDIN,'>&S');"
-                   "exec('/bin/true');",
-                   l.port())});
+  const uint32_t pid =
+      run_pid({"/usr/bin/perl", "-e",
+               fmt::format("use Socket;socket(S,PF_INET,SOCK_STREAM,getprotobyname('tcp'));"
+                           "connect(S,sockaddr_in({},inet_aton('127.0.0.1')));open(STDIN,'>&S');"
+                           "exec('/bin/true');",
+                           l.port())});
   expect_alert(wait_alert("reverse-shell-interpreter", pid), "critical", "T1059.006");
 }
 
@@ -198,8 +198,8 @@ TEST_F(RulesDefaultTest, ExecFromMemfd) {
 TEST_F(RulesDefaultTest, ExecOfDeletedFile) {
   TempDir dir;
   const std::string token = unique_token();
-  const uint32_t pid = run_pid(
-      {helper_path("fexec_helper"), "deleted", "/bin/true", dir / "copy", "true", token});
+  const uint32_t pid =
+      run_pid({helper_path("fexec_helper"), "deleted", "/bin/true", dir / "copy", "true", token});
   expect_alert(wait_alert("exec-of-deleted-file", pid), "high", "T1070.004");
 }
 
@@ -226,7 +226,8 @@ TEST_F(RulesDefaultTest, ReadSshPrivateKey) {
   write_file(home / ".ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n", 0600);
   write_file(home / ".ssh/id_ed25519.pub", "ssh-ed25519 AAAA test\n");
   // The public key alone is no alert.
-  const uint32_t pub = run_pid({"/bin/cat", home / ".ssh/id_ed25519.pub"}, {.capture_stdout = true});
+  const uint32_t pub =
+      run_pid({"/bin/cat", home / ".ssh/id_ed25519.pub"}, {.capture_stdout = true});
   const uint32_t pid = run_pid({"/bin/cat", home / ".ssh/id_ed25519"}, {.capture_stdout = true});
   const json a = wait_alert("read-ssh-private-key", pid);
   expect_alert(a, "high", "T1552.004");
@@ -329,8 +330,7 @@ TEST_F(RulesDefaultTest, FileCapabilitiesSet) {
 
 TEST_F(RulesDefaultTest, UserAccountCreatedAndDeleted) {
   const std::string name = "pw" + unique_token("").substr(0, 20);
-  const uint32_t add =
-      run_pid({"/usr/sbin/useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name});
+  const uint32_t add = run_pid({"/usr/sbin/useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name});
   const uint32_t del = run_pid({"/usr/sbin/userdel", name});
   const json a = wait_alert("user-account-change", add);
   expect_alert(a, "medium", "T1136.001");
@@ -396,8 +396,7 @@ TEST_F(RulesDefaultTest, MonitorTamperingPtraceAttach) {
 
 TEST_F(RulesDefaultTest, MonitorTamperingKillByName) {
   // Signal 0 to processes named after a token: nothing is signalled, the intent is visible.
-  const uint32_t pid =
-      run_pid({"/usr/bin/pkill", "-0", "-f", "privwatch-agent-" + unique_token()});
+  const uint32_t pid = run_pid({"/usr/bin/pkill", "-0", "-f", "privwatch-agent-" + unique_token()});
   expect_alert(wait_alert("monitor-tampering", pid), "critical", "T1562.001");
 }
 
@@ -413,8 +412,8 @@ TEST_F(RulesDefaultTest, PrivilegedOutboundConnection) {
 
 TEST_F(RulesDefaultTest, PrivilegedConnectionToLoopbackIsNoAlert) {
   Listener l;
-  const uint32_t pid = run_pid({"/usr/bin/nc", "-z", "-w", "1", "127.0.0.1",
-                                std::to_string(l.port())});
+  const uint32_t pid =
+      run_pid({"/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", std::to_string(l.port())});
   // The connect event is there; no alert of the rule follows it.
   ASSERT_TRUE(agent().wait_for(action_is("connect", pid), pid_needle(pid)));
   const std::string marker = unique_token();

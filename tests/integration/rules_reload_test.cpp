@@ -54,7 +54,9 @@ class RulesReloadTest : public AgentSuite<RulesReloadTest> {
   static std::optional<json> alert_for(const std::string& rule, const std::string& token,
                                        Duration timeout = kEventTimeout) {
     return agent().wait_for(
-        [&](const json& j) { return str(j, "event.kind") == "alert" && str(j, "rule.name") == rule; },
+        [&](const json& j) {
+          return str(j, "event.kind") == "alert" && str(j, "rule.name") == rule;
+        },
         token, timeout);
   }
   static void trigger(const std::string& token) {
@@ -125,7 +127,8 @@ TEST_F(RulesReloadTest, SighupSwapsTheRulesAndABrokenFileKeepsThePreviousOnes) {
                   .empty());
 
   // 2. A broken file: the agent says where, and rule b stays active.
-  write_file(dir + "/a.yaml", "rules:\n  - name: x\n    severity: high\n    condition: {process.nam: y}\n");
+  write_file(dir + "/a.yaml",
+             "rules:\n  - name: x\n    severity: high\n    condition: {process.nam: y}\n");
   reload();
   const std::string log = agent().stderr_text();
   EXPECT_NE(log.find("rules not reloaded"), std::string::npos) << log;
@@ -142,7 +145,8 @@ TEST(RulesStartup, AgentRefusesToStartWithABrokenRuleFile) {
   PW_SKIP_UNLESS_KERNEL_TESTS_CAN_RUN();
   TempDir dir;
   write_file(dir / "bad.yaml",
-             "rules:\n  - name: x\n    severity: high\n    condition:\n      process.name: {startwith: a}\n");
+             "rules:\n  - name: x\n    severity: high\n    condition:\n      process.name: "
+             "{startwith: a}\n");
   std::string error;
   auto agent = Agent::start(fmt::format("detect:\n  rules: [{}]\n", dir / "bad.yaml"), &error);
   EXPECT_EQ(agent, nullptr);

@@ -31,18 +31,37 @@ TEST(DefaultRules, LoadWithoutSkipsAndCoverTheIssueList) {
   EXPECT_TRUE(set.skipped.empty());
   std::vector<std::string> names;
   for (const auto& r : set.rules) names.push_back(r->name);
-  for (const char* want :
-       {"tmp-script-privileged-connect", "dropper-chain", "reverse-shell-netcat",
-        "reverse-shell-socat", "reverse-shell-dev-tcp", "reverse-shell-interpreter",
-        "shell-with-network-stdio", "privileged-outbound-connection", "read-shadow",
-        "read-ssh-private-key", "read-cloud-credentials", "read-kubernetes-token",
-        "service-account-interactive-shell", "setuid-file-created", "file-capabilities-set",
-        "persistence-cron", "persistence-systemd-unit", "persistence-shell-profile",
-        "persistence-authorized-keys", "persistence-ld-so-preload", "user-account-change",
-        "sudoers-change", "history-clearing", "log-tampering", "monitor-tampering",
-        "kernel-module-load", "exec-from-memfd", "exec-of-deleted-file",
-        "world-writable-write-chmod-exec", "secret-read-then-outbound",
-        "observe-only-account-package-manager"}) {
+  for (const char* want : {"tmp-script-privileged-connect",
+                           "dropper-chain",
+                           "reverse-shell-netcat",
+                           "reverse-shell-socat",
+                           "reverse-shell-dev-tcp",
+                           "reverse-shell-interpreter",
+                           "shell-with-network-stdio",
+                           "privileged-outbound-connection",
+                           "read-shadow",
+                           "read-ssh-private-key",
+                           "read-cloud-credentials",
+                           "read-kubernetes-token",
+                           "service-account-interactive-shell",
+                           "setuid-file-created",
+                           "file-capabilities-set",
+                           "persistence-cron",
+                           "persistence-systemd-unit",
+                           "persistence-shell-profile",
+                           "persistence-authorized-keys",
+                           "persistence-ld-so-preload",
+                           "user-account-change",
+                           "sudoers-change",
+                           "history-clearing",
+                           "log-tampering",
+                           "monitor-tampering",
+                           "kernel-module-load",
+                           "exec-from-memfd",
+                           "exec-of-deleted-file",
+                           "world-writable-write-chmod-exec",
+                           "secret-read-then-outbound",
+                           "observe-only-account-package-manager"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }
   for (const auto& r : set.rules) {

@@ -48,8 +48,7 @@ TEST(Sequences, OrderedStepsWithTheSameFileAlertOnce) {
   EXPECT_EQ(a.title, "ran /tmp/a");
   EXPECT_EQ(a.event_ids, (std::vector<std::string>{std::to_string(w.seq), std::to_string(c.seq),
                                                    std::to_string(x.seq)}));
-  EXPECT_NE(a.explanation.find("write (event " + std::to_string(w.seq) + "): "),
-            std::string::npos)
+  EXPECT_NE(a.explanation.find("write (event " + std::to_string(w.seq) + "): "), std::string::npos)
       << a.explanation;
   EXPECT_NE(a.explanation.find("→ run (event"), std::string::npos);
   const auto d = nlohmann::json::parse(a.details_json);
@@ -85,8 +84,7 @@ TEST(Sequences, OutOfOrderOtherFileOtherSessionOrLateDoNotAlert) {
     auto x = in_session(exec_event("/tmp/a", {"a"}), 5);
     auto w = in_session(file_event(model::FileOp::kOpen, "/tmp/a", O_WRONLY), 5);
     x.ts_ns = w.ts_ns + 61'000'000'000ull;
-    EXPECT_TRUE(fire(e, {w, in_session(file_event(model::FileOp::kChmod, "/tmp/a", 0, 0755), 5),
-                         x})
+    EXPECT_TRUE(fire(e, {w, in_session(file_event(model::FileOp::kChmod, "/tmp/a", 0, 0755), 5), x})
                     .empty());
     EXPECT_EQ(e.stats().sequence_expired, 1u);
   }
@@ -137,9 +135,9 @@ TEST(Sequences, StateIsBoundedAndEvictionsAreCounted) {
   Engine e(rules_from(kChain), o);
   std::vector<model::Alert> out;
   for (uint32_t s = 0; s < 250; ++s) {
-    e.evaluate(in_session(file_event(model::FileOp::kOpen, "/tmp/f" + std::to_string(s), O_WRONLY),
-                          s),
-               out);
+    e.evaluate(
+        in_session(file_event(model::FileOp::kOpen, "/tmp/f" + std::to_string(s), O_WRONLY), s),
+        out);
   }
   EXPECT_LE(e.stats().sequence_states, 100u);
   EXPECT_EQ(e.stats().sequence_started, 250u);

