@@ -9,7 +9,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   iproute2 sudo procps util-linux python3 auditd
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libzstd-dev libcpp-httplib-dev
-  libmaxminddb-dev libmaxmind-db-writer-perl
+  libmaxminddb-dev libmaxmind-db-writer-perl libre2-dev
   openssh-server tmux socat prometheus openssl
 )
 

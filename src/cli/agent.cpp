@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "detect/engine.hpp"
 #include "enrich/enricher.hpp"
 #include "export/exports.hpp"
 #include "export/json_lines_output.hpp"
@@ -110,7 +111,43 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
     if (metrics_ != nullptr) metrics_->on_event(ev, now);
+    if (!engine_) return;
+    alerts_.clear();
+    engine_->evaluate(ev, alerts_);
+    for (const auto& a : alerts_) emit_alert(a, ev);
   }
+
+  // Every alert (rules, baselines) goes the same way: JSON lines output, sinks, metrics.
+  void emit_alert(const model::Alert& a, const model::Event& trigger) {
+    if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
+    for (auto& s : sinks_) s->on_alert(a);
+    if (metrics_ != nullptr) {
+      const uint64_t now = now_ns(CLOCK_BOOTTIME);
+      metrics_->on_alert(a, now > trigger.ts_ns ? now - trigger.ts_ns : 0);
+    }
+  }
+
+  // Rules: built completely, then swapped in between two events (SIGHUP reloads).
+  Status load_rules(const config::DetectConfig& d) {
+    if (!d.enabled) return {};
+    std::string where;
+    auto rules = detect::load_rules(d.default_rules, d.rules, &where);
+    if (!rules) return rules.error();
+    detect::EngineOptions o;
+    o.dedup_window_ns = uint64_t{d.dedup_window_s} * 1'000'000'000ull;
+    o.rate_limit_per_minute = d.rate_limit_per_minute;
+    o.max_sequence_states = d.max_sequence_states;
+    o.host = hostname();
+    const size_t skipped = rules->skipped.size();
+    auto engine = std::make_unique<detect::Engine>(std::move(*rules), o);
+    if (engine_) engine->take_state_from(*engine_);
+    log::info("detect: {} rules loaded (default ruleset: {}; {} Sigma rules skipped{}{})",
+              engine->rules().rules.size(), d.default_rules ? where : "off", skipped,
+              skipped ? ", first: " : "", skipped ? engine->rules().skipped[0] : "");
+    engine_ = std::move(engine);
+    return {};
+  }
+  const detect::Engine* engine() const { return engine_.get(); }
 
   void flush_sinks() {
     for (auto& s : sinks_) s->flush();
@@ -132,6 +169,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
   exporter::PipelineMetrics* metrics_ = nullptr;
+  std::unique_ptr<detect::Engine> engine_;
+  std::vector<model::Alert> alerts_;
 };
 
 struct Usage {
@@ -214,6 +253,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
       std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
       s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions(),
       ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed);
+  if (p.engine() != nullptr) j.insert(j.size() - 2, ",\"detect\":" + p.engine()->stats_json());
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);
@@ -264,6 +304,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   Pipeline pipeline(cfg, std::move(*out), host);
+  if (auto s = pipeline.load_rules(cfg.detect); !s) {
+    log::error("{}", s.error().to_string());
+    return 1;
+  }
 
   // Metrics (GET /metrics, OTLP metrics) and export outputs (docs/exports.md).
   std::unique_ptr<exporter::PipelineMetrics> metrics;
@@ -374,6 +418,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         log::info("SIGHUP: output reopened");
       }
       pipeline.reopen_sinks();
+      if (auto s = pipeline.load_rules(cfg.detect); !s) {
+        log::warn("SIGHUP: rules not reloaded, the previous rules stay active: {}",
+                  s.error().to_string());
+      }
     }
     if (now >= next_loss_check) {
       report_losses((*src)->stats(), last_reported_losses);

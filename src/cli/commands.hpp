@@ -22,5 +22,7 @@ void add_search_command(CLI::App& app, int& rc);
 void add_alerts_command(CLI::App& app, int& rc);
 void add_report_command(CLI::App& app, int& rc);
 void add_store_command(CLI::App& app, int& rc);
+// privwatch rules check|import FILE... (rules_cmd.cpp)
+void add_rules_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

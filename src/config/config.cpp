@@ -224,11 +224,42 @@ exports:
   #     format: slack
   #     min_severity: high
   webhooks: []
+
+# Detection rules and alerts (docs/rules.md).
+detect:
+  # Evaluate rules on every event; alerts go to the output next to the events.
+  enabled: true
+  # Load the default ruleset: config/rules of the source tree when privwatch runs from its build
+  # tree, <prefix>/share/privwatch/rules when installed, else the copy built into the binary.
+  default_rules: true
+  # More rule files or directories (absolute paths; *.yaml in our format or Sigma), loaded after
+  # the default ruleset. The agent reloads every rule on SIGHUP.
+  rules: []
+  # Identical alerts (same rule, message and session) within this many seconds are folded into
+  # one; the next one after the window carries the count. 0 (off)..86400.
+  dedup_window_s: 60
+  # At most this many alerts per rule and minute; the rest are dropped and counted. 0 = no limit.
+  rate_limit_per_minute: 60
+  # Partial sequence matches kept at most, all rules together; beyond it the oldest is evicted
+  # and counted. 100..1000000.
+  max_sequence_states: 10000
 )yaml";
 
 constexpr std::string_view kTopKeys[] = {
-    "log_level", "capture",   "monitor", "sensitive_paths", "output",  "process_table",
-    "inventory", "store",     "metrics", "exports"};
+    "log_level",
+    "capture",
+    "monitor",
+    "sensitive_paths",
+    "output",
+    "process_table",
+    "inventory",
+    "store",
+    "metrics",
+    "exports",
+    "detect"};
+constexpr std::string_view kDetectKeys[] = {
+    "enabled",        "default_rules",         "rules",
+    "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -318,7 +349,8 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"process_table", kProcessTableKeys},
       {"inventory", kInventoryKeys},
       {"store", kStoreKeys},
-      {"store.retention", kRetentionKeys}};
+      {"store.retention", kRetentionKeys},
+      {"detect", kDetectKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -442,6 +474,8 @@ class Parser {
         s = apply_metrics_section(value, origin, cfg_.metrics);  // exports_config.cpp
       } else if (key == "exports") {
         s = apply_exports_section(value, origin, cfg_.exports);
+      } else if (key == "detect") {
+        s = apply_detect(value);
       }
       if (!s) return s;
     }
@@ -1033,6 +1067,41 @@ class Parser {
                          : key == "recording"  ? &r.recording_s
                                                : &r.response_s;
       *target = *d;
+    }
+    return {};
+  }
+
+  Status apply_detect(const YAML::Node& section) {
+    if (auto s = check_keys(section, "detect", kDetectKeys); !s) return s;
+    DetectConfig& d = cfg_.detect;
+    for (const char* key : {"enabled", "default_rules"}) {
+      if (const auto v = find(section, key)) {
+        auto value = read_bool(*v, fmt::format("detect.{}", key));
+        if (!value) return value.error();
+        (std::string_view(key) == "enabled" ? d.enabled : d.default_rules) = *value;
+      }
+    }
+    if (const auto v = find(section, "rules")) {
+      if (auto s = apply_path_list(*v, "detect.rules", SIZE_MAX, "/etc/privwatch/rules.d", d.rules);
+          !s) {
+        return s;
+      }
+    }
+    if (const auto v = find(section, "dedup_window_s")) {
+      auto value = read_uint(*v, "detect.dedup_window_s", 0, 86400, d.dedup_window_s);
+      if (!value) return value.error();
+      d.dedup_window_s = static_cast<uint32_t>(*value);
+    }
+    if (const auto v = find(section, "rate_limit_per_minute")) {
+      auto value =
+          read_uint(*v, "detect.rate_limit_per_minute", 0, 100000, d.rate_limit_per_minute);
+      if (!value) return value.error();
+      d.rate_limit_per_minute = static_cast<uint32_t>(*value);
+    }
+    if (const auto v = find(section, "max_sequence_states")) {
+      auto value = read_uint(*v, "detect.max_sequence_states", 100, 1000000, d.max_sequence_states);
+      if (!value) return value.error();
+      d.max_sequence_states = static_cast<uint32_t>(*value);
     }
     return {};
   }

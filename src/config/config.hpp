@@ -78,6 +78,16 @@ struct StoreConfig {
   StoreRetention retention;
 };
 
+// Detection rules (docs/rules.md).
+struct DetectConfig {
+  bool enabled = true;
+  bool default_rules = true;             // the default ruleset (see docs/rules.md: where)
+  std::vector<std::string> rules;        // more rule files / directories (absolute paths)
+  uint32_t dedup_window_s = 60;          // 0..86400
+  uint32_t rate_limit_per_minute = 60;   // 0 (unlimited)..100000
+  uint32_t max_sequence_states = 10000;  // 100..1000000
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -90,6 +100,7 @@ struct Config {
   StoreConfig store;
   MetricsConfig metrics;  // metrics: (exports_config.hpp)
   ExportsConfig exports;  // exports:
+  DetectConfig detect;
 };
 
 // "90s", "15m", "12h", "30d", "2w", "1y" (365 days) → seconds. "0" and "forever" → 0.
