@@ -49,6 +49,9 @@ class Capture {
   [[nodiscard]] Result<int> poll(int timeout_ms);
   [[nodiscard]] Counters read_counters() const;
   [[nodiscard]] uint64_t ring_size_bytes() const;
+  // Adds an audit session to the kernel's kill map (respond "kill"): its monitored processes
+  // are killed at their next exec or connect. Bounded (1024 sessions).
+  [[nodiscard]] Status quarantine_session(uint32_t audit_session);
 
  private:
   struct Impl;

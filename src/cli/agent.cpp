@@ -180,6 +180,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   kinds("kernel_lost_by_type", s.kernel_lost);
   kinds("kernel_truncated_by_type", s.kernel_truncated);
   kinds("kernel_read_fail_by_type", s.kernel_read_fail);
+  kinds("kernel_killed_by_type", s.kernel_killed);
   uint64_t decode_errors = 0;
   for (size_t i = 1; i < s.decode_errors.size(); ++i) decode_errors += s.decode_errors[i];
   const auto u = usage();
