@@ -289,8 +289,12 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
   auto armed = fill_kill(bpf_map__fd(skel->maps.kill_exe), bpf_map__fd(skel->maps.kill_net),
                          cfg.respond.kill);
   if (!armed) return armed.error();
-  skel->bss->pw_kill_armed = *armed;
-  if (*armed != 0) log::info("respond.kill: {} in-kernel kill entries armed", cfg.respond.kill.size());
+  // respond.dry_run: the entries are loaded (and checked) but the kernel acts on none.
+  skel->bss->pw_kill_armed = cfg.respond.dry_run ? 0 : *armed;
+  if (*armed != 0) {
+    log::info("respond.kill: {} in-kernel kill entries {}", cfg.respond.kill.size(),
+              cfg.respond.dry_run ? "loaded but NOT armed (respond.dry_run)" : "armed");
+  }
   const int families_fd = bpf_map__fd(skel->maps.families);
   const auto fams = family_programs(skel);
   for (uint32_t i = 0; i < fams.size(); ++i) {

@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "enrich/enricher.hpp"
+#include "export/action_json.hpp"
 #include "export/json_lines_output.hpp"
 #include "export/record_json.hpp"
 #include "model/record_sink.hpp"
 #include "session/tracker.hpp"
+#include "respond/responder.hpp"
 #include "source/kernel_source.hpp"
 #include "util/histogram.hpp"
 #include "util/log.hpp"
@@ -92,6 +94,22 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   void add_sink(std::unique_ptr<model::RecordSink> sink) { sinks_.push_back(std::move(sink)); }
   std::vector<std::unique_ptr<model::RecordSink>>& sinks() { return sinks_; }
 
+  // Response (docs/response.md). Call respond() with every alert, and the event it fired on
+  // when at hand; the actions run on the responder's thread and come back through
+  // emit_actions(), which the loop calls, as records to the output and every sink.
+  void set_responder(std::unique_ptr<respond::Responder> r) { responder_ = std::move(r); }
+  respond::Responder* responder() { return responder_.get(); }
+  void respond(const model::Alert& alert, const model::Event* trigger = nullptr) {
+    if (responder_) responder_->on_alert(alert, trigger, &enricher_.table());
+  }
+  void emit_actions() {
+    if (responder_) responder_->drain([this](const model::ResponseAction& a) { emit_action(a); });
+  }
+  void emit_action(const model::ResponseAction& a) {
+    if (!out_->write_json(exporter::action_json(a))) ++output_errors_;
+    for (auto& s : sinks_) s->on_action(a);
+  }
+
   void on_event(model::Event& ev) override {
     const uint64_t now = now_ns(CLOCK_BOOTTIME);
     latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
@@ -100,6 +118,9 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     sessions_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
+    if ((ev.flags & model::kFlagKilled) != 0 && responder_) {
+      emit_action(responder_->on_kernel_kill(ev));  // the kernel enforced respond.kill
+    }
   }
 
   void flush_sinks() {
@@ -117,6 +138,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   session::SessionTracker sessions_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
+  std::unique_ptr<respond::Responder> responder_;
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -262,6 +284,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     log::error("{}", src.error().to_string());
     return 1;
   }
+  pipeline.set_responder(std::make_unique<respond::Responder>(
+      cfg.respond, hostname(), [k = src->get()](uint32_t sid) { return k->quarantine_session(sid); }));
   log::info("privwatch agent ready: config {}, output {}, ring buffer {} MiB, {} processes seeded",
             cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb, seeded ? *seeded : 0);
 
@@ -284,6 +308,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       rc = 1;
       break;
     }
+    pipeline.emit_actions();
     const auto now = std::chrono::steady_clock::now();
     // Idle, or a second since the last flush: lines never sit in the buffer for long.
     if (*n == 0 || now >= next_flush) {
@@ -328,6 +353,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   if (const uint64_t lost = (*src)->stats().total_lost(); lost > lost_marked) {
     pipeline.sessions().note_losses(lost - lost_marked);
   }
+  if (auto* r = pipeline.responder()) r->wait_idle(5000);  // actions in progress are recorded
+  pipeline.emit_actions();
   (void)pipeline.output().flush();
   pipeline.close_sinks();
   const auto stats = (*src)->stats();

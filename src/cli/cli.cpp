@@ -122,6 +122,7 @@ int run(int argc, char** argv) {
   });
 
   // Further commands, one file each (src/cli/<name>_cmd.cpp; see commands.hpp).
+  add_respond_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -14,6 +14,7 @@ class App;
 
 namespace privwatch::cli {
 
-// (none yet)
+// `privwatch respond`: src/cli/respond_cmd.cpp.
+void add_respond_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli
