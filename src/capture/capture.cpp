@@ -189,10 +189,10 @@ Result<uint32_t> fill_kill(int exe_fd, int net_fd, const std::vector<config::Kil
     if (!k.exec.empty()) {
       struct stat st {};
       if (::stat(k.exec.c_str(), &st) != 0) {
-        return Error{ErrorKind::kInvalidArgument,
-                     fmt::format("respond.kill '{}': cannot stat {}: {}", k.name, k.exec,
-                                 errno_text(errno)),
-                     "fix the path or remove the entry"};
+        return Error{
+            ErrorKind::kInvalidArgument,
+            fmt::format("respond.kill '{}': cannot stat {}: {}", k.name, k.exec, errno_text(errno)),
+            "fix the path or remove the entry"};
       }
       pw_kill_exe_key key{};
       key.ino = st.st_ino;

@@ -285,7 +285,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   pipeline.set_responder(std::make_unique<respond::Responder>(
-      cfg.respond, hostname(), [k = src->get()](uint32_t sid) { return k->quarantine_session(sid); }));
+      cfg.respond, hostname(),
+      [k = src->get()](uint32_t sid) { return k->quarantine_session(sid); }));
   log::info("privwatch agent ready: config {}, output {}, ring buffer {} MiB, {} processes seeded",
             cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb, seeded ? *seeded : 0);
 

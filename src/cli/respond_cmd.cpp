@@ -53,7 +53,8 @@ std::string operator_name() {
 }
 
 int run_respond(const RespondArgs& args) {
-  auto cfg = args.config_path.empty() ? config::load_default() : config::load_file(args.config_path);
+  auto cfg =
+      args.config_path.empty() ? config::load_default() : config::load_file(args.config_path);
   if (!cfg) {
     std::fprintf(stderr, "privwatch: error: %s\n", cfg.error().to_string().c_str());
     return 2;
@@ -89,7 +90,8 @@ int run_respond(const RespondArgs& args) {
   req.reason = args.reason.empty() ? "operator request" : args.reason;
 
   // The audit record's destination must be writable before anything is done.
-  const std::string log_path = args.actions_log.empty() ? cfg->respond.actions_log : args.actions_log;
+  const std::string log_path =
+      args.actions_log.empty() ? cfg->respond.actions_log : args.actions_log;
   Fd log_fd(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   if (!log_fd.ok()) {
     std::fprintf(stderr,
@@ -138,9 +140,8 @@ int run_respond(const RespondArgs& args) {
     return 2;
   }
   if (!logged) return 1;
-  return a.result == model::ActionResult::kSuccess || a.result == model::ActionResult::kDryRun
-             ? 0
-             : 1;
+  return a.result == model::ActionResult::kSuccess || a.result == model::ActionResult::kDryRun ? 0
+                                                                                               : 1;
 }
 
 }  // namespace

@@ -145,9 +145,8 @@ constexpr std::string_view kMonitorKeys[] = {"root",      "all_logins", "users",
                                              "loginuids", "sessions",   "cgroups"};
 constexpr std::string_view kOutputKeys[] = {"path", "max_size_mb", "max_files"};
 constexpr std::string_view kProcessTableKeys[] = {"max_entries", "exited_grace_s"};
-constexpr std::string_view kRespondKeys[] = {"enabled",      "dry_run",     "protected",
-                                             "warn_message", "actions_log", "max_rounds",
-                                             "kill"};
+constexpr std::string_view kRespondKeys[] = {
+    "enabled", "dry_run", "protected", "warn_message", "actions_log", "max_rounds", "kill"};
 constexpr std::string_view kKillKeys[] = {"name", "exec", "connect"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -901,10 +900,10 @@ class Parser {
                        "write the absolute path of the executable file");
         }
         if (::stat(path->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-          return error(*exec,
-                       fmt::format("{}.exec: '{}' is not an existing regular file", name,
-                                   shorten(*path)),
-                       "name the executable file itself (resolve symlinks: readlink -f)");
+          return error(
+              *exec,
+              fmt::format("{}.exec: '{}' is not an existing regular file", name, shorten(*path)),
+              "name the executable file itself (resolve symlinks: readlink -f)");
         }
         k.exec = *path;
       } else {

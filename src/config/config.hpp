@@ -51,7 +51,7 @@ struct ProcessTableConfig {
 struct KillEntry {
   std::string name;  // unique, shown in the action record
   // Exactly one of:
-  std::string exec;  // absolute path of an executable: killed at exec (matched by device+inode)
+  std::string exec;      // absolute path of an executable: killed at exec (matched by device+inode)
   bool connect = false;  // connect to addr/prefix_bits and port (0 = any port)
   uint16_t family = 0;   // AF_INET or AF_INET6
   std::array<uint8_t, 16> addr{};
@@ -68,7 +68,7 @@ struct RespondConfig {
   std::vector<std::string> protected_processes;
   // Banner written to the session's terminals; {reason}, {host}, {id} are replaced.
   std::string warn_message;
-  std::string actions_log;  // `privwatch respond` appends its action records here
+  std::string actions_log;   // `privwatch respond` appends its action records here
   uint32_t max_rounds = 20;  // freeze/terminate: bounded rescans for escaping processes (1..1000)
   std::vector<KillEntry> kill;
 };

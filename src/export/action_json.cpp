@@ -17,10 +17,10 @@ std::string action_json(const model::ResponseAction& a) {
   e["module"] = "privwatch";
   e["category"] = json::array({"process"});
   // ECS event.type: a termination ends processes; the others change them.
-  e["type"] = json::array({a.action == model::ActionType::kTerminate ||
-                                   a.action == model::ActionType::kKill
-                               ? "end"
-                               : "change"});
+  e["type"] =
+      json::array({a.action == model::ActionType::kTerminate || a.action == model::ActionType::kKill
+                       ? "end"
+                       : "change"});
   e["action"] = std::string(model::to_string(a.action));
   e["id"] = a.id;
   // ECS outcome: success / failure / unknown (a dry run did nothing, so neither).

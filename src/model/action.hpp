@@ -42,11 +42,11 @@ struct ResponseAction {
   ActionOrigin origin = ActionOrigin::kOperator;
   ActionResult result = ActionResult::kFailed;
   // Target: a session (audit session id and/or the tracker's id) or a process subtree.
-  std::string session_id;              // session tracker id, when known
-  uint32_t audit_session = kUnsetId;   // /proc/<pid>/sessionid of the session
-  uint32_t root_pid = 0;               // --pid, the entry leader or the offending process
-  std::vector<uint32_t> pids;          // processes acted on
-  std::vector<std::string> ttys;       // warn: terminals written to (/dev/pts/3)
+  std::string session_id;             // session tracker id, when known
+  uint32_t audit_session = kUnsetId;  // /proc/<pid>/sessionid of the session
+  uint32_t root_pid = 0;              // --pid, the entry leader or the offending process
+  std::vector<uint32_t> pids;         // processes acted on
+  std::vector<std::string> ttys;      // warn: terminals written to (/dev/pts/3)
   // Why: the operator's text, or the alert and its rule, or the kernel kill entry.
   std::string reason;
   std::string alert_id;

@@ -59,7 +59,8 @@ std::string new_action_id() {
 }
 
 std::string Actuator::banner(const std::string& reason, const std::string& id) const {
-  std::string msg = opts_.warn_message.empty() ? std::string("privwatch: {reason}") : opts_.warn_message;
+  std::string msg =
+      opts_.warn_message.empty() ? std::string("privwatch: {reason}") : opts_.warn_message;
   replace_all(msg, "{reason}", reason.empty() ? "security policy" : reason);
   replace_all(msg, "{host}", opts_.host);
   replace_all(msg, "{id}", id);
@@ -148,7 +149,7 @@ void Actuator::warn(const ActionRequest& req, model::ResponseAction& a) const {
   if (opts_.dry_run) {
     a.result = ActionResult::kDryRun;
   } else {
-    a.result = written == 0                  ? ActionResult::kFailed
+    a.result = written == 0                                   ? ActionResult::kFailed
                : written == a.ttys.size() && a.errors.empty() ? ActionResult::kSuccess
                                                               : ActionResult::kPartial;
   }
@@ -185,7 +186,8 @@ void Actuator::signal_loop(const ActionRequest& req, model::ResponseAction& a) c
         acted.insert(p.pid);
       } else if (err != ESRCH) {
         ++failures;
-        a.errors.push_back(fmt::format("signal {} to {}: {}", sig, describe(p), std::strerror(err)));
+        a.errors.push_back(
+            fmt::format("signal {} to {}: {}", sig, describe(p), std::strerror(err)));
       }
     }
     // Let the signals take effect (stopped / dead) before looking again.

@@ -71,9 +71,10 @@ std::optional<AlertResponse> parse_alert_response(const std::string& details_jso
     for (const auto& item : resp) {
       model::ActionType t{};
       if (!item.is_string() || !model::parse_action_type(item.get<std::string>(), t)) {
-        r.problems.push_back(fmt::format("unknown response action {} (known: warn, freeze, thaw, "
-                                         "terminate, kill)",
-                                         item.dump()));
+        r.problems.push_back(
+            fmt::format("unknown response action {} (known: warn, freeze, thaw, "
+                        "terminate, kill)",
+                        item.dump()));
         continue;
       }
       r.actions.push_back(t);
@@ -159,7 +160,8 @@ Responder::Responder(const config::RespondConfig& cfg, std::string host, Quarant
     struct stat st {};
     ExeKey e{0, 0};
     if (!k.exec.empty() && ::stat(k.exec.c_str(), &st) == 0) {
-      e = {static_cast<uint64_t>(st.st_ino), (major(st.st_dev) << 20) | (minor(st.st_dev) & 0xfffff)};
+      e = {static_cast<uint64_t>(st.st_ino),
+           (major(st.st_dev) << 20) | (minor(st.st_dev) & 0xfffff)};
     }
     kill_exe_.push_back(e);
   }
@@ -241,8 +243,8 @@ void Responder::on_alert(const model::Alert& alert, const model::Event* trigger,
       a.id = new_action_id();
       a.wall_ns = wall_now_ns();
       a.result = model::ActionResult::kFailed;
-      a.errors.push_back(fmt::format("not carried out: {} actions were already waiting",
-                                     kMaxQueued));
+      a.errors.push_back(
+          fmt::format("not carried out: {} actions were already waiting", kMaxQueued));
       finish(std::move(a));
       continue;
     }

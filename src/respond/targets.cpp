@@ -235,7 +235,8 @@ std::string tty_path(uint32_t tty_nr, const std::string& dev_root) {
   };
   // The usual places first, then any character device under /dev/pts and /dev.
   std::vector<std::string> guesses;
-  if (maj >= 136 && maj <= 143) guesses.push_back(fmt::format("{}/pts/{}", dev_root, (maj - 136) * 256 + min));
+  if (maj >= 136 && maj <= 143)
+    guesses.push_back(fmt::format("{}/pts/{}", dev_root, (maj - 136) * 256 + min));
   if (maj == 4 && min < 64) guesses.push_back(fmt::format("{}/tty{}", dev_root, min));
   if (maj == 4 && min >= 64) guesses.push_back(fmt::format("{}/ttyS{}", dev_root, min - 64));
   for (const auto& g : guesses) {

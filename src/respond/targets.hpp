@@ -32,7 +32,8 @@ struct ProcSnapshot {
 // Every process in proc_root (those that vanish mid-scan are skipped).
 [[nodiscard]] std::vector<ProcSnapshot> scan_proc(const std::string& proc_root = "/proc");
 // One process; false when it does not exist.
-[[nodiscard]] bool read_proc(uint32_t pid, ProcSnapshot& out, const std::string& proc_root = "/proc");
+[[nodiscard]] bool read_proc(uint32_t pid, ProcSnapshot& out,
+                             const std::string& proc_root = "/proc");
 
 // What to act on. A process belongs to the target when any of these holds:
 //  - its audit session id is audit_session (inherited by every descendant, survives setsid,
@@ -62,8 +63,8 @@ struct Safety {
 [[nodiscard]] std::string refusal(const ProcSnapshot& p, const Safety& safety);
 
 struct Selection {
-  std::vector<ProcSnapshot> targets;                      // members that may be acted on
-  std::vector<std::pair<uint32_t, std::string>> spared;   // members that may not, and why
+  std::vector<ProcSnapshot> targets;                     // members that may be acted on
+  std::vector<std::pair<uint32_t, std::string>> spared;  // members that may not, and why
 };
 
 [[nodiscard]] Selection select_targets(const std::vector<ProcSnapshot>& procs,

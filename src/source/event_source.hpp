@@ -27,7 +27,7 @@ struct SourceStats {
   std::array<uint64_t, model::kEventKindCount> kernel_truncated{};
   std::array<uint64_t, model::kEventKindCount> kernel_read_fail{};
   std::array<uint64_t, model::kEventKindCount> kernel_killed{};  // SIGKILL sent (respond.kill)
-  std::array<uint64_t, kDecodeStatusCount> decode_errors{};  // by DecodeStatus
+  std::array<uint64_t, kDecodeStatusCount> decode_errors{};      // by DecodeStatus
   uint64_t ring_size_bytes = 0;
 
   [[nodiscard]] uint64_t total_received() const;
