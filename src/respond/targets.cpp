@@ -231,7 +231,7 @@ std::string tty_path(uint32_t tty_nr, const std::string& dev_root) {
   const dev_t want = makedev(maj, min);
   auto is_it = [want](const std::string& path) {
     struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want;
+    return ::lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want;
   };
   // The usual places first, then any character device under /dev/pts and /dev.
   std::vector<std::string> guesses;
@@ -242,7 +242,7 @@ std::string tty_path(uint32_t tty_nr, const std::string& dev_root) {
   for (const auto& g : guesses) {
     if (is_it(g)) return g;
   }
-  for (const std::string dir : {dev_root + "/pts", dev_root}) {
+  for (const std::string& dir : {dev_root + "/pts", dev_root}) {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) continue;
     std::string found;
