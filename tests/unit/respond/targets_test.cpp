@@ -39,12 +39,18 @@ std::vector<uint32_t> pids(const Selection& s) {
 //   200 another user's shell (sid 8)
 std::vector<ProcSnapshot> host() {
   std::vector<ProcSnapshot> v = {
-      proc(1, 0, model::kUnsetId, "systemd"), proc(2, 0, model::kUnsetId, "kthreadd"),
-      proc(50, 1, model::kUnsetId, "sshd"),   proc(60, 1, model::kUnsetId, "privwatch"),
-      proc(100, 50, 7, "sshd"),               proc(101, 100, 7, "bash"),
-      proc(102, 101, 7, "vim"),               proc(103, 101, 7, "sleep"),
-      proc(104, 1, 7, "nc"),                  proc(105, 101, 9, "sh"),
-      proc(106, 105, 9, "sleep"),             proc(200, 50, 8, "bash"),
+      proc(1, 0, model::kUnsetId, "systemd"),
+      proc(2, 0, model::kUnsetId, "kthreadd"),
+      proc(50, 1, model::kUnsetId, "sshd"),
+      proc(60, 1, model::kUnsetId, "privwatch"),
+      proc(100, 50, 7, "sshd"),
+      proc(101, 100, 7, "bash"),
+      proc(102, 101, 7, "vim"),
+      proc(103, 101, 7, "sleep"),
+      proc(104, 1, 7, "nc"),
+      proc(105, 101, 9, "sh"),
+      proc(106, 105, 9, "sleep"),
+      proc(200, 50, 8, "bash"),
   };
   v[1].flags = kPfKthread;
   ProcSnapshot kworker = proc(3, 2, model::kUnsetId, "kworker/0:1");
@@ -157,8 +163,8 @@ TEST(AlertResponse, ParsesTheAgreedShape) {
   auto r = parse_alert_response(R"({"response":["freeze","warn"],"mode":"enforce","x":1})");
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->enforce);
-  EXPECT_EQ(r->actions, (std::vector<model::ActionType>{model::ActionType::kFreeze,
-                                                        model::ActionType::kWarn}));
+  EXPECT_EQ(r->actions,
+            (std::vector<model::ActionType>{model::ActionType::kFreeze, model::ActionType::kWarn}));
   EXPECT_TRUE(r->problems.empty());
 
   r = parse_alert_response(R"({"response":["kill"]})");
