@@ -106,8 +106,18 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     if (responder_) responder_->drain([this](const model::ResponseAction& a) { emit_action(a); });
   }
   void emit_action(const model::ResponseAction& a) {
+    ++actions_recorded_;
     if (!out_->write_json(exporter::action_json(a))) ++output_errors_;
     for (auto& s : sinks_) s->on_action(a);
+  }
+  std::string respond_stats_json() const {
+    const respond::ResponderStats r = responder_ ? responder_->stats() : respond::ResponderStats{};
+    return fmt::format(
+        "{{\"actions_recorded\":{},\"alerts_with_response\":{},\"actions_queued\":{},"
+        "\"actions_dropped\":{},\"kernel_kills\":{},\"sessions_quarantined\":{},"
+        "\"invalid_responses\":{}}}",
+        actions_recorded_, r.alerts_with_response, r.actions_queued, r.actions_dropped,
+        r.kernel_kills, r.sessions_quarantined, r.invalid_responses);
   }
 
   void on_event(model::Event& ev) override {
@@ -139,6 +149,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
   std::unique_ptr<respond::Responder> responder_;
+  uint64_t actions_recorded_ = 0;
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -217,13 +228,14 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
       "\"peak_rss_agent_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
       "\"uptime_s\":{:.3f},\"ring_buffer_bytes\":{},\"process_table_entries\":{},"
       "\"process_table_evictions\":{},\"sessions_active\":{},\"sessions_started\":{},"
-      "\"escalations\":{},\"escalations_failed\":{}}}\n",
+      "\"escalations\":{},\"escalations_failed\":{},\"respond\":{}}}\n",
       s.total_received(), s.total_lost(), decode_errors, p.output_errors(),
       p.output().lines_written(), p.output().lines_dropped(), lat.count(), lat.quantile(0.5),
       lat.quantile(0.9), lat.quantile(0.99), lat.max(), rss.total_kb, rss.ring_kb, rss.agent_kb(),
       std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
       s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions(),
-      ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed);
+      ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed,
+      p.respond_stats_json());
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);

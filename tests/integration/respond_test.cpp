@@ -381,6 +381,10 @@ class RespondKillTest : public AgentSuite<RespondKillTest> {
         EXPECT_GE(k->value("net", 0), net_kills_) << r.stats.dump();
         EXPECT_GE(k->value("exec", 0), exec_kills_) << r.stats.dump();
       }
+      // Each kernel kill became an action record.
+      const json* resp = r.stats.is_null() ? nullptr : field(r.stats, "respond.kernel_kills");
+      ASSERT_NE(resp, nullptr) << r.stats.dump();
+      EXPECT_GE(resp->get<int>(), net_kills_ + exec_kills_) << r.stats.dump();
     }
     AgentSuite<RespondKillTest>::TearDownTestSuite();
     if (g_kill.listen_fd >= 0) ::close(g_kill.listen_fd);
