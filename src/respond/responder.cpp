@@ -111,8 +111,11 @@ TargetSpec alert_target(const model::Alert& alert, const model::Event* trigger,
       return spec;
     }
     spec.audit_session = trigger->proc.sessionid;
-    if (trigger->attr.session) {
-      spec.roots.push_back(trigger->attr.session->leader);
+    const auto& session = trigger->attr.session;
+    // A session whose leader is init (processes older than any known entry) is not a session
+    // to act on as a whole: the offending process's subtree is.
+    if (session && session->leader.pid > 1 && session->entry_type != model::EntryType::kInit) {
+      spec.roots.push_back(session->leader);
     } else {
       spec.roots.push_back(trigger->proc.key());
     }

@@ -44,9 +44,18 @@ bool new_audit_session() {
   return ok;
 }
 
-void write_pid(int fd) {
-  const uint32_t pid = static_cast<uint32_t>(::getpid());
-  (void)!::write(fd, &pid, sizeof pid);
+// Reports (role, pid) to the test; one write, so concurrent reports do not interleave.
+void write_pid(int fd, uint32_t role = 0) {
+  const uint32_t msg[2] = {role, static_cast<uint32_t>(::getpid())};
+  (void)!::write(fd, msg, sizeof msg);
+}
+
+// Reads one (role, pid) report; 0 on failure.
+uint32_t read_pid(int fd, uint32_t* role = nullptr) {
+  uint32_t msg[2] = {0, 0};
+  if (::read(fd, msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) return 0;
+  if (role != nullptr) *role = msg[0];
+  return msg[1];
 }
 
 [[noreturn]] void pause_forever() {
@@ -117,7 +126,7 @@ std::vector<json> read_actions(const std::string& path) {
 struct SessionTree {
   Child leader;
   uint32_t sid = kUnsetId;
-  std::vector<uint32_t> pids;  // leader first
+  std::vector<uint32_t> pids;  // by role: leader, same group, setsid, setpgid, orphan
 
   ~SessionTree() {
     for (uint32_t p : pids) {
@@ -134,24 +143,24 @@ void start_tree(SessionTree& t) {
     if (!new_audit_session()) return 3;
     write_pid(w);
     if (::fork() == 0) {  // same process group
-      write_pid(w);
+      write_pid(w, 1);
       pause_forever();
     }
     if (::fork() == 0) {  // its own session
       ::setsid();
-      write_pid(w);
+      write_pid(w, 2);
       pause_forever();
     }
     if (::fork() == 0) {  // left the process group
       ::setpgid(0, 0);
-      write_pid(w);
+      write_pid(w, 3);
       pause_forever();
     }
     const pid_t mid = ::fork();
     if (mid == 0) {  // double fork: the grandchild is orphaned and reparented
       if (::fork() == 0) {
         ::setsid();
-        write_pid(w);
+        write_pid(w, 4);
         pause_forever();
       }
       ::_exit(0);
@@ -160,11 +169,12 @@ void start_tree(SessionTree& t) {
     pause_forever();
   });
   ::close(w);
+  t.pids.assign(5, 0);
   for (int i = 0; i < 5; ++i) {
-    uint32_t pid = 0;
-    ASSERT_EQ(::read(fds[0], &pid, sizeof pid), static_cast<ssize_t>(sizeof pid))
-        << "the tree did not start (" << i << " of 5 processes reported)";
-    t.pids.push_back(pid);
+    uint32_t role = 0;
+    const uint32_t pid = read_pid(fds[0], &role);
+    ASSERT_TRUE(pid != 0 && role < 5) << "the tree did not start (" << i << " of 5 reported)";
+    t.pids[role] = pid;
   }
   ::close(fds[0]);
   t.sid = session_of(t.pids[0]);
@@ -271,8 +281,8 @@ TEST_F(RespondCliTest, WarnWritesABannerToTheSessionTerminal) {
   });
   ::close(slave);
   ::close(w);
-  uint32_t pid = 0;
-  ASSERT_EQ(::read(fds[0], &pid, sizeof pid), static_cast<ssize_t>(sizeof pid)) << "child failed";
+  const uint32_t pid = read_pid(fds[0]);
+  ASSERT_NE(pid, 0u) << "child failed: " << describe_status(c.wait(5s));
   ::close(fds[0]);
   const uint32_t sid = session_of(pid);
   const std::string token = unique_token("warn");

@@ -202,6 +202,13 @@ TEST(AlertTarget, SessionFromTheTriggerKillNarrowsToTheProcess) {
   EXPECT_EQ(k.audit_session, model::kUnsetId);
   ASSERT_EQ(k.roots.size(), 1u);
   EXPECT_EQ(k.roots[0], (model::ProcessKey{500, 123}));
+  // A session led by init is not acted on as a whole: the process's subtree is.
+  session->leader = {1, 1};
+  session->entry_type = model::EntryType::kInit;
+  ev.proc.sessionid = model::kUnsetId;
+  const TargetSpec i = alert_target(alert, &ev, std::nullopt, false);
+  ASSERT_EQ(i.roots.size(), 1u);
+  EXPECT_EQ(i.roots[0], (model::ProcessKey{500, 123}));
   // Without the event: the session id's leader.
   alert.session_id = "b00t-400-55";
   const TargetSpec t = alert_target(alert, nullptr, std::nullopt, false);
