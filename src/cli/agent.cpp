@@ -20,8 +20,8 @@
 #include "export/json_lines_output.hpp"
 #include "export/record_json.hpp"
 #include "model/record_sink.hpp"
-#include "session/tracker.hpp"
 #include "respond/responder.hpp"
+#include "session/tracker.hpp"
 #include "source/kernel_source.hpp"
 #include "util/histogram.hpp"
 #include "util/log.hpp"
@@ -297,8 +297,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   pipeline.set_responder(std::make_unique<respond::Responder>(
-      cfg.respond, hostname(),
-      [k = src->get()](uint32_t sid) { return k->quarantine_session(sid); }));
+      cfg.respond, host, [k = src->get()](uint32_t sid) { return k->quarantine_session(sid); }));
   log::info("privwatch agent ready: config {}, output {}, ring buffer {} MiB, {} processes seeded",
             cfg.source_file, cfg.output.path, cfg.capture.ring_buffer_mb, seeded ? *seeded : 0);
 
