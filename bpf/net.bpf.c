@@ -88,6 +88,20 @@ static __always_inline void net__enforce(struct task_struct *task, struct pw_net
 	key.family = e->family;
 	key.port = e->remote_port;
 	__builtin_memcpy(key.addr, e->remote_addr, 16);
+	if (e->family == PW_AF_INET6) {
+		/* an IPv4-mapped address (::ffff:a.b.c.d) reaches an IPv4 destination: match
+		 * it against the IPv4 entries, or a v6 socket would evade them */
+		__u32 w0, w1, w2;
+		__builtin_memcpy(&w0, &e->remote_addr[0], 4);
+		__builtin_memcpy(&w1, &e->remote_addr[4], 4);
+		__builtin_memcpy(&w2, &e->remote_addr[8], 4);
+		if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) {
+			key.prefixlen = 32 + 32;
+			key.family = PW_AF_INET;
+			__builtin_memset(key.addr, 0, 16);
+			__builtin_memcpy(key.addr, &e->remote_addr[12], 4);
+		}
+	}
 	if (bpf_map_lookup_elem(&kill_net, &key))
 		goto kill;
 	key.port = 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "util/log.hpp"
@@ -33,7 +34,14 @@ bool connect_matches(const config::KillEntry& k, const model::NetData& n) {
   if (!k.connect || (n.family != AF_INET && n.family != AF_INET6)) return false;
   if (k.port != 0 && k.port != n.remote_port) return false;
   if (k.family == 0) return true;
-  return k.family == n.family && prefix_equal(k.addr, n.remote_addr, k.prefix_bits);
+  uint16_t family = n.family;
+  std::array<uint8_t, 16> addr = n.remote_addr;
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (family == AF_INET6 && std::memcmp(addr.data(), kMapped, 12) == 0) {
+    family = AF_INET;  // ::ffff:a.b.c.d is an IPv4 destination (as the kernel matches it)
+    addr = {addr[12], addr[13], addr[14], addr[15]};
+  }
+  return k.family == family && prefix_equal(k.addr, addr, k.prefix_bits);
 }
 
 ActuatorOptions actuator_options(const config::RespondConfig& cfg, const std::string& host,

@@ -469,6 +469,29 @@ TEST_F(RespondKillTest, MonitoredConnectToAListedDestinationIsKilledAtTheSyscall
       << short_dump(*act);
 }
 
+TEST_F(RespondKillTest, AnIpv4MappedIpv6AddressDoesNotEvadeAnIpv4Entry) {
+  const std::string token = unique_token("mapped");
+  Child c = Child::run([&]() -> int {
+    const int s = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(g_kill.port);
+    inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
+    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 5;
+    (void)!::write(s, token.c_str(), token.size());
+    return 0;
+  });
+  const std::string received = accept_and_read();
+  const int status = c.wait(10s);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << describe_status(status);
+  ++net_kills_;
+  EXPECT_EQ(received.find(token), std::string::npos) << received;
+  const auto pid = static_cast<uint32_t>(c.pid());
+  auto act = agent().wait_for(kernel_kill_action(pid), std::to_string(pid));
+  ASSERT_TRUE(act) << "no action record for the kernel kill of " << pid;
+  EXPECT_EQ(str(*act, "rule.name"), "respond.kill:test-port") << short_dump(*act);
+}
+
 TEST_F(RespondKillTest, UnmonitoredProcessConnectingThereIsLeftAlone) {
   // nobody, without supplementary groups: not a monitored subject (monitor.root, sudo/wheel).
   const std::string token = unique_token("free");

@@ -324,12 +324,17 @@ TEST(Responder, KernelKillIsRecordedWithTheEntryThatMatched) {
   n.data = d;
   a = r.on_kernel_kill(n);
   EXPECT_EQ(a.rule, "respond.kill:c2");
+  model::NetData mapped = d;  // ::ffff:203.0.113.77 from an IPv6 socket
+  mapped.family = AF_INET6;
+  inet_pton(AF_INET6, "::ffff:203.0.113.77", mapped.remote_addr.data());
+  n.data = mapped;
+  EXPECT_EQ(r.on_kernel_kill(n).rule, "respond.kill:c2");
   d.remote_port = 4445;  // no entry: the session was quarantined
   n.data = d;
   a = r.on_kernel_kill(n);
   EXPECT_EQ(a.rule, "respond.quarantine");
   EXPECT_NE(a.reason.find("audit session 6 is quarantined"), std::string::npos) << a.reason;
-  EXPECT_EQ(r.stats().kernel_kills, 3u);
+  EXPECT_EQ(r.stats().kernel_kills, 4u);
 }
 
 }  // namespace
