@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "util/log.hpp"
 
@@ -148,16 +149,35 @@ void add_known_from_table(TargetSpec& spec, const enrich::ProcessTable& table) {
     }
     return false;
   };
-  table.for_each([&](const enrich::ProcessInfo& p) {
-    if (p.exited) return;
-    bool member = spec.audit_session != model::kUnsetId && p.sessionid == spec.audit_session;
+  // Whether a process descends from a root, memoised so that the scan is O(table size): every
+  // ancestor chain is walked once.
+  std::unordered_map<model::ProcessKey, bool, enrich::ProcessKeyHash> below_root;
+  std::vector<model::ProcessKey> path;
+  auto descends = [&](const enrich::ProcessInfo& p) {
+    path.clear();
+    bool verdict = false;
     const enrich::ProcessInfo* cur = &p;
-    for (int depth = 0; !member && cur != nullptr && depth < 64; ++depth) {
-      if (is_root(cur->key)) member = true;
+    for (int depth = 0; cur != nullptr && depth < 64; ++depth) {
+      if (const auto it = below_root.find(cur->key); it != below_root.end()) {
+        verdict = it->second;
+        break;
+      }
+      path.push_back(cur->key);
+      if (is_root(cur->key)) {
+        verdict = true;
+        break;
+      }
       if (cur->parent.pid == 0 || cur->parent == cur->key) break;
       cur = table.find(cur->parent);
     }
-    if (member && !is_root(p.key)) spec.known.push_back(p.key);
+    for (const auto& k : path) below_root.emplace(k, verdict);
+    return verdict;
+  };
+  table.for_each([&](const enrich::ProcessInfo& p) {
+    if (p.exited || is_root(p.key)) return;
+    const bool in_session =
+        spec.audit_session != model::kUnsetId && p.sessionid == spec.audit_session;
+    if (in_session || (!spec.roots.empty() && descends(p))) spec.known.push_back(p.key);
   });
 }
 
