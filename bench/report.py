@@ -12,9 +12,9 @@ import json
 import statistics
 import sys
 
-CONFIGS = ["none", "monitored", "unmonitored", "auditd"]
+CONFIGS = ["none", "monitored", "unmonitored", "enforcing", "auditd"]
 WORKLOADS = ["open", "exec", "connect"]
-AGENT_CONFIGS = ("monitored", "unmonitored")
+AGENT_CONFIGS = ("monitored", "unmonitored", "enforcing")
 
 # (workload, config, max ratio to none) — the targets on the 2-core machine.
 RATIO_TARGETS = [

@@ -73,6 +73,45 @@ static __always_inline void net__from_user(struct pw_net *e, const void *uaddr, 
 	}
 }
 
+/* respond.kill: the destination of a monitored connect matches a kill entry (exact port or
+ * any port), or the process's session is quarantined. */
+static __always_inline void net__enforce(struct task_struct *task, struct pw_net *e)
+{
+	__u32 armed = pw_kill_armed;
+
+	if (kill__session_match(task, armed))
+		goto kill;
+	if (!(armed & PW_KILL_NET) || (e->family != PW_AF_INET && e->family != PW_AF_INET6))
+		return;
+	struct pw_kill_net_key key = {};
+	key.prefixlen = 32 + (e->family == PW_AF_INET ? 32 : 128);
+	key.family = e->family;
+	key.port = e->remote_port;
+	__builtin_memcpy(key.addr, e->remote_addr, 16);
+	if (e->family == PW_AF_INET6) {
+		/* an IPv4-mapped address (::ffff:a.b.c.d) reaches an IPv4 destination: match
+		 * it against the IPv4 entries, or a v6 socket would evade them */
+		__u32 w0, w1, w2;
+		__builtin_memcpy(&w0, &e->remote_addr[0], 4);
+		__builtin_memcpy(&w1, &e->remote_addr[4], 4);
+		__builtin_memcpy(&w2, &e->remote_addr[8], 4);
+		if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0xffff)) {
+			key.prefixlen = 32 + 32;
+			key.family = PW_AF_INET;
+			__builtin_memset(key.addr, 0, 16);
+			__builtin_memcpy(key.addr, &e->remote_addr[12], 4);
+		}
+	}
+	if (bpf_map_lookup_elem(&kill_net, &key))
+		goto kill;
+	key.port = 0;
+	if (bpf_map_lookup_elem(&kill_net, &key))
+		goto kill;
+	return;
+kill:
+	kill__now(task, &e->hdr, PW_EV_NET);
+}
+
 SEC("tracepoint")
 int family_net(struct pw_sys_exit_ctx *ctx)
 {
@@ -126,6 +165,8 @@ int family_net(struct pw_sys_exit_ctx *ctx)
 		if (sock)
 			net__from_sock(e, sock); /* local address once bound */
 		net__from_user(e, uaddr, true, rec, &tail);
+		if (monitored && pw_kill_armed)
+			net__enforce(task, e);
 		break;
 	}
 	case PW_NR_bind: {

@@ -48,6 +48,23 @@ static __always_inline void exec__args(struct pw_exec *e, __u8 *rec, __u32 *tail
 	*tail = off + e->args.len;
 }
 
+/* respond.kill: a monitored process executes a listed file (device + inode, so renames and
+ * hard links do not escape), or its session is quarantined. Killed before the new image runs
+ * a single instruction. */
+static __always_inline void exec__enforce(struct task_struct *task, struct pw_exec *e)
+{
+	__u32 armed = pw_kill_armed;
+
+	if (!kill__session_match(task, armed)) {
+		if (!(armed & PW_KILL_EXE))
+			return;
+		struct pw_kill_exe_key key = { .ino = e->exe_ino, .dev = e->exe_dev };
+		if (!bpf_map_lookup_elem(&kill_exe, &key))
+			return;
+	}
+	kill__now(task, &e->hdr, PW_EV_EXEC);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -62,7 +79,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		return 0;
 	}
 	rec__header(&e->hdr, PW_EV_EXEC, PW_NO_SYSCALL, task);
-	if (subject__monitored(task))
+	bool monitored = subject__monitored(task);
+	if (monitored)
 		e->hdr.flags |= PW_F_MONITORED;
 	e->result = 0;
 	e->exec_flags = 0;
@@ -82,6 +100,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		e->exec_flags |= PW_EXEC_DELETED;
 	if (dentry__is_memfd(file->f_path.dentry))
 		e->exec_flags |= PW_EXEC_MEMFD;
+	if (monitored && pw_kill_armed)
+		exec__enforce(task, e);
 
 	str__path(rec, &tail, &e->exe_path, &file->f_path, pb);
 	rec__note_str(&e->hdr, &e->exe_path);

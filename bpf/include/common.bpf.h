@@ -116,6 +116,33 @@ struct {
 	__type(value, struct pw_creds);
 } cred_entry SEC(".maps");
 
+/* ---- in-kernel enforcement (events.h: PW_KILL_*) ---- */
+/* Which kill maps hold entries; written by user space at run time (sessions are added by the
+ * responder), so it lives in .bss rather than in rodata. */
+volatile __u32 pw_kill_armed = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct pw_kill_exe_key);
+	__type(value, __u32);
+} kill_exe SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 512);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pw_kill_net_key);
+	__type(value, __u32);
+} kill_net SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* audit session id */
+	__type(value, __u32);
+} kill_session SEC(".maps");
+
 /* Syscall families: each per-syscall exit tracepoint stub tail-calls into the program of
  * its family (index = enum pw_family), so the family code is verified once. */
 enum pw_family {
@@ -161,6 +188,29 @@ static __always_inline void counter__inc(__u32 type, __u32 cause)
 
 	if (v)
 		*v += 1; /* per-CPU: no atomics needed */
+}
+
+/* ---- enforcement ---- */
+/* Sends SIGKILL to the current process (never PID 1; the agent is never monitored) and
+ * marks the record. Callers check pw_kill_armed and the subject first, so unmonitored
+ * syscalls pay nothing here. */
+static __always_inline void kill__now(struct task_struct *task, struct pw_event_hdr *h, __u32 type)
+{
+	if (task->tgid == 1)
+		return;
+	if (bpf_send_signal(9 /* SIGKILL */) == 0) {
+		h->flags |= PW_F_KILLED;
+		counter__inc(type, PW_CNT_KILLED);
+	}
+}
+
+static __always_inline bool kill__session_match(struct task_struct *task, __u32 armed)
+{
+	__u32 sid = task->sessionid;
+
+	if (!(armed & PW_KILL_SESSION) || sid == (__u32)-1)
+		return false;
+	return bpf_map_lookup_elem(&kill_session, &sid) != 0;
 }
 
 /* ---- subjects ---- */

@@ -53,7 +53,8 @@ enum pw_counter {
 	PW_CNT_READ_FAIL = 2,     /* a kernel/user read failed: record emitted with a hole */
 	PW_CNT_TRUNCATED = 3,     /* a string or argv was cut at its bound */
 	PW_CNT_SCRATCH_FAIL = 4,  /* no scratch buffer: record lost */
-	PW_CNT_MAX = 5,
+	PW_CNT_KILLED = 5,        /* the kernel sent SIGKILL at this syscall (respond.kill) */
+	PW_CNT_MAX = 6,
 };
 
 /* pw_event_hdr.flags */
@@ -61,6 +62,7 @@ enum pw_counter {
 #define PW_F_SENSITIVE (1u << 1) /* a path touched a configured sensitive area */
 #define PW_F_READ_FAIL (1u << 2) /* some field could not be read */
 #define PW_F_TRUNCATED (1u << 3) /* some string was truncated */
+#define PW_F_KILLED (1u << 4)    /* the kernel sent SIGKILL at this syscall (respond.kill) */
 
 /* pw_str.flags */
 #define PW_STR_TRUNCATED (1u << 0)
@@ -286,6 +288,30 @@ struct pw_subject_key {
 struct pw_sensitive_key {
 	__u32 prefixlen; /* bits */
 	char path[PW_SENSITIVE_KEY_MAX];
+};
+
+/* In-kernel enforcement (respond.kill and quarantined sessions): map keys, and the bits of
+ * pw_kill_armed (.bss) that say which maps hold entries. A monitored process whose exec or
+ * connect matches is sent SIGKILL by the kernel at that syscall; its record carries
+ * PW_F_KILLED. Values are the entry number (index in respond.kill + 1). */
+#define PW_KILL_EXE (1u << 0)
+#define PW_KILL_NET (1u << 1)
+#define PW_KILL_SESSION (1u << 2)
+
+struct pw_kill_exe_key {
+	__u64 ino;
+	__u32 dev; /* kernel encoding: (major << 20) | minor, as pw_exec.exe_dev */
+	__u32 _pad;
+};
+
+/* LPM trie key: family and port are always compared (prefixlen >= 32); the address is
+ * compared over prefixlen - 32 bits. port 0 in an entry = any port (user space looks up
+ * the actual port, then port 0). */
+struct pw_kill_net_key {
+	__u32 prefixlen;
+	__u16 family;
+	__u16 port; /* host byte order */
+	__u8 addr[16];
 };
 
 #endif /* PRIVWATCH_EVENTS_H */

@@ -4,8 +4,10 @@
 #include <bpf/libbpf.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -183,6 +185,51 @@ Status fill_sensitive(int fd, const std::vector<std::string>& prefixes) {
   return {};
 }
 
+uint32_t kernel_dev(dev_t d) { return (major(d) << 20) | (minor(d) & 0xfffff); }
+
+// respond.kill → the kill maps; returns the PW_KILL_* bits of the maps that hold entries.
+Result<uint32_t> fill_kill(int exe_fd, int net_fd, const std::vector<config::KillEntry>& entries) {
+  uint32_t armed = 0;
+  for (uint32_t i = 0; i < entries.size(); ++i) {
+    const config::KillEntry& k = entries[i];
+    const uint32_t value = i + 1;
+    if (!k.exec.empty()) {
+      struct stat st {};
+      if (::stat(k.exec.c_str(), &st) != 0) {
+        return Error{
+            ErrorKind::kInvalidArgument,
+            fmt::format("respond.kill '{}': cannot stat {}: {}", k.name, k.exec, errno_text(errno)),
+            "fix the path or remove the entry"};
+      }
+      pw_kill_exe_key key{};
+      key.ino = st.st_ino;
+      key.dev = kernel_dev(st.st_dev);
+      if (bpf_map_update_elem(exe_fd, &key, &value, BPF_ANY) != 0) {
+        return make_error(ErrorKind::kInvalidArgument,
+                          "respond.kill: too many exec entries (the kernel map holds 256): {}",
+                          errno_text(errno));
+      }
+      armed |= PW_KILL_EXE;
+      continue;
+    }
+    for (uint16_t fam : {uint16_t{AF_INET}, uint16_t{AF_INET6}}) {
+      if (k.family != 0 && k.family != fam) continue;
+      pw_kill_net_key key{};
+      key.family = fam;
+      key.port = k.port;
+      key.prefixlen = 32 + (k.family == 0 ? 0 : k.prefix_bits);
+      std::memcpy(key.addr, k.addr.data(), sizeof(key.addr));
+      if (bpf_map_update_elem(net_fd, &key, &value, BPF_ANY) != 0) {
+        return make_error(ErrorKind::kInvalidArgument,
+                          "respond.kill: too many connect entries (the kernel map holds 512): {}",
+                          errno_text(errno));
+      }
+    }
+    armed |= PW_KILL_NET;
+  }
+  return armed;
+}
+
 Error load_error(const char* what, int err) {
   return Error{ErrorKind::kUnsupported,
                fmt::format("{} failed: {}\n{}", what, errno_text(err), libbpf_log_tail(40)),
@@ -245,6 +292,15 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
   if (auto s = fill_subjects(bpf_map__fd(skel->maps.subjects), m, *cgroups); !s) return s.error();
   if (auto s = fill_sensitive(bpf_map__fd(skel->maps.sensitive), cfg.sensitive_paths); !s) {
     return s.error();
+  }
+  auto armed = fill_kill(bpf_map__fd(skel->maps.kill_exe), bpf_map__fd(skel->maps.kill_net),
+                         cfg.respond.kill);
+  if (!armed) return armed.error();
+  // respond.dry_run: the entries are loaded (and checked) but the kernel acts on none.
+  skel->bss->pw_kill_armed = cfg.respond.dry_run ? 0 : *armed;
+  if (*armed != 0) {
+    log::info("respond.kill: {} in-kernel kill entries {}", cfg.respond.kill.size(),
+              cfg.respond.dry_run ? "loaded but NOT armed (respond.dry_run)" : "armed");
   }
   const int families_fd = bpf_map__fd(skel->maps.families);
   const auto fams = family_programs(skel);
@@ -311,6 +367,19 @@ uint64_t Capture::ring_used_bytes() const {
   const uint64_t prod =
       __atomic_load_n(static_cast<const uint64_t*>(impl_->prod_page), __ATOMIC_ACQUIRE);
   return prod > cons ? prod - cons : 0;
+}
+
+Status Capture::quarantine_session(uint32_t audit_session) {
+  const uint32_t value = UINT32_MAX;  // not a respond.kill entry: a quarantined session
+  if (bpf_map_update_elem(bpf_map__fd(impl_->skel->maps.kill_session), &audit_session, &value,
+                          BPF_ANY) != 0) {
+    return make_error(ErrorKind::kIo,
+                      "cannot quarantine audit session {} in the kernel: {} (at most 1024 "
+                      "sessions are held until the agent restarts)",
+                      audit_session, errno_text(errno));
+  }
+  __atomic_or_fetch(&impl_->skel->bss->pw_kill_armed, PW_KILL_SESSION, __ATOMIC_SEQ_CST);
+  return {};
 }
 
 }  // namespace privwatch::capture

@@ -51,6 +51,9 @@ class Capture {
   [[nodiscard]] uint64_t ring_size_bytes() const;
   // Bytes written by the kernel and not yet consumed (0 when unknown).
   [[nodiscard]] uint64_t ring_used_bytes() const;
+  // Adds an audit session to the kernel's kill map (respond "kill"): its monitored processes
+  // are killed at their next exec or connect. Bounded (1024 sessions).
+  [[nodiscard]] Status quarantine_session(uint32_t audit_session);
 
  private:
   struct Impl;

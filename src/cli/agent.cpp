@@ -18,11 +18,13 @@
 #include "detect/engine.hpp"
 #include "enrich/enricher.hpp"
 #include "export/exports.hpp"
+#include "export/action_json.hpp"
 #include "export/json_lines_output.hpp"
 #include "export/metrics_server.hpp"
 #include "export/pipeline_metrics.hpp"
 #include "export/record_json.hpp"
 #include "model/record_sink.hpp"
+#include "respond/responder.hpp"
 #include "session/tracker.hpp"
 #include "source/kernel_source.hpp"
 #include "store/sink.hpp"
@@ -102,6 +104,32 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   void set_store(const store::StoreSink* s) { store_ = s; }
   const store::StoreSink* store() const { return store_; }
 
+  // Response (docs/response.md). Call respond() with every alert, and the event it fired on
+  // when at hand; the actions run on the responder's thread and come back through
+  // emit_actions(), which the loop calls, as records to the output and every sink.
+  void set_responder(std::unique_ptr<respond::Responder> r) { responder_ = std::move(r); }
+  respond::Responder* responder() { return responder_.get(); }
+  void respond(const model::Alert& alert, const model::Event* trigger = nullptr) {
+    if (responder_) responder_->on_alert(alert, trigger, &enricher_.table());
+  }
+  void emit_actions() {
+    if (responder_) responder_->drain([this](const model::ResponseAction& a) { emit_action(a); });
+  }
+  void emit_action(const model::ResponseAction& a) {
+    ++actions_recorded_;
+    if (!out_->write_json(exporter::action_json(a))) ++output_errors_;
+    for (auto& s : sinks_) s->on_action(a);
+  }
+  std::string respond_stats_json() const {
+    const respond::ResponderStats r = responder_ ? responder_->stats() : respond::ResponderStats{};
+    return fmt::format(
+        "{{\"actions_recorded\":{},\"alerts_with_response\":{},\"actions_queued\":{},"
+        "\"actions_dropped\":{},\"kernel_kills\":{},\"sessions_quarantined\":{},"
+        "\"invalid_responses\":{}}}",
+        actions_recorded_, r.alerts_with_response, r.actions_queued, r.actions_dropped,
+        r.kernel_kills, r.sessions_quarantined, r.invalid_responses);
+  }
+
   void on_event(model::Event& ev) override {
     const uint64_t now = now_ns(CLOCK_BOOTTIME);
     latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
@@ -110,6 +138,9 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     sessions_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
+    if ((ev.flags & model::kFlagKilled) != 0 && responder_) {
+      emit_action(responder_->on_kernel_kill(ev));  // the kernel enforced respond.kill
+    }
     if (metrics_ != nullptr) metrics_->on_event(ev, now);
     if (!engine_) return;
     alerts_.clear();
@@ -117,10 +148,12 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     for (const auto& a : alerts_) emit_alert(a, ev);
   }
 
-  // Every alert (rules, baselines) goes the same way: JSON lines output, sinks, metrics.
+  // Every alert (rules, baselines) goes the same way: JSON lines output, sinks, metrics, and
+  // the responder (the rule's response: settings).
   void emit_alert(const model::Alert& a, const model::Event& trigger) {
     if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
     for (auto& s : sinks_) s->on_alert(a);
+    respond(a, &trigger);
     if (metrics_ != nullptr) {
       const uint64_t now = now_ns(CLOCK_BOOTTIME);
       metrics_->on_alert(a, now > trigger.ts_ns ? now - trigger.ts_ns : 0);
@@ -165,6 +198,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
   const store::StoreSink* store_ = nullptr;
+  std::unique_ptr<respond::Responder> responder_;
+  uint64_t actions_recorded_ = 0;
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -231,6 +266,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   kinds("kernel_lost_by_type", s.kernel_lost);
   kinds("kernel_truncated_by_type", s.kernel_truncated);
   kinds("kernel_read_fail_by_type", s.kernel_read_fail);
+  kinds("kernel_killed_by_type", s.kernel_killed);
   uint64_t decode_errors = 0;
   for (size_t i = 1; i < s.decode_errors.size(); ++i) decode_errors += s.decode_errors[i];
   const auto u = usage();
@@ -246,13 +282,14 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
       "\"peak_rss_agent_kb\":{},\"peak_rss_kb\":{},\"cpu_user_s\":{:.3f},\"cpu_sys_s\":{:.3f},"
       "\"uptime_s\":{:.3f},\"ring_buffer_bytes\":{},\"process_table_entries\":{},"
       "\"process_table_evictions\":{},\"sessions_active\":{},\"sessions_started\":{},"
-      "\"escalations\":{},\"escalations_failed\":{}}}\n",
+      "\"escalations\":{},\"escalations_failed\":{},\"respond\":{}}}\n",
       s.total_received(), s.total_lost(), decode_errors, p.output_errors(),
       p.output().lines_written(), p.output().lines_dropped(), lat.count(), lat.quantile(0.5),
       lat.quantile(0.9), lat.quantile(0.99), lat.max(), rss.total_kb, rss.ring_kb, rss.agent_kb(),
       std::max(peak_agent_rss_kb, rss.agent_kb()), u.max_rss_kb, u.user_s, u.sys_s, uptime_s,
       s.ring_size_bytes, p.enricher().table().size(), p.enricher().table().evictions(),
-      ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed);
+      ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed,
+      p.respond_stats_json());
   if (p.engine() != nullptr) j.insert(j.size() - 2, ",\"detect\":" + p.engine()->stats_json());
   const std::string tmp = path + ".tmp";
   {
@@ -345,6 +382,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     log::error("{}", src.error().to_string());
     return 1;
   }
+  pipeline.set_responder(std::make_unique<respond::Responder>(
+      cfg.respond, host, [k = src->get()](uint32_t sid) { return k->quarantine_session(sid); }));
   // The store opens once capture is possible (a non-root user is told that root is needed,
   // not that /var/lib/privwatch is not writable); nothing is polled before it is in place.
   if (cfg.store.enabled) {
@@ -395,6 +434,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       rc = 1;
       break;
     }
+    pipeline.emit_actions();
     const auto now = std::chrono::steady_clock::now();
     // Idle, or a second since the last flush: lines never sit in the buffer for long.
     if (*n == 0 || now >= next_flush) {
@@ -447,6 +487,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   if (const uint64_t lost = (*src)->stats().total_lost(); lost > lost_marked) {
     pipeline.sessions().note_losses(lost - lost_marked);
   }
+  if (auto* r = pipeline.responder()) r->wait_idle(5000);  // actions in progress are recorded
+  pipeline.emit_actions();
   (void)pipeline.output().flush();
   publish_metrics();  // the final totals, for the last OTLP push and scrape
   pipeline.close_sinks();

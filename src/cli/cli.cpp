@@ -129,6 +129,7 @@ int run(int argc, char** argv) {
   add_report_command(app, rc);
   add_store_command(app, rc);
   add_rules_command(app, rc);
+  add_respond_command(app, rc);
 
   try {
     app.parse(argc, argv);

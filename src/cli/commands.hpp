@@ -24,5 +24,7 @@ void add_report_command(CLI::App& app, int& rc);
 void add_store_command(CLI::App& app, int& rc);
 // privwatch rules check|import FILE... (rules_cmd.cpp)
 void add_rules_command(CLI::App& app, int& rc);
+// `privwatch respond`: src/cli/respond_cmd.cpp.
+void add_respond_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

@@ -5,10 +5,12 @@
 // embedded default by construction, and the two cannot disagree.
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -243,6 +245,28 @@ detect:
   # Partial sequence matches kept at most, all rules together; beyond it the oldest is evicted
   # and counted. 100..1000000.
   max_sequence_states: 10000
+
+# Response to alerts and on demand (docs/response.md). Every action is itself recorded.
+respond:
+  # Act on alerts whose rule lists a response (response: [warn, freeze, ...], mode: enforce).
+  enabled: true
+  # Record what would be done without doing it.
+  dry_run: false
+  # Never acted on: process names or absolute executable paths. The agent itself, PID 1 and
+  # kernel threads are always protected.
+  protected: [systemd, systemd-logind, dbus-daemon, auditd]
+  # Banner written to the session's terminals by warn; {reason}, {host} and {id} (the action
+  # id) are replaced.
+  warn_message: "privwatch on {host}: {reason}. This session is monitored; the security team has been notified (action {id})."
+  # `privwatch respond` appends one JSON line per action here (its directory must exist).
+  actions_log: /var/log/privwatch/actions.json
+  # freeze and terminate rescan the session until no process is left running, at most this
+  # many times (a process may fork while it is being stopped). 1..1000.
+  max_rounds: 20
+  # In-kernel enforcement: a monitored process that makes a matching syscall is killed with
+  # SIGKILL by the kernel at that syscall. Entries: {name: ..., exec: /abs/path} or
+  # {name: ..., connect: "203.0.113.0/24:4444"} (address, CIDR, [IPv6]:port or *:port).
+  kill: []
 )yaml";
 
 constexpr std::string_view kTopKeys[] = {
@@ -256,7 +280,8 @@ constexpr std::string_view kTopKeys[] = {
     "store",
     "metrics",
     "exports",
-    "detect"};
+    "detect",
+    "respond"};
 constexpr std::string_view kDetectKeys[] = {
     "enabled",        "default_rules",         "rules",
     "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
@@ -282,6 +307,9 @@ constexpr std::string_view kStoreKeys[] = {"enabled",
 constexpr std::string_view kRetentionKeys[] = {"event",      "session",   "alert",
                                                "escalation", "recording", "response"};
 constexpr std::string_view kInventoryKeys[] = {"path", "grants"};
+constexpr std::string_view kRespondKeys[] = {
+    "enabled", "dry_run", "protected", "warn_message", "actions_log", "max_rounds", "kill"};
+constexpr std::string_view kKillKeys[] = {"name", "exec", "connect"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
 constexpr uint64_t kMaxId = 4294967294;         // (uint32_t)-1 means "unset" for uid/loginuid
@@ -350,7 +378,8 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"inventory", kInventoryKeys},
       {"store", kStoreKeys},
       {"store.retention", kRetentionKeys},
-      {"detect", kDetectKeys}};
+      {"detect", kDetectKeys},
+      {"respond", kRespondKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -476,6 +505,8 @@ class Parser {
         s = apply_exports_section(value, origin, cfg_.exports);
       } else if (key == "detect") {
         s = apply_detect(value);
+      } else if (key == "respond") {
+        s = apply_respond(value);
       }
       if (!s) return s;
     }
@@ -906,6 +937,209 @@ class Parser {
       auto value = read_uint(*v, "output.max_files", 1, 1000, cfg_.output.max_files);
       if (!value) return value.error();
       cfg_.output.max_files = static_cast<uint32_t>(*value);
+    }
+    return {};
+  }
+
+  Result<std::string> read_string(const YAML::Node& v, const std::string& name,
+                                  std::string_view example) const {
+    if (!v.IsScalar() || v.Scalar().empty()) {
+      return error(v, fmt::format("{}: expected a text, got {}", name, describe(v)),
+                   fmt::format("write e.g. '{}: {}'", name.substr(name.rfind('.') + 1), example));
+    }
+    return v.Scalar();
+  }
+
+  // "203.0.113.9", "10.0.0.0/8:4444", "[2001:db8::/32]:22", "*:4444", "4444".
+  Status parse_connect(const YAML::Node& v, const std::string& name, KillEntry& k) const {
+    const std::string hint =
+        "write an address, a CIDR, and an optional port: \"203.0.113.9:4444\", "
+        "\"10.0.0.0/8\", \"[2001:db8::/32]:22\", or \"*:4444\" for a port on any address";
+    if (!v.IsScalar() || v.Scalar().empty()) {
+      return error(v, fmt::format("{}: expected a destination, got {}", name, describe(v)), hint);
+    }
+    const std::string text = v.Scalar();
+    std::string host = text, port_text;
+    if (!text.empty() && text[0] == '[') {
+      const size_t close = text.find(']');
+      if (close == std::string::npos) {
+        return error(v, fmt::format("{}: '{}' has no closing ']'", name, shorten(text)), hint);
+      }
+      host = text.substr(1, close - 1);
+      if (close + 1 < text.size()) {
+        if (text[close + 1] != ':') {
+          return error(v, fmt::format("{}: expected ':' after ']' in '{}'", name, shorten(text)),
+                       hint);
+        }
+        port_text = text.substr(close + 2);
+      }
+    } else if (parse_decimal(text)) {
+      host = "*";
+      port_text = text;
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+      const size_t colon = text.find(':');
+      host = text.substr(0, colon);
+      port_text = text.substr(colon + 1);
+    }
+    k.connect = true;
+    k.connect_text = text;
+    if (!port_text.empty() || text.back() == ':') {
+      const auto port = parse_decimal(port_text);
+      if (!port || *port == 0 || *port > 65535) {
+        return error(v, fmt::format("{}: '{}' is not a port (1..65535)", name, shorten(port_text)),
+                     hint);
+      }
+      k.port = static_cast<uint16_t>(*port);
+    }
+    if (host == "*") {
+      k.family = 0;  // both families
+      if (k.port == 0) {
+        return error(v, fmt::format("{}: '{}' matches every connection", name, shorten(text)),
+                     "name an address, a network or a port");
+      }
+      return {};
+    }
+    std::string addr = host;
+    int bits = -1;
+    if (const size_t slash = host.find('/'); slash != std::string::npos) {
+      addr = host.substr(0, slash);
+      const auto b = parse_decimal(host.substr(slash + 1));
+      if (!b) {
+        return error(v, fmt::format("{}: bad prefix length in '{}'", name, shorten(text)), hint);
+      }
+      bits = static_cast<int>(std::min<uint64_t>(*b, 999));
+    }
+    if (inet_pton(AF_INET, addr.c_str(), k.addr.data()) == 1) {
+      k.family = AF_INET;
+      if (bits > 32) {
+        return error(v, fmt::format("{}: prefix /{} is longer than 32 bits", name, bits), hint);
+      }
+      k.prefix_bits = static_cast<uint8_t>(bits < 0 ? 32 : bits);
+    } else if (inet_pton(AF_INET6, addr.c_str(), k.addr.data()) == 1) {
+      k.family = AF_INET6;
+      if (bits > 128) {
+        return error(v, fmt::format("{}: prefix /{} is longer than 128 bits", name, bits), hint);
+      }
+      k.prefix_bits = static_cast<uint8_t>(bits < 0 ? 128 : bits);
+    } else {
+      return error(v, fmt::format("{}: '{}' is not an IPv4 or IPv6 address", name, shorten(addr)),
+                   hint);
+    }
+    return {};
+  }
+
+  Status apply_kill(const YAML::Node& v) {
+    if (!v.IsNull() && !v.IsSequence()) {
+      return error(v, fmt::format("respond.kill: expected a list of entries, got {}", describe(v)),
+                   "write 'kill:' followed by entries such as "
+                   "'- {name: c2, connect: \"203.0.113.0/24:4444\"}', or [] for none");
+    }
+    cfg_.respond.kill.clear();
+    if (v.IsNull()) return {};
+    for (size_t i = 0; i < v.size(); ++i) {
+      const YAML::Node& item = v[i];
+      const std::string name = fmt::format("respond.kill[{}]", i);
+      if (!item.IsMap()) {
+        return error(item, fmt::format("{}: expected a mapping, got {}", name, describe(item)),
+                     "write '- {name: no-netcat, exec: /usr/bin/nc.openbsd}' or "
+                     "'- {name: c2, connect: \"203.0.113.0/24:4444\"}'");
+      }
+      if (auto s = check_keys(item, name, kKillKeys); !s) return s;
+      KillEntry k;
+      const auto n = find(item, "name");
+      if (!n) {
+        return error(item, fmt::format("{}: 'name' is missing", name),
+                     "give every entry a unique name; it appears in the action records");
+      }
+      auto nm = read_string(*n, name + ".name", "no-netcat");
+      if (!nm) return nm.error();
+      for (const auto& other : cfg_.respond.kill) {
+        if (other.name == *nm) {
+          return error(*n, fmt::format("{}.name: '{}' is used twice", name, shorten(*nm)),
+                       "give every entry a unique name");
+        }
+      }
+      k.name = *nm;
+      const auto exec = find(item, "exec");
+      const auto connect = find(item, "connect");
+      if ((exec.has_value()) == (connect.has_value())) {
+        return error(item, fmt::format("{}: set exactly one of 'exec' or 'connect'", name),
+                     "split an entry that needs both into two entries");
+      }
+      if (exec) {
+        auto path = read_string(*exec, name + ".exec", "/usr/bin/nc.openbsd");
+        if (!path) return path.error();
+        const std::string problem = path_problem(*path);
+        struct stat st {};
+        if (!problem.empty()) {
+          return error(*exec, fmt::format("{}.exec: '{}' {}", name, shorten(*path), problem),
+                       "write the absolute path of the executable file");
+        }
+        if (::stat(path->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+          return error(
+              *exec,
+              fmt::format("{}.exec: '{}' is not an existing regular file", name, shorten(*path)),
+              "name the executable file itself (resolve symlinks: readlink -f)");
+        }
+        k.exec = *path;
+      } else {
+        if (auto s = parse_connect(*connect, name + ".connect", k); !s) return s;
+      }
+      cfg_.respond.kill.push_back(std::move(k));
+    }
+    return {};
+  }
+
+  Status apply_respond(const YAML::Node& section) {
+    if (auto s = check_keys(section, "respond", kRespondKeys); !s) return s;
+    RespondConfig& r = cfg_.respond;
+    if (section.IsNull()) return {};
+    for (const auto& kv : section) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      at_key(kv.first, v);
+      const std::string name = "respond." + key;
+      if (key == "enabled" || key == "dry_run") {
+        auto value = read_bool(v, name);
+        if (!value) return value.error();
+        (key == "enabled" ? r.enabled : r.dry_run) = *value;
+      } else if (key == "protected") {
+        if (auto s = check_list(v, name, "process names or executable paths",
+                                "a process name or an executable path", "sshd, /usr/sbin/cron");
+            !s) {
+          return s;
+        }
+        r.protected_processes.clear();
+        for (size_t i = 0; v.IsSequence() && i < v.size(); ++i) {
+          const std::string& p = v[i].Scalar();
+          if (p.empty() || (p[0] != '/' && p.size() > 15)) {
+            return error(v[i],
+                         fmt::format("{}[{}]: '{}' is neither a process name (at most 15 "
+                                     "characters, as in /proc/<pid>/comm) nor an absolute path",
+                                     name, i, shorten(p)),
+                         "use the name ps shows (comm) or the absolute executable path");
+          }
+          push_unique(r.protected_processes, p);
+        }
+      } else if (key == "warn_message") {
+        auto text = read_string(v, name, "\"{reason}\"");
+        if (!text) return text.error();
+        r.warn_message = *text;
+      } else if (key == "actions_log") {
+        auto path = read_string(v, name, "/var/log/privwatch/actions.json");
+        if (!path) return path.error();
+        if ((*path)[0] != '/') {
+          return error(v, fmt::format("{}: '{}' is not an absolute path", name, shorten(*path)),
+                       "write an absolute file path, e.g. /var/log/privwatch/actions.json");
+        }
+        r.actions_log = *path;
+      } else if (key == "max_rounds") {
+        auto value = read_uint(v, name, 1, 1000, r.max_rounds);
+        if (!value) return value.error();
+        r.max_rounds = static_cast<uint32_t>(*value);
+      } else if (key == "kill") {
+        if (auto s = apply_kill(v); !s) return s;
+      }
     }
     return {};
   }

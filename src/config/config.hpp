@@ -2,6 +2,7 @@
 // Every error names the file, line and column, what is wrong and what to do.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -88,6 +89,33 @@ struct DetectConfig {
   uint32_t max_sequence_states = 10000;  // 100..1000000
 };
 
+// One in-kernel enforcement entry (respond.kill): a monitored process that makes the matching
+// syscall is killed with SIGKILL by the kernel at that syscall (docs/response.md).
+struct KillEntry {
+  std::string name;  // unique, shown in the action record
+  // Exactly one of:
+  std::string exec;      // absolute path of an executable: killed at exec (matched by device+inode)
+  bool connect = false;  // connect to addr/prefix_bits and port (0 = any port)
+  uint16_t family = 0;   // AF_INET or AF_INET6
+  std::array<uint8_t, 16> addr{};
+  uint8_t prefix_bits = 0;  // 0 = any address of the family
+  uint16_t port = 0;
+  std::string connect_text;  // as written, for messages
+};
+
+struct RespondConfig {
+  bool enabled = true;   // act on alerts whose rule carries a response
+  bool dry_run = false;  // record what would be done, do nothing
+  // Never acted on besides the built-in ones (the agent, PID 1, kernel threads): process
+  // names (comm) or absolute executable paths.
+  std::vector<std::string> protected_processes;
+  // Banner written to the session's terminals; {reason}, {host}, {id} are replaced.
+  std::string warn_message;
+  std::string actions_log;   // `privwatch respond` appends its action records here
+  uint32_t max_rounds = 20;  // freeze/terminate: bounded rescans for escaping processes (1..1000)
+  std::vector<KillEntry> kill;
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -101,6 +129,7 @@ struct Config {
   MetricsConfig metrics;  // metrics: (exports_config.hpp)
   ExportsConfig exports;  // exports:
   DetectConfig detect;
+  RespondConfig respond;
 };
 
 // "90s", "15m", "12h", "30d", "2w", "1y" (365 days) → seconds. "0" and "forever" → 0.

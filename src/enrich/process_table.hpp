@@ -77,6 +77,11 @@ class ProcessTable {
   void apply(const model::Event& ev);
 
   [[nodiscard]] const ProcessInfo* find(const ProcessKey& key) const;
+  // Visits every entry (O(size()): for rare work such as a response's target selection).
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [key, info] : map_) f(info);
+  }
 
   // Removes exited entries whose grace period is over (exit_ns + grace < now_ns), then
   // evicts down to max_entries if needed (exited first, oldest exit first; then least

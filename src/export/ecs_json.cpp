@@ -1047,6 +1047,7 @@ void write_privwatch(Json& j, const model::Event& ev) {
   j.boolean("sensitive", ev.flags & model::kFlagSensitive);
   j.boolean("truncated", ev.flags & model::kFlagTruncated);
   j.boolean("read_failure", ev.flags & model::kFlagReadFail);
+  if (ev.flags & model::kFlagKilled) j.boolean("killed", true);  // respond.kill enforced
   if (ev.syscall != ~0u) j.num("syscall", ev.syscall);
   j.num("cgroup_id", p.cgroup_id);
   j.num("pidns", p.pidns);

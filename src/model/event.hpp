@@ -36,6 +36,7 @@ inline constexpr uint32_t kFlagMonitored = 1u << 0;
 inline constexpr uint32_t kFlagSensitive = 1u << 1;
 inline constexpr uint32_t kFlagReadFail = 1u << 2;
 inline constexpr uint32_t kFlagTruncated = 1u << 3;
+inline constexpr uint32_t kFlagKilled = 1u << 4;  // the kernel sent SIGKILL at this syscall
 
 struct ProcessContext {
   uint64_t start_ns = 0;  // leader start, boot-time ns

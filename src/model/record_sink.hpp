@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "model/action.hpp"
 #include "model/alert.hpp"
 #include "model/event.hpp"
 #include "model/identity.hpp"
@@ -34,6 +35,8 @@ class RecordSink {
   virtual void on_session(const Session& /*session*/) {}
   // A privilege escalation settled (success or failure).
   virtual void on_escalation(const Escalation& /*escalation*/) {}
+  // A response action was taken, attempted, refused or (dry run) planned (model/action.hpp).
+  virtual void on_action(const ResponseAction& /*action*/) {}
   // Called when the pipeline is idle and at least once a second: push out what is buffered.
   virtual void flush() {}
   // SIGHUP: reopen files, reload what the sink reads from disk.

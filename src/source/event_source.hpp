@@ -26,7 +26,8 @@ struct SourceStats {
   std::array<uint64_t, model::kEventKindCount> kernel_lost{};     // ring buffer full / no scratch
   std::array<uint64_t, model::kEventKindCount> kernel_truncated{};
   std::array<uint64_t, model::kEventKindCount> kernel_read_fail{};
-  std::array<uint64_t, kDecodeStatusCount> decode_errors{};  // by DecodeStatus
+  std::array<uint64_t, model::kEventKindCount> kernel_killed{};  // SIGKILL sent (respond.kill)
+  std::array<uint64_t, kDecodeStatusCount> decode_errors{};      // by DecodeStatus
   uint64_t ring_size_bytes = 0;
   uint64_t ring_used_bytes = 0;       // not yet consumed, sampled by stats()
   uint64_t ring_peak_used_bytes = 0;  // highest backlog found before a drain, since start

@@ -48,6 +48,10 @@ Result<size_t> KernelSource::poll(EventSink& sink, int timeout_ms) {
   return static_cast<size_t>(*n);
 }
 
+Status KernelSource::quarantine_session(uint32_t audit_session) {
+  return impl_->capture->quarantine_session(audit_session);
+}
+
 SourceStats KernelSource::stats() const {
   SourceStats s = impl_->stats;
   s.ring_used_bytes = impl_->capture->ring_used_bytes();
@@ -57,6 +61,7 @@ SourceStats KernelSource::stats() const {
     s.kernel_lost[t] = c.v[t][PW_CNT_RINGBUF_FULL] + c.v[t][PW_CNT_SCRATCH_FAIL];
     s.kernel_truncated[t] = c.v[t][PW_CNT_TRUNCATED];
     s.kernel_read_fail[t] = c.v[t][PW_CNT_READ_FAIL];
+    s.kernel_killed[t] = c.v[t][PW_CNT_KILLED];
   }
   return s;
 }

@@ -17,6 +17,9 @@ class KernelSource : public EventSource {
 
   Result<size_t> poll(EventSink& sink, int timeout_ms) override;
   SourceStats stats() const override;
+  // respond: from now on, the kernel kills any monitored process of this audit session at
+  // its next exec or connect (docs/response.md).
+  [[nodiscard]] Status quarantine_session(uint32_t audit_session);
 
  private:
   struct Impl;
