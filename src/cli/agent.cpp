@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/baseline_stage.hpp"
 #include "enrich/enricher.hpp"
 #include "export/json_lines_output.hpp"
 #include "export/record_json.hpp"
@@ -100,7 +101,16 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     sessions_.process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
+    if (baselines_) baselines_->on_event(ev);
   }
+
+  // Detection output: the JSON lines output and every sink.
+  void emit_alert(const model::Alert& a) {
+    if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
+    for (auto& s : sinks_) s->on_alert(a);
+  }
+  void set_baselines(std::unique_ptr<BaselineStage> b) { baselines_ = std::move(b); }
+  BaselineStage* baselines() { return baselines_.get(); }
 
   void flush_sinks() {
     for (auto& s : sinks_) s->flush();
@@ -117,6 +127,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   session::SessionTracker sessions_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
+  std::unique_ptr<BaselineStage> baselines_;
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -250,6 +261,13 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   Pipeline pipeline(cfg, std::move(*out), host);
+    auto baselines = BaselineStage::create(cfg.baselines, host,
+                                         [&pipeline](const model::Alert& a) { pipeline.emit_alert(a); });
+  if (!baselines) {
+    log::error("{}", baselines.error().to_string());
+    return 1;
+  }
+  pipeline.set_baselines(std::move(*baselines));
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.
@@ -296,6 +314,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         pipeline.sessions().note_losses(lost - lost_marked);
         lost_marked = lost;
       }
+      if (pipeline.baselines() != nullptr) pipeline.baselines()->tick();
       next_flush = now + std::chrono::seconds(1);
     }
     if (g_reopen.exchange(false)) {
@@ -327,6 +346,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   if (const uint64_t lost = (*src)->stats().total_lost(); lost > lost_marked) {
     pipeline.sessions().note_losses(lost - lost_marked);
   }
+  if (pipeline.baselines() != nullptr) pipeline.baselines()->close();
   (void)pipeline.output().flush();
   pipeline.close_sinks();
   const auto stats = (*src)->stats();

@@ -122,6 +122,8 @@ int run(int argc, char** argv) {
   });
 
   // Further commands, one file each (src/cli/<name>_cmd.cpp; see commands.hpp).
+  add_import_command(app, rc);
+  add_alert_command(app, rc);
 
   try {
     app.parse(argc, argv);

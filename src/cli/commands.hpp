@@ -14,6 +14,9 @@ class App;
 
 namespace privwatch::cli {
 
-// (none yet)
+// privwatch import FILE [--format jsonl|auditd] [--speed N|max] (import_cmd.cpp)
+void add_import_command(CLI::App& app, int& rc);
+// privwatch alert ID --benign (alert_cmd.cpp): analyst feedback to the baselines
+void add_alert_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

@@ -307,6 +307,7 @@ std::optional<model::Alert> Engine::process(const model::Event& ev) {
   Scored s;
   s.n = n;
   double best_feature_sum = 0;
+  std::array<double, kFeatureCount> feature_sum{};
   for (size_t i = 0; i < n; ++i) {
     const Observation& o = obs_[i];
     auto& row = s.ev[i];
@@ -331,9 +332,15 @@ std::optional<model::Alert> Engine::process(const model::Event& ev) {
         s.dim_feature[d] = static_cast<int>(i);
       }
     }
-    if (sum > best_feature_sum) {
-      best_feature_sum = sum;
+    feature_sum[i] = sum;
+    best_feature_sum = std::max(best_feature_sum, sum);
+  }
+  // The rule is named after the first feature (in extraction order: executable before its
+  // derivatives) that carries nearly the whole evidence.
+  for (size_t i = 0; i < n && best_feature_sum > 0; ++i) {
+    if (feature_sum[i] >= 0.9 * best_feature_sum) {
       s.primary = static_cast<int>(i);
+      break;
     }
   }
   for (size_t d = 0; d < kDimCount; ++d) {
