@@ -97,6 +97,7 @@ struct Options {
   uint64_t seed = 42;
   int scenarios_per_type = 10;
   bool quiet = false;
+  double min_recall = -1;  // exit 1 below this (smoke test)
 };
 
 class Org {
@@ -529,6 +530,9 @@ class Sim {
   ueba::Engine& engine_;
   std::vector<Scenario> scenarios_;
   uint64_t session_ids_ = 0;
+
+ public:
+  double recall_ = 0;
 };
 
 struct Window {
@@ -770,8 +774,8 @@ void Sim::run() {
         type, kScenarioNames[type], n, det, n ? static_cast<double>(det) / n : 0.0,
         det ? delay_sum / det : 0.0, det ? ev_sum / det : 0.0, type < 6 ? "," : "");
   }
-  std::printf("  ],\n  \"recall\": %.3f,\n",
-              total_sc ? static_cast<double>(detected_all) / total_sc : 0.0);
+  recall_ = total_sc ? static_cast<double>(detected_all) / total_sc : 0.0;
+  std::printf("  ],\n  \"recall\": %.3f,\n", recall_);
   std::printf("  \"false_positive_rules\": {");
   bool first = true;
   for (const auto& [rule, n] : fp_by_rule) {
@@ -807,12 +811,14 @@ int main(int argc, char** argv) {
       o.seed = std::stoull(next());
     } else if (a == "--scenarios") {
       o.scenarios_per_type = std::stoi(next());
+    } else if (a == "--min-recall") {
+      o.min_recall = std::stod(next());
     } else if (a == "--quiet") {
       o.quiet = true;
     } else {
       std::fprintf(stderr,
                    "usage: orgsim [--users N] [--days D] [--seed S] [--scenarios PER_TYPE] "
-                   "[--quiet]\n");
+                   "[--min-recall R] [--quiet]\n");
       return 2;
     }
   }
@@ -828,5 +834,10 @@ int main(int argc, char** argv) {
   }
   Sim sim(o, **engine);
   sim.run();
+  if (o.min_recall >= 0 && sim.recall_ < o.min_recall) {
+    std::fprintf(stderr, "orgsim: recall %.3f is below --min-recall %.3f\n", sim.recall_,
+                 o.min_recall);
+    return 1;
+  }
   return 0;
 }
