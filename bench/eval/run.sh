@@ -25,6 +25,11 @@ for r in runs:
           + " | " + " / ".join(f'{w["per_event_pct"]:.5f}%' for w in fp)
           + f' | {r["recall"]:.3f} | {r["events_per_cpu_second_through_model"]:,}')
 print()
+print("seed | whole run after day 7: benign alerts / benign user-days (%) | per benign event | rollouts learned | recurrences learned")
+for r in runs:
+    w = r["whole_run_after_day_7"]
+    print(f'{r["seed"]} | {w["benign_alerts"]} / {w["benign_user_days"]} ({w["per_user_day_pct"]:.4f}%) | {w["per_event_pct"]:.6f}% | {r["rollouts_learned"]} | {r["recurrences_learned"]}')
+print()
 print("scenario | recall (all seeds) | mean delay s | mean events until alert")
 for i in range(6):
     inj = sum(r["scenarios"][i]["injected"] for r in runs)

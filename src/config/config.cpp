@@ -151,6 +151,9 @@ baselines:
   # A new value seen for this many different users of a cluster is a rollout: learned, not
   # alerted again. 0 (off) or 2..1000.
   rollout_users: 3
+  # An alerted action that recurs for the same user on this many different days is learned as
+  # that user's new normal (it alerted on the first days). 0 (off) or 2..365.
+  recurrence_days: 3
   # Seconds between snapshots. 10..86400.
   snapshot_interval_s: 300
 )yaml";
@@ -181,6 +184,7 @@ constexpr std::string_view kBaselinesKeys[] = {"enabled",
                                                "max_values_group",
                                                "dedup_window_s",
                                                "rollout_users",
+                                               "recurrence_days",
                                                "snapshot_interval_s"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -895,6 +899,7 @@ class Parser {
         {"max_values_group", &b.max_values_group, 8, 65536},
         {"dedup_window_s", &b.dedup_window_s, 0, 604800},
         {"rollout_users", &b.rollout_users, 0, 1000},
+        {"recurrence_days", &b.recurrence_days, 0, 365},
         {"snapshot_interval_s", &b.snapshot_interval_s, 10, 86400},
     };
     for (const Field& f : fields) {
@@ -902,9 +907,10 @@ class Parser {
         const std::string name = fmt::format("baselines.{}", f.key);
         auto value = read_uint(*v, name, f.lo, f.hi, *f.target);
         if (!value) return value.error();
-        if (f.key == "rollout_users" && *value == 1) {
-          return error(*v, "baselines.rollout_users: 1 would learn every alerted action at once",
-                       "use 0 to turn rollout detection off, or 2 or more users");
+        if ((f.key == "rollout_users" || f.key == "recurrence_days") && *value == 1) {
+          return error(
+              *v, fmt::format("baselines.{}: 1 would learn every alerted action at once", f.key),
+              "use 0 to turn this off, or 2 or more");
         }
         *f.target = static_cast<uint32_t>(*value);
       }

@@ -64,6 +64,7 @@ struct BaselinesConfig {
   uint32_t max_values_group = 1024;            // per role / cluster and feature, 8..65536
   uint32_t dedup_window_s = 3600;              // 0..604800
   uint32_t rollout_users = 3;                  // 0 (off) or 2..1000
+  uint32_t recurrence_days = 3;                // 0 (off) or 2..365
   uint32_t snapshot_interval_s = 300;          // 10..86400
 };
 

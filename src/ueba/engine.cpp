@@ -274,12 +274,27 @@ std::optional<model::Alert> Engine::process(const model::Event& ev) {
                                                              : host_;
   Entity* cluster_e = cluster_name.empty() ? nullptr : get(Dim::kCluster, cluster_name, now);
 
-  auto evidence = [&](Entity& e, const Observation& o) {
+  // Maturity and age once per entity and event.
+  struct Judged {
+    Entity* e;
+    double maturity, age_days;
+  };
+  auto judged = [&](Entity* e) {
+    return Judged{e, maturity_of(*e, now),
+                  static_cast<double>(now > e->first_ns ? now - e->first_ns : 0) / kDayNs};
+  };
+  const Judged user_j = judged(user_e);
+  std::array<Judged, kMaxRoles> roles_j{};
+  for (size_t r = 0; r < n_roles; ++r) roles_j[r] = judged(roles[r]);
+  const Judged cluster_j = cluster_e != nullptr ? judged(cluster_e) : Judged{nullptr, 0, 0};
+
+  auto evidence = [&](const Judged& j, const Observation& o) {
+    Entity& e = *j.e;
     Evidence x;
     x.present = true;
     x.entity = &e.name;
-    x.maturity = maturity_of(e, now);
-    x.age_days = static_cast<double>(now > e.first_ns ? now - e.first_ns : 0) / kDayNs;
+    x.maturity = j.maturity;
+    x.age_days = j.age_days;
     const DecayedTable& t = e.tables[static_cast<size_t>(o.feature)];
     const double total = t.total();
     x.total = total * norm;
@@ -311,15 +326,15 @@ std::optional<model::Alert> Engine::process(const model::Event& ev) {
   for (size_t i = 0; i < n; ++i) {
     const Observation& o = obs_[i];
     auto& row = s.ev[i];
-    if (applies(o.feature, Dim::kUser)) row[0] = evidence(*user_e, o);
+    if (applies(o.feature, Dim::kUser)) row[0] = evidence(user_j, o);
     if (applies(o.feature, Dim::kRole) && n_roles > 0) {
       // Several roles: judged by the role for which this is most usual.
       for (size_t r = 0; r < n_roles; ++r) {
-        Evidence x = evidence(*roles[r], o);
+        Evidence x = evidence(roles_j[r], o);
         if (!row[1].present || x.tail > row[1].tail) row[1] = x;
       }
     }
-    if (applies(o.feature, Dim::kCluster) && cluster_e != nullptr) row[2] = evidence(*cluster_e, o);
+    if (applies(o.feature, Dim::kCluster) && cluster_e != nullptr) row[2] = evidence(cluster_j, o);
     double sum = 0;
     for (size_t d = 0; d < kDimCount; ++d) {
       const Evidence& x = row[d];
@@ -375,8 +390,26 @@ std::optional<model::Alert> Engine::process(const model::Event& ev) {
         }
       }
     }
-    if (rollout) {
-      ++stats_.rollouts;
+    // The same user doing the same unusual thing on several different days: their new normal
+    // (a role change, a new duty). It alerted on the first days.
+    bool recurring = false;
+    if (!rollout && cfg_.recurrence_days >= 2) {
+      Recurrence& r = recurrences_[dedup_k];
+      const uint64_t day = now / kDayNs;
+      if (r.days == 0 || day > r.last_day + 14) r = Recurrence{day, 0};
+      if (r.days == 0 || day != r.last_day) {
+        ++r.days;
+        r.last_day = day;
+      }
+      recurring = r.days >= cfg_.recurrence_days;
+      if (recurrences_.size() > 65536) {
+        for (auto it = recurrences_.begin(); it != recurrences_.end();) {
+          it = it->second.last_day + 14 < day ? recurrences_.erase(it) : std::next(it);
+        }
+      }
+    }
+    if (rollout || recurring) {
+      ++(rollout ? stats_.rollouts : stats_.recurrences);
       alert = false;
     } else {
       auto it = recent_alerts_.find(dedup_k);

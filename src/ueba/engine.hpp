@@ -35,6 +35,7 @@ struct EngineStats {
   uint64_t alerts = 0;            // alerts raised
   uint64_t duplicates = 0;        // repeats folded into an earlier alert (not learned either)
   uint64_t rollouts = 0;          // alert candidates learned as a fleet-wide change instead
+  uint64_t recurrences = 0;       // alert candidates learned as a user's recurring new normal
   uint64_t feedback_applied = 0;  // benign verdicts folded into the baselines
   uint64_t feedback_unknown = 0;  // verdicts for alerts this engine does not remember
   uint64_t feedback_invalid = 0;  // unreadable feedback lines
@@ -118,6 +119,11 @@ class Engine {
     std::vector<uint64_t> users;
   };
   std::unordered_map<uint64_t, Rollout> rollouts_;
+  struct Recurrence {
+    uint64_t last_day = 0;
+    uint32_t days = 0;
+  };
+  std::unordered_map<uint64_t, Recurrence> recurrences_;  // dedup key → days it alerted
   std::deque<Pending> pending_;  // alerts that feedback can still fold back
   uint64_t feedback_offset_ = 0;
   std::string alert_prefix_;

@@ -580,6 +580,7 @@ void Sim::run() {
                                  "/usr/bin/ncdu", "/usr/bin/fzf"};
 
   uint64_t total_events = 0, alerts_total = 0, benign_alerts = 0;
+  uint64_t all_user_days = 0, all_benign_events = 0, benign_alerts_after_7 = 0;
   std::map<std::string, uint64_t> fp_by_rule;
   std::vector<std::string> fp_examples;
   double model_seconds = 0;
@@ -699,6 +700,7 @@ void Sim::run() {
         }
       } else {
         ++benign_alerts;
+        if (day >= 7) ++benign_alerts_after_7;
         ++day_alerts;
         ++fp_by_rule[a.rule];
         if (fp_examples.size() < 12 && day >= 150)
@@ -706,6 +708,10 @@ void Sim::run() {
       }
     }
     for (const auto& e : day_events) day_benign_events += e.scenario < 0 ? 1 : 0;
+    if (day >= 7) {
+      all_benign_events += day_benign_events;
+      for (int uidx : active) all_user_days += attacked_today.count(uidx) ? 0 : 1;
+    }
     for (auto& w : windows) {
       if (day < w.from || day >= w.to) continue;
       w.alerts += day_alerts;
@@ -738,6 +744,16 @@ void Sim::run() {
       "\"duplicates_folded\": %llu,\n",
       static_cast<unsigned long long>(alerts_total), static_cast<unsigned long long>(benign_alerts),
       static_cast<unsigned long long>(st.rollouts), static_cast<unsigned long long>(st.duplicates));
+  std::printf(
+      "  \"whole_run_after_day_7\": {\"benign_user_days\": %llu, \"benign_events\": %llu, "
+      "\"benign_alerts\": %llu, \"per_user_day_pct\": %.4f, \"per_event_pct\": %.6f},\n",
+      static_cast<unsigned long long>(all_user_days),
+      static_cast<unsigned long long>(all_benign_events),
+      static_cast<unsigned long long>(benign_alerts_after_7),
+      all_user_days ? 100.0 * benign_alerts_after_7 / all_user_days : 0.0,
+      all_benign_events ? 100.0 * benign_alerts_after_7 / all_benign_events : 0.0);
+  std::printf("  \"recurrences_learned\": %llu,\n",
+              static_cast<unsigned long long>(st.recurrences));
   std::printf("  \"false_positives\": [\n");
   for (size_t i = 0; i < windows.size(); ++i) {
     const auto& w = windows[i];

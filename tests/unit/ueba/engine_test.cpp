@@ -190,6 +190,23 @@ TEST(Baselines, WhatAlertedIsNotLearnedAndRepeatsAreFolded) {
   EXPECT_NE(again->explanation.find("nc: 0 of"), std::string::npos) << again->explanation;
 }
 
+TEST(Baselines, RecurringOnSeveralDaysBecomesTheUsersNewNormal) {
+  auto c = base_config();
+  c.recurrence_days = 3;
+  auto e = make(c);
+  learn_history(*e, 30);
+  const uint64_t t = kT0 + 30 * kDay + 23 * 3600 * kSec;
+  EXPECT_TRUE(e->process(nc_from_app_server(t)).has_value());
+  EXPECT_TRUE(e->process(nc_from_app_server(t + kDay)).has_value());
+  EXPECT_FALSE(e->process(nc_from_app_server(t + 2 * kDay)).has_value());  // third day: learned
+  EXPECT_EQ(e->stats().recurrences, 1u);
+  auto off = base_config();
+  off.recurrence_days = 0;
+  auto strict = make(off);
+  learn_history(*strict, 30);
+  for (int d = 0; d < 4; ++d) EXPECT_TRUE(strict->process(nc_from_app_server(t + d * kDay)));
+}
+
 TEST(Baselines, AnalystFeedbackFoldsBackThroughTheFeedbackFile) {
   TempDir dir;
   auto c = base_config();
