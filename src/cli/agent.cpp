@@ -261,8 +261,8 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   Pipeline pipeline(cfg, std::move(*out), host);
-    auto baselines = BaselineStage::create(cfg.baselines, host,
-                                         [&pipeline](const model::Alert& a) { pipeline.emit_alert(a); });
+  auto baselines = BaselineStage::create(
+      cfg.baselines, host, [&pipeline](const model::Alert& a) { pipeline.emit_alert(a); });
   if (!baselines) {
     log::error("{}", baselines.error().to_string());
     return 1;

@@ -206,6 +206,8 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
   }
   const std::string kind_name = str(j, {"privwatch", "kind"});
   if (kind_name.empty() || str(j, {"event", "kind"}) != "event") return false;  // alert etc.
+  // Session and escalation records (record_json.hpp) share the file: not events.
+  if (kind_name == "session" || kind_name == "escalation") return false;
   ev = model::Event{};
   if (!kind_of(kind_name, ev.kind)) {
     why = fmt::format("unknown privwatch.kind '{}'", kind_name);
@@ -276,12 +278,61 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
   ev.attr.roles = strings(pw, {"roles"});
   ev.attr.service_account = str(pw, {"service_account"});
   ev.attr.escalated = boolean(pw, {"escalated"});
-  const std::string session_id = str(j, {"session", "id"});
+  const std::string esc = str(pw, {"escalation"});
+  for (uint8_t m = 1; m <= static_cast<uint8_t>(model::EscalationMethod::kCapset); ++m) {
+    if (model::to_string(static_cast<model::EscalationMethod>(m)) == esc) {
+      ev.attr.escalation = static_cast<model::EscalationMethod>(m);
+    }
+  }
+  if (const json* drift = at(pw, {"drift"})) {
+    for (const auto& k : strings(*drift, {"kinds"})) {
+      if (k == "executable") ev.attr.drift |= model::kDriftExecutable;
+      if (k == "file") ev.attr.drift |= model::kDriftFile;
+      if (k == "destination") ev.attr.drift |= model::kDriftDestination;
+      if (k == "shell") ev.attr.drift |= model::kDriftShell;
+      if (k == "no_grant") ev.attr.drift |= model::kDriftNoGrant;
+    }
+    ev.attr.drift_reason = str(*drift, {"reason"});
+  }
+  model::ContainerInfo& c = ev.attr.container;
+  c.id = str(j, {"container", "id"});
+  c.runtime = str(j, {"container", "runtime"});
+  c.name = str(j, {"container", "name"});
+  c.image = str(j, {"container", "image", "name"});
+  c.k8s_namespace = str(j, {"orchestrator", "namespace"});
+  c.pod_uid = str(j, {"orchestrator", "resource", "id"});
+  c.pod_name = str(j, {"orchestrator", "resource", "name"});
+  // The session (privwatch.session) and its entry leader (process.entry_leader).
+  const std::string session_id = str(pw, {"session", "id"});
   if (!session_id.empty()) {
     auto s = std::make_shared<model::Session>();
     s->id = session_id;
-    s->client_ip = str(j, {"process", "entry_leader", "source", "ip"});
-    s->interactive = p.tty_dev != 0 || !p.tty.empty();
+    s->parent_id = str(pw, {"session", "parent_id"});
+    const std::string type = str(pw, {"session", "type"});
+    for (uint8_t t = 0; t <= static_cast<uint8_t>(model::EntryType::kInit); ++t) {
+      if (model::to_string(static_cast<model::EntryType>(t)) == type) {
+        s->entry_type = static_cast<model::EntryType>(t);
+      }
+    }
+    s->lost_events = num<uint64_t>(pw, {"session", "lost_events"});
+    if (const json* el = at(j, {"process", "entry_leader"})) {
+      uint32_t lpid = 0;
+      uint64_t lticks = 0;
+      if (entity_id(str(*el, {"entity_id"}), lpid, lticks)) s->leader = {lpid, lticks};
+      s->leader.pid = num<uint32_t>(*el, {"pid"});
+      s->start_wall_ns = parse_rfc3339(str(*el, {"start"}));
+      s->leader_exe = str(*el, {"executable"});
+      s->client_ip = str(*el, {"entry_meta", "source", "ip"});
+      s->client_port = num<uint16_t>(*el, {"entry_meta", "source", "port"});
+      s->uid = num<uint32_t>(*el, {"user", "id"});
+      s->user = str(*el, {"user", "name"});
+    }
+    s->human = ev.attr.human;
+    s->roles = ev.attr.roles;
+    s->cluster = ev.attr.cluster;
+    s->host = ev.attr.host;
+    s->service_account = ev.attr.service_account;
+    s->interactive = !s->client_ip.empty() || p.tty_dev != 0 || !p.tty.empty();
     ev.attr.session = std::move(s);
   }
 

@@ -45,6 +45,33 @@ model::Event base(model::EventKind k, uint64_t ts) {
   ev.parent_exe = "/usr/bin/bash";
   ev.parent_comm = "bash";
   ev.parent_args = {"-bash"};
+  // Attribution as the inventory and the session tracker fill it.
+  ev.attr.host = "db-1";
+  ev.attr.cluster = "db-servers";
+  ev.attr.human = "alice";
+  ev.attr.roles = {"dba", "oncall"};
+  ev.attr.escalated = true;
+  ev.attr.escalation = model::EscalationMethod::kSudo;
+  auto s = std::make_shared<model::Session>();
+  s->id = "0a1b2c3d-3999-99000";
+  s->parent_id = "0a1b2c3d-3000-90000";
+  s->entry_type = model::EntryType::kSsh;
+  s->leader = {3999, 99000};
+  s->start_wall_ns = kWallOffset + 990'000'000'000ull;
+  s->leader_exe = "/usr/sbin/sshd";
+  s->client_ip = "198.51.100.7";
+  s->client_port = 51234;
+  s->uid = 1000;
+  s->user = "alice";
+  s->lost_events = 3;
+  ev.attr.session = s;
+  ev.attr.container.id = std::string(64, 'a');
+  ev.attr.container.runtime = "containerd";
+  ev.attr.container.pod_uid = "1234-5678";
+  ev.attr.container.pod_name = "web-0";
+  ev.attr.container.k8s_namespace = "prod";
+  ev.attr.drift = model::kDriftExecutable | model::kDriftShell;
+  ev.attr.drift_reason = "declared: /usr/bin/psql; ran: /usr/bin/nc";
   return ev;
 }
 
@@ -157,6 +184,10 @@ TEST(ReplayJsonLines, NonEventsAreSkippedAndGarbageIsReported) {
   model::Event ev;
   std::string why;
   EXPECT_FALSE(parse_ecs_event(R"({"event":{"kind":"alert"},"rule":{"name":"x"}})", ev, why));
+  EXPECT_TRUE(why.empty());
+  EXPECT_FALSE(parse_ecs_event(
+      R"({"event":{"kind":"event"},"privwatch":{"kind":"session"},"session":{"id":"x"}})", ev,
+      why));
   EXPECT_TRUE(why.empty());
   EXPECT_FALSE(parse_ecs_event("{not json", ev, why));
   EXPECT_EQ(why, "not a JSON object");
