@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?=
 AGENT_ARGS ?=
 
-.PHONY: all deps build run test unit integration fuzz bench clean format
+.PHONY: all deps build run test unit integration fuzz bench eval clean format
 
 all: build
 
@@ -38,6 +38,10 @@ fuzz: build
 
 bench: build
 	bash bench/run.sh
+
+# Baselines evaluation (tools/orgsim): false positives, recall, delay, memory, events/s.
+eval: build
+	bash bench/eval/run.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "detect/engine.hpp"
+#include "cli/baseline_stage.hpp"
 #include "enrich/enricher.hpp"
 #include "export/exports.hpp"
 #include "export/action_json.hpp"
@@ -142,21 +143,23 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
       emit_action(responder_->on_kernel_kill(ev));  // the kernel enforced respond.kill
     }
     if (metrics_ != nullptr) metrics_->on_event(ev, now);
+    if (baselines_) baselines_->on_event(ev);  // its alerts come back through emit_alert
     if (!engine_) return;
     alerts_.clear();
     engine_->evaluate(ev, alerts_);
-    for (const auto& a : alerts_) emit_alert(a, ev);
+    for (const auto& a : alerts_) emit_alert(a, &ev);
   }
 
   // Every alert (rules, baselines) goes the same way: JSON lines output, sinks, metrics, and
   // the responder (the rule's response: settings).
-  void emit_alert(const model::Alert& a, const model::Event& trigger) {
+  void emit_alert(const model::Alert& a, const model::Event* trigger = nullptr) {
     if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
     for (auto& s : sinks_) s->on_alert(a);
-    respond(a, &trigger);
+    respond(a, trigger);
     if (metrics_ != nullptr) {
       const uint64_t now = now_ns(CLOCK_BOOTTIME);
-      metrics_->on_alert(a, now > trigger.ts_ns ? now - trigger.ts_ns : 0);
+      const uint64_t ts = trigger != nullptr ? trigger->ts_ns : now;
+      metrics_->on_alert(a, now > ts ? now - ts : 0);
     }
   }
 
@@ -181,6 +184,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     return {};
   }
   const detect::Engine* engine() const { return engine_.get(); }
+  void set_baselines(std::unique_ptr<BaselineStage> b) { baselines_ = std::move(b); }
+  BaselineStage* baselines() { return baselines_.get(); }
 
   void flush_sinks() {
     for (auto& s : sinks_) s->flush();
@@ -200,6 +205,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   const store::StoreSink* store_ = nullptr;
   std::unique_ptr<respond::Responder> responder_;
   uint64_t actions_recorded_ = 0;
+  std::unique_ptr<BaselineStage> baselines_;
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -371,6 +377,13 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   for (auto& s : *export_sinks) pipeline.add_sink(std::move(s));
+  auto baselines = BaselineStage::create(
+      cfg.baselines, host, [&pipeline](const model::Alert& a) { pipeline.emit_alert(a); });
+  if (!baselines) {
+    log::error("{}", baselines.error().to_string());
+    return 1;
+  }
+  pipeline.set_baselines(std::move(*baselines));
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.
@@ -448,6 +461,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         pipeline.sessions().note_losses(lost - lost_marked);
         lost_marked = lost;
       }
+      if (pipeline.baselines() != nullptr) pipeline.baselines()->tick();
       next_flush = now + std::chrono::seconds(1);
     }
     if (g_reopen.exchange(false)) {
@@ -489,6 +503,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   }
   if (auto* r = pipeline.responder()) r->wait_idle(5000);  // actions in progress are recorded
   pipeline.emit_actions();
+  if (pipeline.baselines() != nullptr) pipeline.baselines()->close();
   (void)pipeline.output().flush();
   publish_metrics();  // the final totals, for the last OTLP push and scrape
   pipeline.close_sinks();

@@ -130,6 +130,8 @@ int run(int argc, char** argv) {
   add_store_command(app, rc);
   add_rules_command(app, rc);
   add_respond_command(app, rc);
+  add_import_command(app, rc);
+  add_alert_command(app, rc);
 
   try {
     app.parse(argc, argv);

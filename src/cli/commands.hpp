@@ -26,5 +26,9 @@ void add_store_command(CLI::App& app, int& rc);
 void add_rules_command(CLI::App& app, int& rc);
 // `privwatch respond`: src/cli/respond_cmd.cpp.
 void add_respond_command(CLI::App& app, int& rc);
+// privwatch import FILE [--format jsonl|auditd] [--speed N|max] (import_cmd.cpp)
+void add_import_command(CLI::App& app, int& rc);
+// privwatch alert ID --benign (alert_cmd.cpp): analyst feedback to the baselines
+void add_alert_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

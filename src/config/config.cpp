@@ -267,6 +267,51 @@ respond:
   # SIGKILL by the kernel at that syscall. Entries: {name: ..., exec: /abs/path} or
   # {name: ..., connect: "203.0.113.0/24:4444"} (address, CIDR, [IPv6]:port or *:port).
   kill: []
+
+# Behavioural baselines (docs/baselines.md): learn what is normal for each user, role and
+# cluster and alert when deviations coincide in several of them.
+baselines:
+  # Learn and alert. Alerts go to the event output as JSON lines ("privwatch.record": "alert").
+  enabled: false
+  # Snapshot of what was learned, written atomically every snapshot_interval_s and at exit;
+  # read at start. "" keeps the baselines in memory only (they are lost at restart).
+  state_file: ""
+  # Analyst verdicts, appended by `privwatch alert ID --benign`, folded into the baselines.
+  feedback_file: ""
+  # MaxMind-format country database (GeoLite2-Country.mmdb); "" for no destination countries.
+  geoip_database: ""
+  # Networks counted as internal besides RFC 1918, loopback, link-local, CGNAT and ULA (CIDRs).
+  internal_networks: []
+  # Old behaviour counts half after this many days. 1..3650.
+  half_life_days: 30
+  # An entity (user, role, cluster) is mature after this many days of history... 0..365
+  learning_days: 14
+  # ...and this many events; until then its deviations count for less. 0..1000000.
+  min_events: 200
+  # Dimensions (user, role, cluster) that must deviate together. 1..3.
+  min_dimensions: 2
+  # The same for critical actions (network tools, package managers, secrets, modules). 1..3.
+  min_dimensions_critical: 2
+  # A dimension deviates when at most this share of its history was as rare. 0.0001..0.5.
+  rarity: 0.01
+  # Alert when sensitivity x sum(maturity x surprise) reaches this. 0.1..100.
+  score_threshold: 7.0
+  # Entities (users, roles, clusters) kept at most; the least recently seen leave. 100..10000000.
+  max_entities: 100000
+  # Values kept per user and feature (the rarest leave first). 8..4096.
+  max_values_user: 64
+  # Values kept per role or cluster and feature. 8..65536.
+  max_values_group: 1024
+  # Repeats of an alerted action by the same user are folded for this long (seconds). 0..604800.
+  dedup_window_s: 3600
+  # A new value seen for this many different users of a cluster is a rollout: learned, not
+  # alerted again. 0 (off) or 2..1000.
+  rollout_users: 3
+  # An alerted action that recurs for the same user on this many different days is learned as
+  # that user's new normal (it alerted on the first days). 0 (off) or 2..365.
+  recurrence_days: 3
+  # Seconds between snapshots. 10..86400.
+  snapshot_interval_s: 300
 )yaml";
 
 constexpr std::string_view kTopKeys[] = {
@@ -281,7 +326,8 @@ constexpr std::string_view kTopKeys[] = {
     "metrics",
     "exports",
     "detect",
-    "respond"};
+    "respond",
+    "baselines"};
 constexpr std::string_view kDetectKeys[] = {
     "enabled",        "default_rules",         "rules",
     "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
@@ -310,6 +356,25 @@ constexpr std::string_view kInventoryKeys[] = {"path", "grants"};
 constexpr std::string_view kRespondKeys[] = {
     "enabled", "dry_run", "protected", "warn_message", "actions_log", "max_rounds", "kill"};
 constexpr std::string_view kKillKeys[] = {"name", "exec", "connect"};
+constexpr std::string_view kBaselinesKeys[] = {"enabled",
+                                               "state_file",
+                                               "feedback_file",
+                                               "geoip_database",
+                                               "internal_networks",
+                                               "half_life_days",
+                                               "learning_days",
+                                               "min_events",
+                                               "min_dimensions",
+                                               "min_dimensions_critical",
+                                               "rarity",
+                                               "score_threshold",
+                                               "max_entities",
+                                               "max_values_user",
+                                               "max_values_group",
+                                               "dedup_window_s",
+                                               "rollout_users",
+                                               "recurrence_days",
+                                               "snapshot_interval_s"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
 constexpr uint64_t kMaxId = 4294967294;         // (uint32_t)-1 means "unset" for uid/loginuid
@@ -379,7 +444,8 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"store", kStoreKeys},
       {"store.retention", kRetentionKeys},
       {"detect", kDetectKeys},
-      {"respond", kRespondKeys}};
+      {"respond", kRespondKeys},
+      {"baselines", kBaselinesKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -507,6 +573,8 @@ class Parser {
         s = apply_detect(value);
       } else if (key == "respond") {
         s = apply_respond(value);
+      } else if (key == "baselines") {
+        s = apply_baselines(value);
       }
       if (!s) return s;
     }
@@ -1338,6 +1406,126 @@ class Parser {
       d.max_sequence_states = static_cast<uint32_t>(*value);
     }
     return {};
+  }
+
+  Result<double> read_double(const YAML::Node& v, const std::string& name, double lo, double hi,
+                             std::string_view example) const {
+    double value = 0;
+    const std::string hint =
+        fmt::format("set {} to a number between {} and {}, e.g. {}", name, lo, hi, example);
+    if (!v.IsScalar() || !YAML::convert<double>::decode(v, value) || value != value) {
+      return error(v, fmt::format("{}: expected a number, got {}", name, describe(v)), hint);
+    }
+    if (value < lo || value > hi) {
+      return error(v, fmt::format("{}: {} is out of range ({}..{})", name, v.Scalar(), lo, hi),
+                   hint);
+    }
+    return value;
+  }
+
+  Result<std::string> read_file_path(const YAML::Node& v, const std::string& name) const {
+    if (v.IsNull()) return std::string();
+    if (!v.IsScalar()) {
+      return error(v, fmt::format("{}: expected a file path, got {}", name, describe(v)),
+                   fmt::format("set {} to an absolute file path, or \"\" for none", name));
+    }
+    const std::string& path = v.Scalar();
+    if (!path.empty() && path[0] != '/') {
+      return error(v, fmt::format("{}: '{}' is not an absolute path", name, shorten(path)),
+                   "write the full path starting with '/' (the agent's working directory is /)");
+    }
+    return path;
+  }
+
+  Status apply_baselines(const YAML::Node& section) {
+    if (auto s = check_keys(section, "baselines", kBaselinesKeys); !s) return s;
+    BaselinesConfig& b = cfg_.baselines;
+    if (section.IsNull()) return {};
+    if (const auto v = find(section, "enabled")) {
+      auto value = read_bool(*v, "baselines.enabled");
+      if (!value) return value.error();
+      b.enabled = *value;
+    }
+    const std::pair<std::string_view, std::string*> paths[] = {
+        {"state_file", &b.state_file},
+        {"feedback_file", &b.feedback_file},
+        {"geoip_database", &b.geoip_database}};
+    for (const auto& [key, target] : paths) {
+      if (const auto v = find(section, key)) {
+        auto value = read_file_path(*v, fmt::format("baselines.{}", key));
+        if (!value) return value.error();
+        *target = *value;
+      }
+    }
+    if (const auto v = find(section, "internal_networks")) {
+      const std::string name = "baselines.internal_networks";
+      if (auto s = check_list(*v, name, "CIDRs", "a CIDR", "10.20.0.0/16"); !s) return s;
+      b.internal_networks.clear();
+      for (size_t i = 0; v->IsSequence() && i < v->size(); ++i) {
+        const std::string& cidr = (*v)[i].Scalar();
+        if (!valid_cidr(cidr)) {
+          return error(
+              (*v)[i],
+              fmt::format("{}[{}]: '{}' is not a network in CIDR notation", name, i, shorten(cidr)),
+              "write an address and a prefix length, e.g. 10.20.0.0/16 or fd12::/16");
+        }
+        push_unique(b.internal_networks, cidr);
+      }
+    }
+    struct Field {
+      std::string_view key;
+      uint32_t* target;
+      uint64_t lo, hi;
+    };
+    const Field fields[] = {
+        {"half_life_days", &b.half_life_days, 1, 3650},
+        {"learning_days", &b.learning_days, 0, 365},
+        {"min_events", &b.min_events, 0, 1000000},
+        {"min_dimensions", &b.min_dimensions, 1, 3},
+        {"min_dimensions_critical", &b.min_dimensions_critical, 1, 3},
+        {"max_entities", &b.max_entities, 100, 10000000},
+        {"max_values_user", &b.max_values_user, 8, 4096},
+        {"max_values_group", &b.max_values_group, 8, 65536},
+        {"dedup_window_s", &b.dedup_window_s, 0, 604800},
+        {"rollout_users", &b.rollout_users, 0, 1000},
+        {"recurrence_days", &b.recurrence_days, 0, 365},
+        {"snapshot_interval_s", &b.snapshot_interval_s, 10, 86400},
+    };
+    for (const Field& f : fields) {
+      if (const auto v = find(section, f.key)) {
+        const std::string name = fmt::format("baselines.{}", f.key);
+        auto value = read_uint(*v, name, f.lo, f.hi, *f.target);
+        if (!value) return value.error();
+        if ((f.key == "rollout_users" || f.key == "recurrence_days") && *value == 1) {
+          return error(
+              *v, fmt::format("baselines.{}: 1 would learn every alerted action at once", f.key),
+              "use 0 to turn this off, or 2 or more");
+        }
+        *f.target = static_cast<uint32_t>(*value);
+      }
+    }
+    if (const auto v = find(section, "rarity")) {
+      auto value = read_double(*v, "baselines.rarity", 0.0001, 0.5, "0.01");
+      if (!value) return value.error();
+      b.rarity = *value;
+    }
+    if (const auto v = find(section, "score_threshold")) {
+      auto value = read_double(*v, "baselines.score_threshold", 0.1, 100, "7.0");
+      if (!value) return value.error();
+      b.score_threshold = *value;
+    }
+    return {};
+  }
+
+  static bool valid_cidr(const std::string& cidr) {
+    const size_t slash = cidr.find('/');
+    if (slash == std::string::npos) return false;
+    const std::string ip = cidr.substr(0, slash);
+    const std::optional<uint64_t> bits = parse_decimal(std::string_view(cidr).substr(slash + 1));
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, ip.c_str(), buf) == 1) return bits && *bits <= 32;
+    if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) return bits && *bits <= 128;
+    return false;
   }
 
   Config& cfg_;

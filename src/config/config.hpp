@@ -116,6 +116,29 @@ struct RespondConfig {
   std::vector<KillEntry> kill;
 };
 
+// Behavioural baselines per user, role and cluster (src/ueba, docs/baselines.md).
+struct BaselinesConfig {
+  bool enabled = false;
+  std::string state_file;      // snapshot of the learned baselines ("" = memory only)
+  std::string feedback_file;   // analyst verdicts appended by `privwatch alert ID --benign`
+  std::string geoip_database;  // MaxMind-format country database ("" = no countries)
+  std::vector<std::string> internal_networks;  // CIDRs added to RFC 1918/loopback/ULA
+  uint32_t half_life_days = 30;                // 1..3650
+  uint32_t learning_days = 14;                 // 0..365
+  uint32_t min_events = 200;                   // per entity before it is mature, 0..1000000
+  uint32_t min_dimensions = 2;                 // deviating dimensions needed, 1..3
+  uint32_t min_dimensions_critical = 2;        // the same for critical actions, 1..3
+  double rarity = 0.01;                        // share of history at most as rare, (0, 0.5]
+  double score_threshold = 7.0;                // sensitivity × Σ maturity × surprise, (0, 100]
+  uint32_t max_entities = 100000;              // 100..10000000
+  uint32_t max_values_user = 64;               // per user and feature, 8..4096
+  uint32_t max_values_group = 1024;            // per role / cluster and feature, 8..65536
+  uint32_t dedup_window_s = 3600;              // 0..604800
+  uint32_t rollout_users = 3;                  // 0 (off) or 2..1000
+  uint32_t recurrence_days = 3;                // 0 (off) or 2..365
+  uint32_t snapshot_interval_s = 300;          // 10..86400
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -130,6 +153,7 @@ struct Config {
   ExportsConfig exports;  // exports:
   DetectConfig detect;
   RespondConfig respond;
+  BaselinesConfig baselines;
 };
 
 // "90s", "15m", "12h", "30d", "2w", "1y" (365 days) → seconds. "0" and "forever" → 0.
