@@ -122,6 +122,8 @@ int run(int argc, char** argv) {
   });
 
   // Further commands, one file each (src/cli/<name>_cmd.cpp; see commands.hpp).
+  add_replay_command(app, rc);
+  add_watch_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -14,6 +14,7 @@ class App;
 
 namespace privwatch::cli {
 
-// (none yet)
+void add_replay_command(CLI::App& app, int& rc);  // replay_cmd.cpp: privwatch replay
+void add_watch_command(CLI::App& app, int& rc);   // watch_cmd.cpp: privwatch watch
 
 }  // namespace privwatch::cli

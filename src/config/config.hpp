@@ -45,6 +45,17 @@ struct ProcessTableConfig {
   uint32_t exited_grace_s = 30;  // keep exited processes this long for late events (0..3600)
 };
 
+// Session recording: terminal I/O of monitored subjects (docs/recording.md).
+struct RecordingConfig {
+  bool enabled = false;  // loads the write/read/ioctl tracepoints (bench/RESULTS.md: cost)
+  std::string dir = "/var/lib/privwatch/recordings";  // one file per session
+  uint32_t max_event_bytes = 4096;  // bytes captured per write/read (64..16384)
+  uint32_t max_session_mb = 64;     // bytes captured per session and terminal (1..65536 MiB)
+  uint32_t chunk_bytes = 65536;     // raw bytes per compressed chunk (4096..1048576)
+  uint32_t flush_ms = 1000;         // a partial chunk is written after this (50..60000)
+  uint32_t max_open = 1024;         // recordings open at once (1..65536)
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -53,6 +64,7 @@ struct Config {
   std::vector<std::string> sensitive_paths;  // absolute prefixes, each < 128 bytes
   OutputConfig output;
   ProcessTableConfig process_table;
+  RecordingConfig recording;
 };
 
 // The configuration used when no file is given (also config/privwatch.yaml).

@@ -10,6 +10,7 @@
 #include "model/alert.hpp"
 #include "model/event.hpp"
 #include "model/identity.hpp"
+#include "model/recording.hpp"
 
 namespace privwatch::model {
 
@@ -23,6 +24,9 @@ class RecordSink {
   virtual void on_session(const Session& /*session*/) {}
   // A privilege escalation settled (success or failure).
   virtual void on_escalation(const Escalation& /*escalation*/) {}
+  // A chunk of a session recording (terminal I/O, resizes, gaps, commands), in order per
+  // recording; chunk.final marks the last one (docs/recording.md).
+  virtual void on_recording_chunk(const RecordingChunk& /*chunk*/) {}
   // Called when the pipeline is idle and at least once a second: push out what is buffered.
   virtual void flush() {}
   // SIGHUP: reopen files, reload what the sink reads from disk.
