@@ -60,7 +60,12 @@ Recorder::Rec& Recorder::open(const model::Event& ev, const model::TtyData& t) {
   r.tty = t.tty;
   const auto& s = ev.attr.session;
   r.session_id = s ? s->id : fmt::format("unattributed-{}-{}", t.tty, ev.wall_time_ns);
+  // One recording per session and terminal: a second terminal of the same session (the pty
+  // sudo's use_pty gives its command) gets its own id.
   r.id = r.session_id;
+  for (const auto& [dev, other] : recs_) {
+    if (dev != t.dev && other.id == r.id) r.id = r.session_id + "." + t.tty;
+  }
   r.rows = t.rows;
   r.cols = t.cols;
   if (r.rows == 0 && r.cols == 0) {
