@@ -15,9 +15,8 @@ Result<std::string> recording_dir(const std::string& dir_flag, const std::string
 
 Result<std::unique_ptr<session::ChunkReader>> open_recording(const std::string& session,
                                                              const std::string& dir) {
-  const std::string path = session.find('/') != std::string::npos
-                               ? session
-                               : session::recording_path(dir, session);
+  const std::string path =
+      session.find('/') != std::string::npos ? session : session::recording_path(dir, session);
   auto r = session::FileChunkReader::open(path);
   if (!r) return r.error();
   return std::unique_ptr<session::ChunkReader>(std::move(*r));

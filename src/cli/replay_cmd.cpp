@@ -38,8 +38,8 @@ void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 int list_recordings(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    std::fprintf(stderr, "privwatch: error: cannot read recording directory %s: %s\n",
-                 dir.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "privwatch: error: cannot read recording directory %s: %s\n", dir.c_str(),
+                 std::strerror(errno));
     return 1;
   }
   std::vector<std::string> names;
@@ -62,13 +62,13 @@ int list_recordings(const std::string& dir) {
     const time_t t = static_cast<time_t>(info.start_wall_ns / 1'000'000'000ull);
     tm tmv{};
     if (gmtime_r(&t, &tmv) != nullptr) std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tmv);
-    std::printf("%-36s %-24s %-10s %-8s %10s %9llu %s\n", n.c_str(), when, info.user.c_str(),
-                info.tty.c_str(),
-                session::format_offset(static_cast<double>(info.end_wall_ns - info.start_wall_ns) /
-                                       1e9)
-                    .c_str(),
-                static_cast<unsigned long long>(info.commands),
-                info.ended ? info.end_reason.c_str() : "live");
+    std::printf(
+        "%-36s %-24s %-10s %-8s %10s %9llu %s\n", n.c_str(), when, info.user.c_str(),
+        info.tty.c_str(),
+        session::format_offset(static_cast<double>(info.end_wall_ns - info.start_wall_ns) / 1e9)
+            .c_str(),
+        static_cast<unsigned long long>(info.commands),
+        info.ended ? info.end_reason.c_str() : "live");
   }
   return 0;
 }
@@ -94,7 +94,8 @@ int run_replay(const ReplayArgs& a) {
       for (const auto& arg : c.args) line += (line.empty() ? "" : " ") + arg;
       if (line.empty()) line = c.exe;
       std::string exit = "-";
-      if (c.ended) exit = c.signal != 0 ? "sig" + std::to_string(c.signal) : std::to_string(c.exit_code);
+      if (c.ended)
+        exit = c.signal != 0 ? "sig" + std::to_string(c.signal) : std::to_string(c.exit_code);
       std::string user = c.effective_user.empty() ? c.user : c.effective_user;
       std::printf("%-10s %-10s %-5s %-10s %-24s %s\n", session::format_offset(c.offset_s).c_str(),
                   c.ended ? session::format_offset(static_cast<double>(c.duration_ns) / 1e9).c_str()
@@ -158,8 +159,9 @@ void add_replay_command(CLI::App& app, int& rc) {
   cmd->add_flag("--skip-idle", a->skip_idle, "shorten pauses to --idle-limit seconds");
   cmd->add_option("--idle-limit", a->idle_limit, "longest pause with --skip-idle (seconds)")
       ->check(CLI::Range(0.0, 3600.0));
-  cmd->add_option("--from", a->from, "start at this offset (90, 1:30, 1m30s); earlier output is "
-                                     "drawn at once");
+  cmd->add_option("--from", a->from,
+                  "start at this offset (90, 1:30, 1m30s); earlier output is "
+                  "drawn at once");
   cmd->add_flag("--commands", a->commands,
                 "list the commands run in the session with their offsets in the recording");
   cmd->add_option("--search", a->search,

@@ -131,11 +131,10 @@ recording:
   max_open: 1024
 )yaml";
 
-constexpr std::string_view kTopKeys[] = {"log_level", "capture",       "monitor",  "sensitive_paths",
-                                         "output",    "process_table", "recording"};
-constexpr std::string_view kRecordingKeys[] = {"enabled",     "dir",      "max_event_bytes",
-                                               "max_session_mb", "chunk_bytes", "flush_ms",
-                                               "max_open"};
+constexpr std::string_view kTopKeys[] = {
+    "log_level", "capture", "monitor", "sensitive_paths", "output", "process_table", "recording"};
+constexpr std::string_view kRecordingKeys[] = {
+    "enabled", "dir", "max_event_bytes", "max_session_mb", "chunk_bytes", "flush_ms", "max_open"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -207,7 +206,8 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"capture", kCaptureKeys},
       {"monitor", kMonitorKeys},
       {"output", kOutputKeys},
-      {"process_table", kProcessTableKeys}, {"recording", kRecordingKeys}};
+      {"process_table", kProcessTableKeys},
+      {"recording", kRecordingKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -785,10 +785,10 @@ class Parser {
     }
     if (const auto v = find(section, "dir")) {
       if (!v->IsScalar() || v->Scalar().empty() || v->Scalar().front() != '/') {
-        return error(*v,
-                     fmt::format("recording.dir: expected an absolute directory path, got {}",
-                                 describe(*v)),
-                     "set recording.dir to an absolute path, e.g. /var/lib/privwatch/recordings");
+        return error(
+            *v,
+            fmt::format("recording.dir: expected an absolute directory path, got {}", describe(*v)),
+            "set recording.dir to an absolute path, e.g. /var/lib/privwatch/recordings");
       }
       r.dir = v->Scalar();
     }

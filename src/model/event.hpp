@@ -197,23 +197,23 @@ inline constexpr uint32_t kTtyEchoOff = 1u << 0;       // input typed with echo 
 inline constexpr uint32_t kTtyTruncated = 1u << 1;     // data cut at capture.max bytes per event
 inline constexpr uint32_t kTtySessionLimit = 1u << 2;  // per-session byte budget spent
 inline constexpr uint32_t kTtyReadFail = 1u << 3;      // the process buffer could not be read
-inline constexpr uint32_t kTtyOpost = 01;               // termios OPOST
-inline constexpr uint32_t kTtyOnlcr = 04;               // termios ONLCR
+inline constexpr uint32_t kTtyOpost = 01;              // termios OPOST
+inline constexpr uint32_t kTtyOnlcr = 04;              // termios ONLCR
 
 struct TtyData {
   int64_t result = 0;  // bytes written/read by the call (before truncation)
   TtyOp op = TtyOp::kOutput;
-  uint32_t flags = 0;    // kTty*
-  uint32_t dev = 0;      // the terminal: (major << 20) | minor
+  uint32_t flags = 0;  // kTty*
+  uint32_t dev = 0;    // the terminal: (major << 20) | minor
   uint16_t rows = 0, cols = 0;
-  uint32_t oflag = 0;    // termios c_oflag (kTtyOpost|kTtyOnlcr: "\n" is shown as "\r\n")
-  std::string tty;       // "pts3"
-  std::string data;      // raw bytes (binary; may hold NULs and partial UTF-8)
+  uint32_t oflag = 0;  // termios c_oflag (kTtyOpost|kTtyOnlcr: "\n" is shown as "\r\n")
+  std::string tty;     // "pts3"
+  std::string data;    // raw bytes (binary; may hold NULs and partial UTF-8)
 };
 
-using Payload = std::variant<std::monostate, ExecData, ForkData, ExitData, FileData, NetData,
-                             CredData, PtraceData, ModuleData, BpfData, MountData, SignalData,
-                             TtyData>;
+using Payload =
+    std::variant<std::monostate, ExecData, ForkData, ExitData, FileData, NetData, CredData,
+                 PtraceData, ModuleData, BpfData, MountData, SignalData, TtyData>;
 
 struct Event {
   EventKind kind = EventKind::kExec;

@@ -192,8 +192,7 @@ void Recorder::on_tty(const model::Event& ev, const model::TtyData& t) {
           }
           data = onlcr_;
         }
-        append(*r, static_cast<uint8_t>(out ? FrameType::kOutput : FrameType::kInput), wall,
-               data);
+        append(*r, static_cast<uint8_t>(out ? FrameType::kOutput : FrameType::kInput), wall, data);
         (out ? stats_.output_bytes : stats_.input_bytes) += t.data.size();
       }
       if (t.flags & model::kTtyReadFail) {

@@ -147,10 +147,10 @@ Result<model::RecordingChunk> decode_chunk(std::string_view in) {
                       "recording chunk version {} (this privwatch reads version {})", version,
                       kChunkVersion);
   }
-  if (!get(in, flags) || !get(in, c.seq) || !get(in, c.first_wall_ns) ||
-      !get(in, c.last_wall_ns) || !get(in, c.frames) || !get(in, c.raw_bytes) ||
-      !get_str(in, c.recording_id) || !get_str(in, c.session_id) || !get_str(in, c.host) ||
-      !get_str(in, c.tty) || !get(in, data_len) || in.size() != data_len) {
+  if (!get(in, flags) || !get(in, c.seq) || !get(in, c.first_wall_ns) || !get(in, c.last_wall_ns) ||
+      !get(in, c.frames) || !get(in, c.raw_bytes) || !get_str(in, c.recording_id) ||
+      !get_str(in, c.session_id) || !get_str(in, c.host) || !get_str(in, c.tty) ||
+      !get(in, data_len) || in.size() != data_len) {
     return make_error(ErrorKind::kCorrupt, "recording chunk: header or data cut short");
   }
   c.final = (flags & 1) != 0;

@@ -222,9 +222,9 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   EXPECT_EQ(str(*probe, "privwatch.session.type"), "sshd");
 
   // Follow the live recording from here on.
-  Child watch = Child::exec({PRIVWATCH_BINARY, "watch", "--dir", rec_dir(), session_id,
-                             "--timeout", "60"},
-                            {.capture_stdout = true});
+  Child watch =
+      Child::exec({PRIVWATCH_BINARY, "watch", "--dir", rec_dir(), session_id, "--timeout", "60"},
+                  {.capture_stdout = true});
 
   // 2. A typing mistake corrected with backspace (DEL): readline redraws the line.
   login.type(fmt::format("echo {}-bsX\x7f-ok\n", t));
@@ -234,8 +234,8 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   // 4. sudo asks for the password with echo off; type it only once the prompt is shown. The
   //    waited-for texts are built by the shell ($P, $S) so the echo of the typed command line
   //    does not match them.
-  login.type(fmt::format(
-      "P=PWPROMPT; S=sudo; sudo -k; sudo -p \"$P-{0}:\" /bin/echo {0}-\"$S\"-ok\n", t));
+  login.type(
+      fmt::format("P=PWPROMPT; S=sudo; sudo -k; sudo -p \"$P-{0}:\" /bin/echo {0}-\"$S\"-ok\n", t));
   ASSERT_TRUE(wait_output("PWPROMPT-" + t + ":")) << "the sudo prompt never appeared";
   std::this_thread::sleep_for(300ms);  // sudo turns echo off right after printing the prompt
   login.type(password + "\n");
@@ -265,8 +265,8 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   bool ended = false;
   for (int i = 0; i < 100 && !ended; ++i) {
     const auto [rc, list] = replay({"--list"});
-    ended = list.find(session_id) != std::string::npos &&
-            list.find("session_end") != std::string::npos;
+    ended =
+        list.find(session_id) != std::string::npos && list.find("session_end") != std::string::npos;
     if (!ended) std::this_thread::sleep_for(200ms);
   }
   ASSERT_TRUE(ended) << "the recording " << path << " was not closed at the end of the session";
@@ -291,10 +291,11 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   const auto [cast_rc, cast] = replay({session_id, "--format", "asciicast"});
   ASSERT_EQ(cast_rc, 0);
   EXPECT_EQ(cast.find(password), std::string::npos) << "the sudo password was recorded";
-  EXPECT_TRUE(agent().matching([&](const json& e) { return e.dump().find(password) !=
-                                                           std::string::npos; },
-                               password)
-                  .empty())
+  EXPECT_TRUE(
+      agent()
+          .matching([&](const json& e) { return e.dump().find(password) != std::string::npos; },
+                    password)
+          .empty())
       << "the password appears in the event output";
 
   // --- asciicast v2: header, ordered events, resize, a marker for the hidden input ---------

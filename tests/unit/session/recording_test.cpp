@@ -129,10 +129,9 @@ TEST_F(RecorderTest, FramesInOrderWithMetaResizeGapAndEnd) {
   const auto f = frames();
   std::vector<FrameType> types;
   for (const auto& fr : f) types.push_back(fr.type);
-  EXPECT_EQ(types, (std::vector<FrameType>{FrameType::kMeta, FrameType::kOutput,
-                                           FrameType::kInput, FrameType::kOutput, FrameType::kGap,
-                                           FrameType::kResize, FrameType::kOutput, FrameType::kGap,
-                                           FrameType::kEnd}));
+  EXPECT_EQ(types, (std::vector<FrameType>{FrameType::kMeta, FrameType::kOutput, FrameType::kInput,
+                                           FrameType::kOutput, FrameType::kGap, FrameType::kResize,
+                                           FrameType::kOutput, FrameType::kGap, FrameType::kEnd}));
   EXPECT_EQ(f[3].data, "line\r\n") << "ONLCR: the terminal showed \\r\\n";
   const auto gap = nlohmann::json::parse(f[4].data);
   EXPECT_EQ(gap["reason"], "echo_off");
@@ -339,7 +338,8 @@ TEST(RecordingFormat, CorruptInputIsRejectedNotTrusted) {
 
 TEST_F(RecorderTest, FilesSinkWritesWhatTheReaderReadsBackIncludingALiveTail) {
   const std::string dir =
-      (std::filesystem::temp_directory_path() / ("pwrec-test-" + std::to_string(getpid()))).string();
+      (std::filesystem::temp_directory_path() / ("pwrec-test-" + std::to_string(getpid())))
+          .string();
   std::filesystem::remove_all(dir);
   auto files = exporter::RecordingFiles::open(dir + "/nested/dir");
   ASSERT_TRUE(files) << files.error().message;

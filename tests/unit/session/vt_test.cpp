@@ -38,8 +38,8 @@ TEST(TerminalText, ScrolledLinesKeepTheTimeTheyWereWritten) {
 TEST(TerminalText, CursorMovementEraseAndWideCharacters) {
   TerminalText vt(5, 40);
   vt.feed("hello world\x1b[5D\x1b[Kthere\r\n", 1);  // cursor back 5, erase to end
-  vt.feed("\xe6\x97\xa5\xe6\x9c\xac ok\r\n", 2);      // two wide characters
-  vt.feed("\x1b[2J\x1b[Hclean\r\n", 3);               // clear screen, home
+  vt.feed("\xe6\x97\xa5\xe6\x9c\xac ok\r\n", 2);    // two wide characters
+  vt.feed("\x1b[2J\x1b[Hclean\r\n", 3);             // clear screen, home
   EXPECT_EQ(texts(vt), (std::vector<std::string>{"clean"}));
   TerminalText vt2(5, 40);
   vt2.feed("hello world\x1b[5D\x1b[Kthere\r\n\xe6\x97\xa5\xe6\x9c\xac ok\r\n", 1);
