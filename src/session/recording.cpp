@@ -43,6 +43,7 @@ void Recorder::append(Rec& r, uint8_t type, uint64_t wall, std::string_view data
     r.buf_since_mono = now();
     r.first_wall = wall;
   }
+  r.hidden_off = std::string::npos;
   append_frame(r.buf, static_cast<FrameType>(type), wall, data);
   r.last_wall = wall;
   ++r.frames;
@@ -119,6 +120,7 @@ void Recorder::emit(Rec& r, bool final) {
   stats_.compressed_bytes += c.data.size();
   r.buf.clear();
   r.frames = 0;
+  r.hidden_off = std::string::npos;
   emit_(c);
 }
 
@@ -166,8 +168,8 @@ void Recorder::on_tty(const model::Event& ev, const model::TtyData& t) {
     append(*r, static_cast<uint8_t>(FrameType::kResize), wall, sz);
   }
   if (t.op != model::TtyOp::kResize) {
-    auto gap = [&](std::string_view reason, int64_t bytes) {
-      append(*r, static_cast<uint8_t>(FrameType::kGap), wall,
+    auto gap = [&](std::string_view reason, int64_t bytes, uint64_t at) {
+      append(*r, static_cast<uint8_t>(FrameType::kGap), at,
              json_text({{"reason", reason},
                         {"bytes", bytes},
                         {"direction", model::to_string(t.op)},
@@ -175,8 +177,23 @@ void Recorder::on_tty(const model::Event& ev, const model::TtyData& t) {
                         {"comm", ev.proc.comm}}));
     };
     if (t.flags & model::kTtyEchoOff) {
-      ++stats_.gaps_echo_off;
-      gap("echo_off", t.result);
+      // getpass() reads a byte at a time: one gap per hidden input, not one per key.
+      int64_t bytes = t.result;
+      uint64_t at = wall;
+      if (r->hidden_off != std::string::npos) {
+        r->buf.resize(r->hidden_off);
+        --r->frames;
+        bytes += r->hidden_bytes;
+        at = r->hidden_wall;
+      } else {
+        ++stats_.gaps_echo_off;
+      }
+      const size_t off = r->buf.size();
+      gap("echo_off", bytes, at);
+      r->last_wall = std::max(r->last_wall, wall);
+      r->hidden_off = off;
+      r->hidden_bytes = bytes;
+      r->hidden_wall = at;
     } else {
       if (!t.data.empty()) {
         const bool out = t.op == model::TtyOp::kOutput;
@@ -196,11 +213,11 @@ void Recorder::on_tty(const model::Event& ev, const model::TtyData& t) {
         (out ? stats_.output_bytes : stats_.input_bytes) += t.data.size();
       }
       if (t.flags & model::kTtyReadFail) {
-        gap("read_fail", t.result);
+        gap("read_fail", t.result, wall);
       } else if (t.result > static_cast<int64_t>(t.data.size())) {
         const int64_t lost = t.result - static_cast<int64_t>(t.data.size());
         stats_.truncated_bytes += static_cast<uint64_t>(lost);
-        gap((t.flags & model::kTtySessionLimit) ? "session_limit" : "truncated", lost);
+        gap((t.flags & model::kTtySessionLimit) ? "session_limit" : "truncated", lost, wall);
       }
       if ((t.flags & model::kTtySessionLimit) && !r->limit_reached) {
         r->limit_reached = true;

@@ -76,6 +76,11 @@ class Recorder {
     uint64_t first_wall = 0, last_wall = 0;
     uint64_t buf_since_mono = 0;  // when buf got its first frame
     bool limit_reached = false;
+    // The last frame in buf is an echo-off gap starting here (hidden input read a byte at a
+    // time is merged into one gap); npos otherwise.
+    size_t hidden_off = std::string::npos;
+    int64_t hidden_bytes = 0;
+    uint64_t hidden_wall = 0;
     std::list<uint32_t>::iterator lru;
   };
 

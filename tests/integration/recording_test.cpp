@@ -335,6 +335,11 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
     }
   }
   EXPECT_GT(events, 10u);
+  // Programs read a password a byte at a time: look at the streams, not single events.
+  EXPECT_EQ(all_input.find(password), std::string::npos) << "the sudo password was recorded";
+  EXPECT_EQ(all_input.find(password.substr(0, 4)), std::string::npos)
+      << "part of the sudo password was recorded";
+  EXPECT_EQ(all_output.find(password), std::string::npos);
   EXPECT_TRUE(resized) << "no resize event to 120x40";
   EXPECT_TRUE(hidden_marker) << "no gap marker for the password";
   EXPECT_TRUE(marker_after_prompt) << "the gap is not after the prompt";

@@ -148,6 +148,24 @@ TEST_F(RecorderTest, FramesInOrderWithMetaResizeGapAndEnd) {
   EXPECT_EQ(r->open_recordings(), 0u);
 }
 
+TEST_F(RecorderTest, HiddenInputReadByteByByteIsOneGap) {
+  auto r = make();
+  r->process(tty(model::TtyOp::kOutput, "Password:", 0));
+  for (int i = 0; i < 6; ++i)
+    r->process(tty(model::TtyOp::kInput, "", 100 + i, model::kTtyEchoOff, 1));
+  r->process(tty(model::TtyOp::kOutput, "\n", 200));
+  r->process(tty(model::TtyOp::kInput, "", 300, model::kTtyEchoOff, 4));  // another prompt
+  end_session(*r);
+  std::vector<nlohmann::json> gaps;
+  for (const auto& fr : frames()) {
+    if (fr.type == FrameType::kGap) gaps.push_back(nlohmann::json::parse(fr.data));
+  }
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_EQ(gaps[0]["bytes"], 6);
+  EXPECT_EQ(gaps[1]["bytes"], 4);
+  EXPECT_EQ(r->stats().gaps_echo_off, 2u);
+}
+
 TEST_F(RecorderTest, ChunksBySizeAndByTime) {
   RecorderOptions o;
   o.chunk_bytes = 4096;
