@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "net.bpf.c"
 #include "cred.bpf.c"
 #include "tamper.bpf.c"
+#include "tty.bpf.c"
 
 /* Observed syscalls → family (bpf/include/syscalls.h lists the numbers user space uses
  * for nothing but documentation now: the tracepoint names select the syscalls). A stub

@@ -3,6 +3,7 @@
 set -euo pipefail
 
 PKGS=(
+  libvterm-dev
   build-essential cmake ninja-build pkg-config clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libfmt-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev

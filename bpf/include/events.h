@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define PRIVWATCH_EVENTS_SCHEMA_VERSION 1
+#define PRIVWATCH_EVENTS_SCHEMA_VERSION 2
 
 /* Bounds shared by both sides. */
 #define PW_COMM_LEN 16
@@ -43,7 +43,8 @@ enum pw_event_type {
 	PW_EV_BPF = 9,     /* bpf() program load / attach */
 	PW_EV_MOUNT = 10,  /* mount, umount2 */
 	PW_EV_SIGNAL = 11, /* a signal sent to the agent */
-	PW_EV_MAX = 12,
+	PW_EV_TTY = 12,    /* terminal output/input of a monitored subject, window size, echo-off gap */
+	PW_EV_MAX = 13,
 };
 
 /* Per-event-type counters (per-CPU array indexed type * PW_CNT_MAX + cause). */
@@ -268,6 +269,41 @@ struct pw_signal {
 	__s64 result;
 	__u32 target_pid;
 	__u32 sig;
+};
+
+/* --- terminal I/O (session recording) ---------------------------------------- */
+#define PW_TTY_DATA_MAX 16384 /* hard cap on bytes captured per record (power of two) */
+
+enum pw_tty_op {
+	PW_TTY_OUTPUT = 1, /* write() to a terminal: what the user sees */
+	PW_TTY_INPUT = 2,  /* read() from a terminal: what the user typed */
+	PW_TTY_RESIZE = 3, /* TIOCSWINSZ on the terminal (or on its pty master) */
+};
+
+#define PW_TTY_ECHO_OFF (1u << 0)      /* input read with echo off in canonical mode (a
+					* password prompt): data NOT captured, a gap */
+#define PW_TTY_TRUNCATED (1u << 1)     /* more bytes than capture bound: data cut */
+#define PW_TTY_SESSION_LIMIT (1u << 2) /* the terminal's per-session byte budget is spent;
+					* this record is the last one until the session ends */
+#define PW_TTY_READ_FAIL (1u << 3)     /* the user buffer could not be read: data absent */
+
+struct pw_tty {
+	struct pw_event_hdr hdr;
+	__s64 result;      /* bytes written / read (the full count, before truncation) */
+	__u32 op;          /* enum pw_tty_op */
+	__u32 tty_flags;   /* PW_TTY_* */
+	__u32 dev;         /* the terminal: (major << 20) | minor (the slave of a pty master) */
+	__u16 rows, cols;  /* window size of the terminal after the call */
+	__u32 data_len;    /* bytes of data following this struct */
+	__u32 oflag;       /* termios c_oflag of the terminal (OPOST|ONLCR: "\n" shown as "\r\n") */
+	char tty[PW_TTY_LEN]; /* terminal name, e.g. "pts3" */
+	/* __u8 data[data_len] follows (raw bytes, not NUL-terminated) */
+};
+
+/* Key of the per-terminal byte budget map (one budget per audit session and terminal). */
+struct pw_tty_budget_key {
+	__u32 sessionid;
+	__u32 dev;
 };
 
 /* Key of the subject filter map (monitor.* in the configuration). */

@@ -269,6 +269,9 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
   skel->rodata->cfg_have_sensitive = !cfg.sensitive_paths.empty();
   skel->rodata->cfg_max_arg_bytes = cfg.capture.max_arg_bytes;
   skel->rodata->cfg_wakeup_bytes = cfg.capture.wakeup_bytes;
+  skel->rodata->cfg_tty_max_bytes = cfg.recording.max_event_bytes;
+  skel->rodata->cfg_tty_session_max_bytes = static_cast<uint64_t>(cfg.recording.max_session_mb)
+                                            << 20;
 
   impl->ring_bytes = static_cast<uint64_t>(cfg.capture.ring_buffer_mb) << 20;
   if (int err =
@@ -279,6 +282,10 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
   // Family programs are tail-call targets, not attached on their own. Syscall stubs whose
   // tracepoint this kernel lacks are not loaded (e.g. init_module without CONFIG_MODULES).
   for (bpf_program* p : family_programs(skel)) bpf_program__set_autoattach(p, false);
+  // Terminal capture hooks every write()/read() of the host: loaded only when recording is on.
+  if (!cfg.recording.enabled) {
+    for (bpf_program* p : tty_programs(skel)) bpf_program__set_autoload(p, false);
+  }
   const auto missing = skip_missing_syscall_tracepoints(skel);
   if (!missing.empty()) {
     std::string names;

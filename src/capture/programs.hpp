@@ -19,6 +19,11 @@ inline std::array<bpf_program*, 5> family_programs(privwatch_bpf* skel) {
           skel->progs.family_tamper, skel->progs.family_exec};
 }
 
+// Terminal capture (session recording): loaded only with recording.enabled.
+inline std::array<bpf_program*, 3> tty_programs(privwatch_bpf* skel) {
+  return {skel->progs.handle_tty_write, skel->progs.handle_tty_read, skel->progs.handle_tty_ioctl};
+}
+
 // Programs on syscall tracepoints ("tracepoint/syscalls/<event>"): the exit stubs and the
 // credential entry probes. Returns the tracepoint event name, or "" for other programs.
 inline std::string syscall_tracepoint(const bpf_program* p) {

@@ -24,8 +24,10 @@
 #include "export/metrics_server.hpp"
 #include "export/pipeline_metrics.hpp"
 #include "export/record_json.hpp"
+#include "export/recording_files.hpp"
 #include "model/record_sink.hpp"
 #include "respond/responder.hpp"
+#include "session/recording.hpp"
 #include "session/tracker.hpp"
 #include "source/kernel_source.hpp"
 #include "store/sink.hpp"
@@ -77,13 +79,23 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
             session::TrackerOptions{host, session::read_boot_id(), cfg.process_table.max_entries}),
         out_(std::move(out)) {
     enricher_.set_sensitive_paths(cfg.sensitive_paths);
+    if (cfg.recording.enabled) {
+      const auto& r = cfg.recording;
+      recorder_ = std::make_unique<session::Recorder>(
+          session::RecorderOptions{host, r.chunk_bytes, r.flush_ms, r.max_open},
+          [this](const model::RecordingChunk& c) {
+            for (auto& sink : sinks_) sink->on_recording_chunk(c);
+          });
+    }
   }
+  const session::Recorder* recorder() const { return recorder_.get(); }
 
   session::SessionTracker& sessions() { return sessions_; }
 
   void session_changed(const model::Session& s) override {
     if (!out_->write_json(exporter::session_json(s))) ++output_errors_;
     for (auto& sink : sinks_) sink->on_session(s);
+    if (recorder_) recorder_->session_changed(s);
   }
   void escalation(const model::Escalation& e) override {
     if (!out_->write_json(exporter::escalation_json(e))) ++output_errors_;
@@ -137,6 +149,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
     ev.seq = ++seq_;
     enricher_.process(ev);
     sessions_.process(ev);
+    if (recorder_) recorder_->process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
     if ((ev.flags & model::kFlagKilled) != 0 && responder_) {
@@ -188,12 +201,14 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   BaselineStage* baselines() { return baselines_.get(); }
 
   void flush_sinks() {
+    if (recorder_) recorder_->tick();
     for (auto& s : sinks_) s->flush();
   }
   void reopen_sinks() {
     for (auto& s : sinks_) s->reopen();
   }
   void close_sinks() {
+    if (recorder_) recorder_->close_all();
     for (auto& s : sinks_) s->close();
   }
 
@@ -206,6 +221,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   std::unique_ptr<respond::Responder> responder_;
   uint64_t actions_recorded_ = 0;
   std::unique_ptr<BaselineStage> baselines_;
+  std::unique_ptr<session::Recorder> recorder_;  // null unless recording.enabled
   uint64_t seq_ = 0;
   LatencyHistogram latency_;
   uint64_t output_errors_ = 0;
@@ -297,6 +313,19 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
       ts.sessions_active, ts.sessions_started, ts.escalations, ts.escalations_failed,
       p.respond_stats_json());
   if (p.engine() != nullptr) j.insert(j.size() - 2, ",\"detect\":" + p.engine()->stats_json());
+  if (const auto* rec = p.recorder()) {
+    const auto& r = rec->stats();
+    j.pop_back();  // "}\n"
+    j.pop_back();
+    j += fmt::format(
+        ",\"recording\":{{\"recordings_started\":{},\"recordings_open\":{},\"chunks\":{},"
+        "\"raw_bytes\":{},\"compressed_bytes\":{},\"output_bytes\":{},\"input_bytes\":{},"
+        "\"gaps_echo_off\":{},\"truncated_bytes\":{},\"session_limits\":{},\"commands\":{},"
+        "\"evictions\":{}}}}}\n",
+        r.recordings_started, r.recordings_open, r.chunks, r.raw_bytes, r.compressed_bytes,
+        r.output_bytes, r.input_bytes, r.gaps_echo_off, r.truncated_bytes, r.session_limits,
+        r.commands, r.evictions);
+  }
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);
@@ -384,6 +413,14 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   pipeline.set_baselines(std::move(*baselines));
+  if (cfg.recording.enabled) {
+    auto files = exporter::RecordingFiles::open(cfg.recording.dir);
+    if (!files) {
+      log::error("{}", files.error().to_string());
+      return 1;
+    }
+    pipeline.add_sink(std::move(*files));
+  }
 
   // Seed before attaching so processes older than the agent are attributed; events that
   // arrive meanwhile update the table as usual.

@@ -132,6 +132,8 @@ int run(int argc, char** argv) {
   add_respond_command(app, rc);
   add_import_command(app, rc);
   add_alert_command(app, rc);
+  add_replay_command(app, rc);
+  add_watch_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -30,5 +30,7 @@ void add_respond_command(CLI::App& app, int& rc);
 void add_import_command(CLI::App& app, int& rc);
 // privwatch alert ID --benign (alert_cmd.cpp): analyst feedback to the baselines
 void add_alert_command(CLI::App& app, int& rc);
+void add_replay_command(CLI::App& app, int& rc);  // replay_cmd.cpp: privwatch replay
+void add_watch_command(CLI::App& app, int& rc);   // watch_cmd.cpp: privwatch watch
 
 }  // namespace privwatch::cli

@@ -312,6 +312,25 @@ baselines:
   recurrence_days: 3
   # Seconds between snapshots. 10..86400.
   snapshot_interval_s: 300
+
+# Session recording: what monitored subjects write to and read from their terminals, replayable
+# with `privwatch replay` (docs/recording.md). Off by default: it adds a tracepoint to every
+# write() and read() on the host (bench/RESULTS.md has the measured cost).
+recording:
+  # Load the terminal capture programs. true or false.
+  enabled: false
+  # One file per session is written here (created if missing, mode 0700).
+  dir: /var/lib/privwatch/recordings
+  # Bytes captured per write()/read() on a terminal; the rest is counted as truncated. 64..16384.
+  max_event_bytes: 4096
+  # MiB captured per session and terminal; later output is counted, not recorded. 1..65536.
+  max_session_mb: 64
+  # Raw bytes gathered before a chunk is compressed (zstd) and written. 4096..1048576.
+  chunk_bytes: 65536
+  # A partial chunk is written after this many milliseconds (what `privwatch watch` sees). 50..60000.
+  flush_ms: 1000
+  # Recordings open at once; the least recently written is closed beyond this. 1..65536.
+  max_open: 1024
 )yaml";
 
 constexpr std::string_view kTopKeys[] = {
@@ -327,10 +346,13 @@ constexpr std::string_view kTopKeys[] = {
     "exports",
     "detect",
     "respond",
-    "baselines"};
+    "baselines",
+    "recording"};
 constexpr std::string_view kDetectKeys[] = {
     "enabled",        "default_rules",         "rules",
     "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
+constexpr std::string_view kRecordingKeys[] = {
+    "enabled", "dir", "max_event_bytes", "max_session_mb", "chunk_bytes", "flush_ms", "max_open"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -445,7 +467,8 @@ std::optional<std::string_view> section_knowing(std::string_view key) {
       {"store.retention", kRetentionKeys},
       {"detect", kDetectKeys},
       {"respond", kRespondKeys},
-      {"baselines", kBaselinesKeys}};
+      {"baselines", kBaselinesKeys},
+      {"recording", kRecordingKeys}};
   for (const auto& [section, keys] : sections) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return section;
   }
@@ -575,6 +598,8 @@ class Parser {
         s = apply_respond(value);
       } else if (key == "baselines") {
         s = apply_baselines(value);
+      } else if (key == "recording") {
+        s = apply_recording(value);
       }
       if (!s) return s;
     }
@@ -1526,6 +1551,43 @@ class Parser {
     if (inet_pton(AF_INET, ip.c_str(), buf) == 1) return bits && *bits <= 32;
     if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) return bits && *bits <= 128;
     return false;
+  }
+
+  Status apply_recording(const YAML::Node& section) {
+    if (auto s = check_keys(section, "recording", kRecordingKeys); !s) return s;
+    RecordingConfig& r = cfg_.recording;
+    if (const auto v = find(section, "enabled")) {
+      auto value = read_bool(*v, "recording.enabled");
+      if (!value) return value.error();
+      r.enabled = *value;
+    }
+    if (const auto v = find(section, "dir")) {
+      if (!v->IsScalar() || v->Scalar().empty() || v->Scalar().front() != '/') {
+        return error(
+            *v,
+            fmt::format("recording.dir: expected an absolute directory path, got {}", describe(*v)),
+            "set recording.dir to an absolute path, e.g. /var/lib/privwatch/recordings");
+      }
+      r.dir = v->Scalar();
+    }
+    struct Field {
+      const char* key;
+      uint64_t lo, hi;
+      uint32_t* dst;
+    };
+    const Field fields[] = {{"max_event_bytes", 64, 16384, &r.max_event_bytes},
+                            {"max_session_mb", 1, 65536, &r.max_session_mb},
+                            {"chunk_bytes", 4096, 1048576, &r.chunk_bytes},
+                            {"flush_ms", 50, 60000, &r.flush_ms},
+                            {"max_open", 1, 65536, &r.max_open}};
+    for (const auto& f : fields) {
+      if (const auto v = find(section, f.key)) {
+        auto value = read_uint(*v, fmt::format("recording.{}", f.key), f.lo, f.hi, *f.dst);
+        if (!value) return value.error();
+        *f.dst = static_cast<uint32_t>(*value);
+      }
+    }
+    return {};
   }
 
   Config& cfg_;

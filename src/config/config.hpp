@@ -139,6 +139,17 @@ struct BaselinesConfig {
   uint32_t snapshot_interval_s = 300;          // 10..86400
 };
 
+// Session recording: terminal I/O of monitored subjects (docs/recording.md).
+struct RecordingConfig {
+  bool enabled = false;  // loads the write/read/ioctl tracepoints (bench/RESULTS.md: cost)
+  std::string dir = "/var/lib/privwatch/recordings";  // one file per session
+  uint32_t max_event_bytes = 4096;                    // bytes captured per write/read (64..16384)
+  uint32_t max_session_mb = 64;  // bytes captured per session and terminal (1..65536 MiB)
+  uint32_t chunk_bytes = 65536;  // raw bytes per compressed chunk (4096..1048576)
+  uint32_t flush_ms = 1000;      // a partial chunk is written after this (50..60000)
+  uint32_t max_open = 1024;      // recordings open at once (1..65536)
+};
+
 struct Config {
   std::string source_file;         // where this came from ("<embedded default>" otherwise)
   std::string log_level = "info";  // trace, debug, info, warn, error
@@ -154,6 +165,7 @@ struct Config {
   DetectConfig detect;
   RespondConfig respond;
   BaselinesConfig baselines;
+  RecordingConfig recording;
 };
 
 // "90s", "15m", "12h", "30d", "2w", "1y" (365 days) → seconds. "0" and "forever" → 0.

@@ -413,6 +413,8 @@ Categorization categorize(const model::Event& ev) {
       return {"file", "change", {}};
     case EventKind::kSignal:
       return {"process", "access", {}};
+    case EventKind::kTty:
+      return {"session", "info", {}};
   }
   return {"process", "info", {}};
 }
@@ -461,6 +463,18 @@ std::string_view action_of(const model::Event& ev) {
       return "mount";
     case EventKind::kSignal:
       return "signal";
+    case EventKind::kTty:
+      if (const auto* t = std::get_if<model::TtyData>(&ev.data)) {
+        switch (t->op) {
+          case model::TtyOp::kOutput:
+            return "tty-output";
+          case model::TtyOp::kInput:
+            return (t->flags & model::kTtyEchoOff) ? "tty-input-hidden" : "tty-input";
+          case model::TtyOp::kResize:
+            return "tty-resize";
+        }
+      }
+      return "tty";
   }
   return "unknown";
 }
@@ -971,6 +985,23 @@ void write_payload_details(Json& j, const model::Event& ev) {
           char buf[16];
           j.str("name", signal_name(d.sig, buf));
           j.num("target_pid", d.target_pid);
+        } else if constexpr (std::is_same_v<T, model::TtyData>) {
+          Obj o(j, "tty");
+          j.str("op", model::to_string(d.op));
+          j.str("name", d.tty);
+          j.num("dev_major", d.dev >> 20);
+          j.num("dev_minor", d.dev & 0xfffff);
+          j.num("rows", d.rows);
+          j.num("cols", d.cols);
+          if (d.op != model::TtyOp::kResize) {
+            j.num("bytes", d.result);
+            j.num("captured_bytes", d.data.size());
+          }
+          if (d.flags & model::kTtyEchoOff) j.boolean("echo_off", true);
+          if (d.flags & model::kTtyTruncated) j.boolean("truncated", true);
+          if (d.flags & model::kTtySessionLimit) j.boolean("session_limit", true);
+          if (d.flags & model::kTtyReadFail) j.boolean("read_fail", true);
+          j.str("data", d.data);  // invalid UTF-8 becomes U+FFFD; the recording keeps bytes
         }
       },
       ev.data);

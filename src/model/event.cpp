@@ -29,6 +29,20 @@ std::string_view to_string(EventKind k) {
       return "mount";
     case EventKind::kSignal:
       return "signal";
+    case EventKind::kTty:
+      return "tty";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(TtyOp op) {
+  switch (op) {
+    case TtyOp::kOutput:
+      return "output";
+    case TtyOp::kInput:
+      return "input";
+    case TtyOp::kResize:
+      return "resize";
   }
   return "unknown";
 }

@@ -24,11 +24,12 @@ enum class EventKind : uint16_t {
   kBpf = 9,
   kMount = 10,
   kSignal = 11,
+  kTty = 12,
 };
-inline constexpr size_t kEventKindCount = 12;  // index 0 unused
+inline constexpr size_t kEventKindCount = 13;  // index 0 unused
 
 // Short names used everywhere (privwatch.kind, stats keys): exec, fork, exit, file, net,
-// cred, ptrace, module, bpf, mount, signal.
+// cred, ptrace, module, bpf, mount, signal, tty.
 [[nodiscard]] std::string_view to_string(EventKind k);
 
 // Event flags (mirror PW_F_* of the kernel header).
@@ -185,8 +186,35 @@ struct SignalData {
   uint32_t sig = 0;
 };
 
-using Payload = std::variant<std::monostate, ExecData, ForkData, ExitData, FileData, NetData,
-                             CredData, PtraceData, ModuleData, BpfData, MountData, SignalData>;
+// Terminal I/O of a monitored subject (session recording, docs/recording.md).
+enum class TtyOp : uint32_t {
+  kOutput = 1,  // written to the terminal: what the user saw
+  kInput = 2,   // read from the terminal: what the user typed
+  kResize = 3,  // window size changed (rows/cols hold the new size)
+};
+[[nodiscard]] std::string_view to_string(TtyOp op);
+
+inline constexpr uint32_t kTtyEchoOff = 1u << 0;       // input typed with echo off: not captured
+inline constexpr uint32_t kTtyTruncated = 1u << 1;     // data cut at capture.max bytes per event
+inline constexpr uint32_t kTtySessionLimit = 1u << 2;  // per-session byte budget spent
+inline constexpr uint32_t kTtyReadFail = 1u << 3;      // the process buffer could not be read
+inline constexpr uint32_t kTtyOpost = 01;              // termios OPOST
+inline constexpr uint32_t kTtyOnlcr = 04;              // termios ONLCR
+
+struct TtyData {
+  int64_t result = 0;  // bytes written/read by the call (before truncation)
+  TtyOp op = TtyOp::kOutput;
+  uint32_t flags = 0;  // kTty*
+  uint32_t dev = 0;    // the terminal: (major << 20) | minor
+  uint16_t rows = 0, cols = 0;
+  uint32_t oflag = 0;  // termios c_oflag (kTtyOpost|kTtyOnlcr: "\n" is shown as "\r\n")
+  std::string tty;     // "pts3"
+  std::string data;    // raw bytes (binary; may hold NULs and partial UTF-8)
+};
+
+using Payload =
+    std::variant<std::monostate, ExecData, ForkData, ExitData, FileData, NetData, CredData,
+                 PtraceData, ModuleData, BpfData, MountData, SignalData, TtyData>;
 
 struct Event {
   EventKind kind = EventKind::kExec;

@@ -11,6 +11,7 @@
 #include "model/alert.hpp"
 #include "model/event.hpp"
 #include "model/identity.hpp"
+#include "model/recording.hpp"
 
 namespace privwatch::model {
 
@@ -37,6 +38,9 @@ class RecordSink {
   virtual void on_escalation(const Escalation& /*escalation*/) {}
   // A response action was taken, attempted, refused or (dry run) planned (model/action.hpp).
   virtual void on_action(const ResponseAction& /*action*/) {}
+  // A chunk of a session recording (terminal I/O, resizes, gaps, commands), in order per
+  // recording; chunk.final marks the last one (docs/recording.md).
+  virtual void on_recording_chunk(const RecordingChunk& /*chunk*/) {}
   // Called when the pipeline is idle and at least once a second: push out what is buffered.
   virtual void flush() {}
   // SIGHUP: reopen files, reload what the sink reads from disk.

@@ -16,7 +16,12 @@ static_assert(sizeof(pw_cred) % 8 == 0 && sizeof(pw_fork) % 8 == 0 && sizeof(pw_
 static_assert(sizeof(pw_ptrace) % 8 == 0 && sizeof(pw_module) % 8 == 0);
 static_assert(sizeof(pw_bpf) % 8 == 0 && sizeof(pw_mount) % 8 == 0 && sizeof(pw_signal) % 8 == 0);
 static_assert(static_cast<int>(model::EventKind::kSignal) == PW_EV_SIGNAL);
+static_assert(static_cast<int>(model::EventKind::kTty) == PW_EV_TTY);
 static_assert(model::kEventKindCount == PW_EV_MAX);
+static_assert(sizeof(pw_tty) % 8 == 0);
+static_assert(model::kTtyEchoOff == PW_TTY_ECHO_OFF && model::kTtyReadFail == PW_TTY_READ_FAIL);
+static_assert(model::kTtyTruncated == PW_TTY_TRUNCATED &&
+              model::kTtySessionLimit == PW_TTY_SESSION_LIMIT);
 static_assert(model::kFlagMonitored == PW_F_MONITORED && model::kFlagSensitive == PW_F_SENSITIVE);
 static_assert(model::kExecMemfd == PW_EXEC_MEMFD && model::kExecFailed == PW_EXEC_FAILED);
 static_assert(model::kFileCreated == PW_FILE_CREATED && model::kFileFdBased == PW_FILE_FD_BASED);
@@ -319,6 +324,25 @@ DecodeStatus decode_record(std::span<const uint8_t> rec, const DecodeOptions& op
       x.result = e.result;
       x.target_pid = e.target_pid;
       x.sig = e.sig;
+      return DecodeStatus::kOk;
+    }
+    case PW_EV_TTY: {
+      if (rec.size() < sizeof(pw_tty)) return DecodeStatus::kTooShort;
+      const auto e = load<pw_tty>(rec);
+      if (e.op < PW_TTY_OUTPUT || e.op > PW_TTY_RESIZE) return DecodeStatus::kBadString;
+      if (e.data_len > PW_TTY_DATA_MAX || sizeof(pw_tty) + e.data_len > rec.size()) {
+        return DecodeStatus::kBadString;
+      }
+      auto& x = emplace<model::TtyData>(ev.data);
+      x.result = e.result;
+      x.op = static_cast<model::TtyOp>(e.op);
+      x.flags = e.tty_flags;
+      x.dev = e.dev;
+      x.rows = e.rows;
+      x.cols = e.cols;
+      x.oflag = e.oflag;
+      x.tty.assign(fixed_str(e.tty, sizeof(e.tty)));
+      x.data.assign(reinterpret_cast<const char*>(rec.data()) + sizeof(pw_tty), e.data_len);
       return DecodeStatus::kOk;
     }
     default:

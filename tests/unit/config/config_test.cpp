@@ -366,6 +366,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "expected a list of user names or uids, got 'root'"},
         BadCase{"ListEntryIsList", "monitor:\n  groups: [sudo, [0]]\n", "privwatch.yaml:2:18",
                 "monitor.groups[1]", "expected a group name or gid, got a list"},
+        // Recording.
+        BadCase{"RecordingEnabledNotBool", "recording:\n  enabled: maybe\n",
+                "privwatch.yaml:2:12", "recording.enabled", "expected true or false"},
+        BadCase{"RecordingDirRelative", "recording:\n  dir: recs\n", "privwatch.yaml:2:8",
+                "recording.dir", "expected an absolute directory path"},
+        BadCase{"RecordingEventBytesTooLarge", "recording:\n  max_event_bytes: 16385\n",
+                "privwatch.yaml:2:20", "recording.max_event_bytes", "out of range (64..16384)"},
+        BadCase{"RecordingUnknownKey", "recording:\n  enable: true\n", "privwatch.yaml:2:3",
+                "recording", "enable"},
         // Ranges.
         BadCase{"RingBufferTooLarge", "capture:\n  ring_buffer_mb: 2048\n", "privwatch.yaml:2:19",
                 "capture.ring_buffer_mb", "out of range (1..1024)"},

@@ -844,5 +844,51 @@ TEST(EcsJsonTest, SignalEvent) {
   EXPECT_EQ(j["privwatch"]["signal"]["target_pid"], 777);
 }
 
+TEST(EcsJsonTest, TtyEvents) {
+  auto ev = base_event(model::EventKind::kTty);
+  model::TtyData t;
+  t.op = model::TtyOp::kOutput;
+  t.dev = (136u << 20) | 3;
+  t.tty = "pts3";
+  t.rows = 24;
+  t.cols = 80;
+  t.result = 5000;
+  t.flags = model::kTtyTruncated;
+  t.data = std::string("\x1b[31mok\xff\0", 9);
+  ev.data = t;
+  json j = to_json(ev);
+  EXPECT_EQ(strings(j["event"]["category"]), Strs{"session"});
+  EXPECT_EQ(strings(j["event"]["type"]), Strs{"info"});
+  EXPECT_EQ(j["event"]["action"], "tty-output");
+  const auto& x = j["privwatch"]["tty"];
+  EXPECT_EQ(x["name"], "pts3");
+  EXPECT_EQ(x["dev_major"], 136);
+  EXPECT_EQ(x["dev_minor"], 3);
+  EXPECT_EQ(x["bytes"], 5000);
+  EXPECT_EQ(x["captured_bytes"], 9);
+  EXPECT_EQ(x["truncated"], true);
+  EXPECT_EQ(x["data"], std::string("\x1b[31mok\xef\xbf\xbd\0", 11));  // valid JSON always
+
+  t.op = model::TtyOp::kInput;
+  t.flags = model::kTtyEchoOff;
+  t.data.clear();
+  t.result = 9;
+  ev.data = t;
+  j = to_json(ev);
+  EXPECT_EQ(j["event"]["action"], "tty-input-hidden");
+  EXPECT_EQ(j["privwatch"]["tty"]["echo_off"], true);
+  EXPECT_FALSE(j["privwatch"]["tty"].contains("data"));
+
+  t.op = model::TtyOp::kResize;
+  t.flags = 0;
+  t.rows = 40;
+  t.cols = 120;
+  ev.data = t;
+  j = to_json(ev);
+  EXPECT_EQ(j["event"]["action"], "tty-resize");
+  EXPECT_EQ(j["privwatch"]["tty"]["cols"], 120);
+  EXPECT_FALSE(j["privwatch"]["tty"].contains("bytes"));
+}
+
 }  // namespace
 }  // namespace privwatch::exporter

@@ -261,6 +261,46 @@ TEST(Decode, RejectsUnknownTypeAndOutOfBoundsStrings) {
   EXPECT_EQ(decode_record(rec, {}, ev), DecodeStatus::kBadString);
 }
 
+TEST(Decode, TtyRecordKeepsBinaryDataAndRejectsBadLengths) {
+  RecordBuilder<pw_tty> b(PW_EV_TTY);
+  b.rec().result = 9;
+  b.rec().op = PW_TTY_OUTPUT;
+  b.rec().tty_flags = PW_TTY_TRUNCATED;
+  b.rec().dev = (136u << 20) | 3;
+  b.rec().rows = 24;
+  b.rec().cols = 80;
+  b.rec().oflag = 5;
+  std::strcpy(b.rec().tty, "pts3");
+  const std::string data("a\0\x1b[1m", 6);
+  b.rec().data_len = static_cast<uint32_t>(data.size());
+  auto& rec = b.finish();
+  rec.insert(rec.end(), data.begin(), data.end());
+  pw_tty v;
+  std::memcpy(&v, rec.data(), sizeof(v));
+  v.hdr.size = static_cast<uint32_t>(rec.size());
+  std::memcpy(rec.data(), &v, sizeof(v));
+  model::Event ev;
+  ASSERT_EQ(decode_record(rec, {}, ev), DecodeStatus::kOk);
+  EXPECT_EQ(ev.kind, model::EventKind::kTty);
+  const auto& t = std::get<model::TtyData>(ev.data);
+  EXPECT_EQ(t.op, model::TtyOp::kOutput);
+  EXPECT_EQ(t.data, data) << "NUL bytes are data, not terminators";
+  EXPECT_EQ(t.tty, "pts3");
+  EXPECT_EQ(t.rows, 24);
+  EXPECT_EQ(t.cols, 80);
+  EXPECT_EQ(t.oflag, 5u);
+  EXPECT_EQ(t.result, 9);
+  EXPECT_EQ(t.flags, model::kTtyTruncated);
+
+  v.data_len = static_cast<uint32_t>(data.size()) + 1;  // beyond the record
+  std::memcpy(rec.data(), &v, sizeof(v));
+  EXPECT_EQ(decode_record(rec, {}, ev), DecodeStatus::kBadString);
+  v.data_len = static_cast<uint32_t>(data.size());
+  v.op = 9;
+  std::memcpy(rec.data(), &v, sizeof(v));
+  EXPECT_EQ(decode_record(rec, {}, ev), DecodeStatus::kBadString);
+}
+
 TEST(NormalizePath, Cases) {
   EXPECT_EQ(normalize_path("", "/a//b/./c/../d"), "/a/b/d");
   EXPECT_EQ(normalize_path("/home/alice", "x/y"), "/home/alice/x/y");
