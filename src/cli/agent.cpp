@@ -15,11 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "detect/engine.hpp"
 #include "cli/baseline_stage.hpp"
+#include "detect/engine.hpp"
+#include "enrich/attribution.hpp"
 #include "enrich/enricher.hpp"
-#include "export/exports.hpp"
+#include "enrich/grants.hpp"
+#include "enrich/inventory.hpp"
 #include "export/action_json.hpp"
+#include "export/exports.hpp"
 #include "export/json_lines_output.hpp"
 #include "export/metrics_server.hpp"
 #include "export/pipeline_metrics.hpp"
@@ -143,12 +146,36 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
         r.kernel_kills, r.sessions_quarantined, r.invalid_responses);
   }
 
+  static enrich::AttributorOptions attributor_options() {
+    enrich::AttributorOptions o;
+    o.containers.runtimes = enrich::default_runtime_clients();
+    return o;
+  }
+
+  // Inventory and access grants (docs/inventory.md): at start and on SIGHUP, between events.
+  // A broken inventory on reload keeps the previous one.
+  Status load_inventory(const config::InventoryConfig& c) {
+    auto inv = enrich::Inventory::load_file(c.path);
+    if (!inv) return inv.error();
+    for (const auto& w : (*inv)->warnings()) log::warn("inventory: {}", w);
+    auto rep = grants_.load(c.grants);
+    if (!rep) {
+      log::warn("grants: {}", rep.error().to_string());
+    } else {
+      for (const auto& e : rep->rejected) log::warn("grants: {}", e.to_string());
+    }
+    attributor_.set_inventory(*inv);
+    attributor_.set_grants(grants_.snapshot());
+    return {};
+  }
+
   void on_event(model::Event& ev) override {
     const uint64_t now = now_ns(CLOCK_BOOTTIME);
     latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
     ev.seq = ++seq_;
     enricher_.process(ev);
     sessions_.process(ev);
+    attributor_.attribute(ev);  // host, cluster, roles, service account, container, drift
     if (recorder_) recorder_->process(ev);
     if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
     for (auto& s : sinks_) s->on_event(ev);
@@ -215,6 +242,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
  private:
   enrich::Enricher enricher_;
   session::SessionTracker sessions_;
+  enrich::Attributor attributor_{nullptr, attributor_options()};
+  enrich::GrantStore grants_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
   const store::StoreSink* store_ = nullptr;
@@ -380,6 +409,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     log::error("{}", s.error().to_string());
     return 1;
   }
+  if (auto s = pipeline.load_inventory(cfg.inventory); !s) {
+    log::error("{}", s.error().to_string());
+    return 1;
+  }
 
   // Metrics (GET /metrics, OTLP metrics) and export outputs (docs/exports.md).
   std::unique_ptr<exporter::PipelineMetrics> metrics;
@@ -509,6 +542,10 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         log::info("SIGHUP: output reopened");
       }
       pipeline.reopen_sinks();
+      if (auto st = pipeline.load_inventory(cfg.inventory); !st) {
+        log::warn("SIGHUP: inventory not reloaded (the previous one stays): {}",
+                  st.error().to_string());
+      }
       if (auto s = pipeline.load_rules(cfg.detect); !s) {
         log::warn("SIGHUP: rules not reloaded, the previous rules stay active: {}",
                   s.error().to_string());
