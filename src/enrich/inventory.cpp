@@ -24,6 +24,7 @@
 
 #include "util/fd.hpp"
 #include "util/log.hpp"
+#include "util/yaml_documents.hpp"
 
 namespace privwatch::enrich {
 
@@ -1258,7 +1259,7 @@ Result<YAML::Node> load_document(const std::string& text, const std::string& ori
   if (auto s = check_characters(text, origin); !s) return s.error();
   if (auto s = check_line_starts(text, origin); !s) return s.error();
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    std::vector<YAML::Node> docs = load_yaml_documents(text);
     for (size_t i = 1; i < docs.size(); ++i) {
       if (!docs[i].IsNull()) {
         const YAML::Mark m = docs[i].Mark();
