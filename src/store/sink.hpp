@@ -50,6 +50,7 @@ class StoreSink : public model::RecordSink {
   void on_alert(const model::Alert& alert) override;
   void on_session(const model::Session& session) override;
   void on_escalation(const model::Escalation& escalation) override;
+  void on_action(const model::ResponseAction& action) override;  // encoded here (rare)
   void flush() override;
   void close() override;
 
