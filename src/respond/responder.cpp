@@ -123,6 +123,28 @@ std::optional<AlertResponse> parse_alert_response(const std::string& details_jso
   return r;
 }
 
+namespace {
+// `audit_session`: the trigger's audit session id (set at a login by pam_loginuid).
+bool acts_on_whole_session(model::EntryType t, uint32_t audit_session) {
+  switch (t) {
+    case model::EntryType::kSsh:
+    case model::EntryType::kConsole:
+    case model::EntryType::kTerminal:
+    case model::EntryType::kContainer:
+    case model::EntryType::kCron:
+    case model::EntryType::kSu:
+    case model::EntryType::kSudo:
+      return true;
+    case model::EntryType::kUnknown:  // an unrecognised entry: a login only if it set one
+      return audit_session != model::kUnsetId;
+    case model::EntryType::kSystemd:
+    case model::EntryType::kInit:
+      return false;
+  }
+  return false;
+}
+}  // namespace
+
 TargetSpec alert_target(const model::Alert& alert, const model::Event* trigger,
                         const std::optional<model::ProcessKey>& process, bool kill) {
   TargetSpec spec;
@@ -131,11 +153,16 @@ TargetSpec alert_target(const model::Alert& alert, const model::Event* trigger,
       spec.roots.push_back(trigger->proc.key());
       return spec;
     }
-    spec.audit_session = trigger->proc.sessionid;
     const auto& session = trigger->attr.session;
-    // A session whose leader is init (processes older than any known entry) is not a session
-    // to act on as a whole: the offending process's subtree is.
-    if (session && session->leader.pid > 1 && session->entry_type != model::EntryType::kInit) {
+    // Only login-like sessions (a person's SSH, console, terminal, su/sudo shell, a container
+    // exec, a cron job) are acted on as a whole. A session led by init (processes older than
+    // any known entry), a systemd service or an unknown entry without an audit session (no
+    // login) is a daemon's whole process tree: an automatic response there reaches the
+    // offending process's subtree only (an operator can still act on the whole service with
+    // `privwatch respond --session`).
+    if (session && session->leader.pid > 1 &&
+        acts_on_whole_session(session->entry_type, trigger->proc.sessionid)) {
+      spec.audit_session = trigger->proc.sessionid;
       spec.roots.push_back(session->leader);
     } else {
       spec.roots.push_back(trigger->proc.key());
