@@ -231,11 +231,12 @@ std::string Attributor::stats_json() const {
       "{{\"events\":{},\"membership_lookups\":{},\"membership_errors\":{},"
       "\"service_account_events\":{},\"drift_events\":{},\"no_grant_events\":{},"
       "\"containers\":{{\"lookups\":{},\"proc_reads\":{},\"proc_failures\":{},\"walks\":{},"
-      "\"unresolved\":{},\"runtime_queries\":{},\"runtime_failures\":{},\"name_misses\":{},"
+      "\"unresolved\":{},\"moved\":{},\"runtime_queries\":{},\"runtime_failures\":{},\"name_"
+      "misses\":{},"
       "\"name_lookups_queued\":{},\"name_lookups_dropped\":{},\"names_resolved\":{},"
       "\"names_applied\":{},\"evictions\":{},\"cached_ids\":{},\"cached_processes\":{}}}}}",
       s.events, s.membership_lookups, s.membership_errors, s.service_account_events, s.drift_events,
-      s.no_grant_events, c.lookups, c.proc_reads, c.proc_failures, c.walks, c.unresolved,
+      s.no_grant_events, c.lookups, c.proc_reads, c.proc_failures, c.walks, c.unresolved, c.moved,
       c.runtime_queries, c.runtime_failures, c.name_misses, c.name_lookups_queued,
       c.name_lookups_dropped, c.names_resolved, c.names_applied, c.evictions, c.cached_ids,
       c.cached_processes);

@@ -640,6 +640,28 @@ uint64_t process_key(uint32_t pid, uint64_t start_ticks) {
 }
 }  // namespace
 
+const CgroupAttribution& ContainerResolver::from_walk(uint64_t cgroup_id, const std::string& path) {
+  CgroupAttribution a = parse_cgroup_path(path);
+  add_names(a);
+  // A v2 cgroup without a container may still hold v1-only containers on a hybrid host: an
+  // answer from the v2 path alone is not cached under its (shared) id there.
+  if (seen_v1_ && a.container.empty()) {
+    walked_answer_ = std::move(a);
+    walked_answer_.serial = 0;
+    return walked_answer_;
+  }
+  return remember_id(cgroup_id, std::move(a));
+}
+
+bool ContainerResolver::v2_path_is(const std::string& v2_path, uint64_t cgroup_id) const {
+  if (cgroup2_root_.empty()) return true;  // nothing to check against
+  const std::string dir = v2_path == "/" ? cgroup2_root_ : cgroup2_root_ + v2_path;
+  struct stat st {};
+  // Unverifiable (another cgroup namespace, a cgroup removed meanwhile): trust the path.
+  if (::stat(dir.c_str(), &st) != 0) return true;
+  return static_cast<uint64_t>(st.st_ino) == cgroup_id;
+}
+
 void ContainerResolver::forget_process(uint32_t pid, uint64_t start_ticks) {
   if (!by_process_.empty()) by_process_.erase(process_key(pid, start_ticks));
 }
@@ -669,15 +691,23 @@ const CgroupAttribution& ContainerResolver::resolve(uint32_t pid, uint64_t start
   if (text.empty()) {
     ++stats_.proc_failures;
     std::string path;
-    if (cgroup_id != 0 && walk_for(cgroup_id, path)) {
-      CgroupAttribution a = parse_cgroup_path(path);
-      add_names(a);
-      return remember_id(cgroup_id, std::move(a));
-    }
+    if (cgroup_id != 0 && walk_for(cgroup_id, path)) return from_walk(cgroup_id, path);
     ++stats_.unresolved;
     return empty_;  // not cached: the next event of a live process may read /proc
   }
   ProcCgroup pc = parse_proc_cgroup(text);
+  if (pc.has_v1) seen_v1_ = true;
+  // The process may have moved since the event (runc: fork in the runtime's cgroup, join the
+  // container's, exec; an event from before the move is read after it). Its current path then
+  // says nothing about the cgroup the event came from, and caching it under the event's id
+  // would give the runtime's (or the root) cgroup the container's attribution for good.
+  if (cgroup_id != 0 && !pc.v2_path.empty() && !v2_path_is(pc.v2_path, cgroup_id)) {
+    ++stats_.moved;
+    std::string path;
+    if (walk_for(cgroup_id, path)) return from_walk(cgroup_id, path);
+    ++stats_.unresolved;
+    return empty_;
+  }
   add_names(pc.attribution);
   // The v2 cgroup decides when the attribution came from it, or when there is no v1 hierarchy
   // that could place this process elsewhere. Otherwise other processes sharing this v2 cgroup

@@ -92,6 +92,7 @@ struct ContainerResolverStats {
   uint64_t proc_failures = 0;  // process gone or unreadable
   uint64_t walks = 0;          // cgroupfs walks (id → path for exited processes)
   uint64_t unresolved = 0;     // neither /proc nor the walk knew the cgroup
+  uint64_t moved = 0;          // the process had left the event's cgroup when /proc was read
   uint64_t runtime_queries = 0;
   uint64_t runtime_failures = 0;  // socket present but the query failed
   uint64_t name_misses = 0;       // attributions made while the container's names were unknown
@@ -137,6 +138,9 @@ class ContainerResolver {
   static void copy_names(const model::ContainerInfo& from, model::ContainerInfo& to);
   void add_names(CgroupAttribution& a);
   bool walk_for(uint64_t cgroup_id, std::string& path);
+  const CgroupAttribution& from_walk(uint64_t cgroup_id, const std::string& path);
+  // Whether the cgroup v2 directory v2_path has the id (true when it cannot be checked).
+  [[nodiscard]] bool v2_path_is(const std::string& v2_path, uint64_t cgroup_id) const;
   uint64_t now() const;
 
   ContainerResolverOptions opts_;
@@ -155,6 +159,8 @@ class ContainerResolver {
   uint64_t next_serial_ = 1;
   bool walked_once_ = false;
   CgroupAttribution empty_;
+  CgroupAttribution walked_answer_;  // an uncached answer from a walk (hybrid hosts)
+  bool seen_v1_ = false;             // some process had cgroup v1 hierarchies (hybrid host)
   mutable ContainerResolverStats stats_;
 };
 

@@ -79,12 +79,11 @@ bool is_runtime_read_area(std::string_view path) {
   static constexpr std::string_view kFiles[] = {
       // /usr/share/locale/locale.alias is a symlink to /etc/locale.alias on Debian/Ubuntu: the
       // kernel reports the target (found by a service account running cat end to end).
-      "/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime", "/etc/locale.alias",
-      "/etc/nsswitch.conf",
-      "/etc/passwd",      "/etc/group",         "/etc/hosts",     "/etc/resolv.conf",
-      "/etc/host.conf",   "/etc/gai.conf",      "/dev/null",      "/dev/urandom",
-      "/dev/random",      "/dev/tty",           "/proc/meminfo",  "/proc/stat",
-      "/proc/filesystems"};
+      "/etc/ld.so.cache",   "/etc/ld.so.preload", "/etc/localtime", "/etc/locale.alias",
+      "/etc/nsswitch.conf", "/etc/passwd",        "/etc/group",     "/etc/hosts",
+      "/etc/resolv.conf",   "/etc/host.conf",     "/etc/gai.conf",  "/dev/null",
+      "/dev/urandom",       "/dev/random",        "/dev/tty",       "/proc/meminfo",
+      "/proc/stat",         "/proc/filesystems"};
   for (auto p : kPrefixes) {
     if (path.substr(0, p.size()) == p) return true;
   }

@@ -634,6 +634,17 @@ TEST(AttributionE2E, ContainerRuntimesAndCgroupDriversInTheAgentsOutput) {
       EXPECT_FALSE(has(*ev, "orchestrator"));
     }
   }
+  {
+    // A process that stayed in the test's own cgroup is in no container: the events the
+    // children made before joining theirs did not pass their containers on to this cgroup.
+    Child plain = Child::exec({canonical("/bin/true"), t});
+    plain.wait();
+    auto ev = agent->wait_for(kind_is("exec", static_cast<uint32_t>(plain.pid())),
+                              pid_needle(plain.pid()));
+    ASSERT_TRUE(ev) << "no exec event for a process in the test's own cgroup";
+    EXPECT_FALSE(has(*ev, "container")) << short_dump(*ev);
+    EXPECT_FALSE(has(*ev, "orchestrator")) << short_dump(*ev);
+  }
   if (!have_v1) {
     GTEST_LOG_(INFO) << "no cgroup v1 name=systemd hierarchy here: the v1 layout was not tested";
   }

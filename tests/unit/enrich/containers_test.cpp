@@ -316,6 +316,60 @@ void settle(ContainerResolver& r) {
   }
 }
 
+// runc forks in the runtime's cgroup, joins the container's, then execs: an event from before
+// the move is read from /proc after it. Found end to end (attribution_test.cpp): the event's
+// cgroup (here the runtime's; there the root cgroup) was cached as the container for good.
+TEST_F(ResolverTest, AProcessThatMovedSinceTheEventDoesNotPoisonTheEventsCgroup) {
+  const fs::path cg = root_ / "cgroupfs";
+  const fs::path runtime_dir = cg / "system.slice" / "containerd.service";
+  const fs::path container_dir = cg / "system.slice" / ("docker-" + kId + ".scope");
+  fs::create_directories(runtime_dir);
+  fs::create_directories(container_dir);
+  struct stat rt {
+  }, ct{};
+  ASSERT_EQ(::stat(runtime_dir.c_str(), &rt), 0);
+  ASSERT_EQ(::stat(container_dir.c_str(), &ct), 0);
+  auto o = options();
+  o.cgroup2_root = cg.string();
+  ContainerResolver r(std::move(o));
+  // The event came from containerd.service; /proc now says the container.
+  set_cgroup(1100, "0::/system.slice/docker-" + kId + ".scope\n");
+  const CgroupAttribution& early = r.resolve(1100, 1, rt.st_ino);
+  EXPECT_EQ(early.container.id, "") << "the event was in the runtime's cgroup";
+  EXPECT_EQ(early.systemd_unit, "containerd.service") << "found by walking for the event's id";
+  EXPECT_EQ(r.stats().moved, 1u);
+  // Another process of containerd.service is not the container either.
+  set_cgroup(1101, "0::/system.slice/containerd.service\n");
+  EXPECT_EQ(r.resolve(1101, 1, rt.st_ino).container.id, "");
+  // The process's events after the move carry the container's id and are the container's.
+  r.forget_process(1100, 1);
+  EXPECT_EQ(r.resolve(1100, 1, ct.st_ino).container.id, kId);
+  EXPECT_EQ(r.stats().moved, 1u);
+}
+
+// On a hybrid host, a v2 cgroup found by walking (an event whose process moved, or exited) is
+// not cached under its id when it names no container: v1-only containers share that id. Found
+// end to end: after one early event of a process in the root cgroup, a process in a v1
+// kubepods cgroup (v2 root) lost its container.
+TEST_F(ResolverTest, OnHybridHostsAWalkedV2CgroupDoesNotHideV1Containers) {
+  const fs::path cg = root_ / "cgroupfs";
+  fs::create_directories(cg / "other");
+  struct stat root {};
+  ASSERT_EQ(::stat(cg.c_str(), &root), 0);
+  auto o = options();
+  o.cgroup2_root = cg.string();
+  ContainerResolver r(std::move(o));
+  // An event from the root cgroup whose process moved to /other before /proc was read.
+  set_cgroup(1200, "4:memory:/\n0::/other\n");
+  EXPECT_EQ(r.resolve(1200, 1, root.st_ino).container.id, "");
+  EXPECT_EQ(r.stats().moved, 1u);
+  // A process in a v1 container whose v2 cgroup is the root: its container, not the walk's "/".
+  set_cgroup(1201, "4:memory:/kubepods/burstable/pod" + kPod + "/" + kId + "\n0::/\n");
+  const CgroupAttribution& a = r.resolve(1201, 1, root.st_ino);
+  EXPECT_EQ(a.container.id, kId);
+  EXPECT_EQ(a.container.pod_uid, kPod);
+}
+
 TEST_F(ResolverTest, MissingRuntimeSocketDegradesToIdsWithoutQueries) {
   auto o = options();
   o.runtimes.push_back(make_docker_client((root_ / "no-docker.sock").string()));
