@@ -15,7 +15,6 @@
 #include <utility>
 
 #include "util/fd.hpp"
-#include "util/log.hpp"
 
 namespace privwatch::enrich {
 
@@ -196,8 +195,6 @@ Result<GrantLoadReport> GrantStore::load(const std::string& path) {
     }
   }
   report.grants = loaded.size();
-  log::info("grants: loaded {} grants from {} files in {}{}", report.grants, report.files, path,
-            report.rejected.empty() ? "" : fmt::format(" ({} refused)", report.rejected.size()));
   std::lock_guard lock(mu_);
   files_ = std::move(loaded);
   rebuild_locked();

@@ -488,9 +488,11 @@ TEST(AttributionE2E, PrivilegedActivityInsideAndOutsideAccessGrants) {
   // The access-management side grants the third user this host; SIGHUP; now it is covered.
   cli({"grant", "add", "--dir", grants, "--user", elsewhere, "--hosts", host, "--until", "+1h",
        "--ticket", "CHG-D" + t});
-  const size_t loads = count_in(agent->stderr_text(), "grants: loaded");
+  // The agent loads the inventory, then the grants, in one go on its pipeline thread: an event
+  // made after the inventory's log line is processed after both.
+  const size_t loads = count_in(agent->stderr_text(), "inventory: loaded");
   agent->signal(SIGHUP);
-  ASSERT_TRUE(wait_log(*agent, "grants: loaded", loads + 1)) << agent->stderr_text();
+  ASSERT_TRUE(wait_log(*agent, "inventory: loaded", loads + 1)) << agent->stderr_text();
   {
     const json ev = via_sudo(uid_c, uid_c, "c-sudo-granted");
     SCOPED_TRACE(short_dump(ev));
