@@ -238,10 +238,23 @@ TEST(AttributionE2E, ServiceAccountDriftFromItsDeclaredProfile) {
 )",
                                     fmt::arg("t", t), fmt::arg("svc", svc), fmt::arg("cat", cat),
                                     fmt::arg("dir", tmp.path()), fmt::arg("port", ok_dest.port())));
+  // Drift is a flag on events; an alert comes from a rule on it (there is no default one).
+  const std::string rules = tmp / "drift-rules.yaml";
+  write_file(rules, fmt::format(R"(rules:
+  - name: drift-{t}
+    severity: medium
+    condition:
+      event.action: exec
+      privwatch.drift: {{gt: 0}}
+      privwatch.service_account: backup-{t}
+    output: "service account drift: {{user.name}} ran {{process.executable}}"
+)",
+                                fmt::arg("t", t)));
   std::string error;
   auto agent = Agent::start(fmt::format("monitor:\n  users: [{}]\ninventory:\n  path: {}\n  "
-                                        "grants: {}\n",
-                                        svc, inventory, tmp / "no-grants.d"),
+                                        "grants: {}\ndetect:\n  default_rules: false\n  rules: "
+                                        "[{}]\n",
+                                        svc, inventory, tmp / "no-grants.d", rules),
                             &error);
   ASSERT_NE(agent, nullptr) << error;
   EXPECT_NE(agent->stderr_text().find("inventory: loaded " + inventory), std::string::npos)
@@ -289,6 +302,15 @@ TEST(AttributionE2E, ServiceAccountDriftFromItsDeclaredProfile) {
     EXPECT_EQ(str(*exec, "privwatch.drift.reason"),
               fmt::format("service account {} (owner {}) declared executables: {}; ran: {}",
                           account, owner, cat, id_bin));
+    auto alert = agent->wait_for(
+        [&](const json& e) {
+          return str(e, "event.kind") == "alert" && str(e, "rule.name") == "drift-" + t;
+        },
+        "drift-" + t);
+    ASSERT_TRUE(alert) << "a rule on privwatch.drift did not alert";
+    EXPECT_NE(alert->dump().find(fmt::format("service account drift: {} ran {}", svc, id_bin)),
+              std::string::npos)
+        << short_dump(*alert);
   }
 
   // (c) The allowed program reading a file outside its areas.
@@ -342,6 +364,16 @@ TEST(AttributionE2E, ServiceAccountDriftFromItsDeclaredProfile) {
                           account, owner, ok_dest.port(), bad_dest.port()));
   }
 
+  // The allowed cat runs did not alert.
+  EXPECT_EQ(agent
+                ->matching(
+                    [&](const json& e) {
+                      return str(e, "rule.name") == "drift-" + t &&
+                             e.dump().find(" ran " + cat) != std::string::npos;
+                    },
+                    "drift-" + t)
+                .size(),
+            0u);
   const StopResult r = agent->stop();
   EXPECT_EQ(describe_status(r.status), "exit 0") << r.stderr_text;
 }
