@@ -1351,7 +1351,13 @@ Result<std::shared_ptr<const Inventory>> Inventory::load_file(const std::string&
   }
   auto inv = parse(*text, path, std::move(ctx));
   if (inv) {
-    for (const auto& w : (*inv)->warnings()) log::warn("inventory {}", w);
+    const Inventory& i = **inv;
+    for (const auto& w : i.warnings()) log::warn("inventory {}", w);
+    log::info(
+        "inventory: loaded {}: {} roles, {} clusters, {} service accounts, {} grants; this host "
+        "is {} (cluster {})",
+        path, i.roles().size(), i.clusters().size(), i.service_accounts().size(), i.grants().size(),
+        i.hostname(), i.cluster().empty() ? "none" : i.cluster());
   }
   return inv;
 }
