@@ -134,6 +134,7 @@ int run(int argc, char** argv) {
   add_alert_command(app, rc);
   add_replay_command(app, rc);
   add_watch_command(app, rc);
+  add_sessions_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -32,5 +32,7 @@ void add_import_command(CLI::App& app, int& rc);
 void add_alert_command(CLI::App& app, int& rc);
 void add_replay_command(CLI::App& app, int& rc);  // replay_cmd.cpp: privwatch replay
 void add_watch_command(CLI::App& app, int& rc);   // watch_cmd.cpp: privwatch watch
+// privwatch sessions | session show ID (sessions_cmd.cpp)
+void add_sessions_command(CLI::App& app, int& rc);
 
 }  // namespace privwatch::cli

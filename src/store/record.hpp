@@ -34,6 +34,10 @@ inline constexpr uint32_t kRecEscalated = 1u << 0;  // event ran with escalated 
 inline constexpr uint32_t kRecDrift = 1u << 1;      // service-account drift
 inline constexpr uint32_t kRecSensitive = 1u << 2;  // sensitive path
 inline constexpr uint32_t kRecFailed = 1u << 3;     // the syscall failed
+// Session versions: whether it had ended (lets `privwatch sessions --active` skip the JSON).
+// Records written before these flags have neither.
+inline constexpr uint32_t kRecSessionActive = 1u << 4;
+inline constexpr uint32_t kRecSessionEnded = 1u << 5;
 
 using Hash = std::array<uint8_t, 32>;
 
