@@ -49,8 +49,17 @@ Result<std::unique_ptr<session::ChunkReader>> open_recording(const std::string& 
     if (store_error) return *store_error;
     return make_error(ErrorKind::kNotFound, "no store at {} and no recording directory", src.db);
   }
-  // Recording files: the optional export, a store that is disabled, older recordings.
-  auto r = session::FileChunkReader::open(session::recording_path(src.dir, session));
+  // Recording files: the optional export, a store that is disabled, older recordings. A
+  // recording the store's retention removed is not served from an export behind its back.
+  const std::string path = session::recording_path(src.dir, session);
+  if (store_error && store_error->message.find(store::kRemovedByRetention) != std::string::npos) {
+    Error e = *store_error;
+    if (::stat(path.c_str(), &st) == 0) {
+      e.hint = fmt::format("the file export still holds it: privwatch replay {}", path);
+    }
+    return e;
+  }
+  auto r = session::FileChunkReader::open(path);
   if (r) return std::unique_ptr<session::ChunkReader>(std::move(*r));
   if (store_error && r.error().kind == ErrorKind::kNotFound) {
     Error e = *store_error;

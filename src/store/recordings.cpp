@@ -258,10 +258,10 @@ Error not_in_store(const Store& st, const std::string& id) {
   const std::string when = rfc3339(ret->before_ns);
   if (last_seen != 0 && last_seen < ret->before_ns) {
     e.message = fmt::format(
-        "the recording of session {} was removed by retention: recordings older than {} were "
-        "pruned (store.retention.recording; signed tombstone record {} in {}); the session's "
-        "other records are still there",
-        id, when, ret->tombstone_seq, st.path());
+        "the recording of session {} {}: recordings older than {} were pruned "
+        "(store.retention.recording; signed tombstone record {} in {}); the session's other "
+        "records are still there",
+        id, kRemovedByRetention, when, ret->tombstone_seq, st.path());
     e.hint = "recordings are kept for store.retention.recording (docs/store.md#retention)";
   } else if (last_seen == 0) {
     e.message = fmt::format(
@@ -402,7 +402,7 @@ std::vector<ScreenHit> screen_hits(const Row& row, std::string_view query) {
     start = end + 1;
     if (terms.empty()) {
       hits.push_back({at, std::string(line)});
-      break;
+      continue;
     }
     const std::string l = lower(line);
     size_t found = 0;

@@ -64,6 +64,10 @@ class RecordingIndexer {
 [[nodiscard]] Result<model::RecordingChunk> chunk_from_record(std::string_view body,
                                                               std::string_view data);
 
+// In the message of StoreChunkReader::open when retention certainly removed the recording
+// (the store still holds the session's other, newer records).
+inline constexpr std::string_view kRemovedByRetention = "was removed by retention";
+
 // A recording's chunks from the store, in the order they were stored. next() returns nullopt
 // when no further chunk is stored yet (a live recording goes on growing).
 class StoreChunkReader : public session::ChunkReader {
@@ -106,7 +110,7 @@ struct RecordingSummary {
 
 // Lines of a recording record's screen text that match a search (the words of `query`, case
 // insensitive; all words when a line holds them all, else any), with their offsets in the
-// recording. Empty query: the first line.
+// recording. Empty query: every line.
 struct ScreenHit {
   double offset_s = 0;
   std::string line;
