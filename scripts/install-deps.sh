@@ -11,7 +11,7 @@ PKGS=(
   iproute2 sudo procps util-linux python3 auditd
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libzstd-dev libcpp-httplib-dev
   libmaxminddb-dev libmaxmind-db-writer-perl libre2-dev
-  openssh-server tmux socat prometheus openssl
+  openssh-server tmux socat netcat-openbsd prometheus openssl
 )
 
 missing=()

@@ -1,10 +1,13 @@
-// Rule evaluation throughput: the default ruleset plus 200 Sigma-style rules (process_creation,
-// file_event, network_connection shapes with contains / endswith / startswith / wildcard / cidr
-// selections and filters) on a realistic event mix, and on the worst case (only execs).
+// Rule evaluation throughput: the default ruleset plus 200 Sigma-style rules (bench_rules.hpp:
+// process_creation, file_event, network_connection shapes with contains / endswith / startswith /
+// wildcard / cidr selections and filters) on a realistic event mix, on execs only, and on execs
+// whose command lines carry the rules' literals; with the full index (keys + literal prefilter),
+// keys only, and no index, for ratios measured in one run.
 //
 //   build/bench/bench_detect --benchmark_min_time=2
+//   build/bench/bench_detect --count N mix|exec|hits full|keys|none    (for callgrind)
 //
-// Numbers in bench/RESULTS.md.
+// Numbers in bench/RESULTS.md §6.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -13,69 +16,15 @@
 
 #include <random>
 
+#include "bench_rules.hpp"
 #include "detect/engine.hpp"
 
 namespace {
 
 using namespace privwatch;
 
-std::string sigma_rule(int i) {
-  switch (i % 4) {
-    case 0:
-      return fmt::format(R"(title: Bench Process Rule {0}
-logsource: {{product: linux, category: process_creation}}
-detection:
-  selection_img:
-    Image|endswith: ['/tool{0}', '/helper{0}', '/agent{0}x']
-  selection_cli:
-    CommandLine|contains: ['--payload{0}', ' -enc{0} ', 'stage{0}.sh']
-  filter:
-    ParentImage|startswith: '/opt/vendor{0}/'
-  condition: all of selection_* and not filter
-level: medium
-)",
-                         i);
-    case 1:
-      return fmt::format(R"(title: Bench Wildcard Rule {0}
-logsource: {{product: linux, category: process_creation}}
-detection:
-  selection:
-    CommandLine|contains|all: ['curl{0}', '*|*sh{0}']
-  selection2:
-    Image: '/usr/bin/dropper{0}'
-  condition: 1 of selection*
-level: high
-)",
-                         i);
-    case 2:
-      return fmt::format(R"(title: Bench File Rule {0}
-logsource: {{product: linux, category: file_event}}
-detection:
-  selection:
-    TargetFilename|startswith: ['/etc/bench{0}/', '/var/lib/bench{0}/']
-  selection2:
-    TargetFilename|endswith: '.bench{0}'
-  condition: selection or selection2
-level: low
-)",
-                         i);
-    default:
-      return fmt::format(R"(title: Bench Network Rule {0}
-logsource: {{product: linux, category: network_connection}}
-detection:
-  selection:
-    Initiated: 'true'
-    DestinationPort: [{1}, {2}]
-  filter:
-    DestinationIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']
-  condition: selection and not filter
-level: medium
-)",
-                         i, 20000 + i, 30000 + i);
-  }
-}
-
-std::unique_ptr<detect::Engine> make_engine(bool sigma) {
+std::unique_ptr<detect::Engine> make_engine(bool sigma,
+                                            detect::RuleIndex index = detect::RuleIndex::kFull) {
   detect::RuleSetBuilder b;
   std::string where;
   if (auto s = detect::add_default_rules(b, &where); !s) {
@@ -84,7 +33,8 @@ std::unique_ptr<detect::Engine> make_engine(bool sigma) {
   }
   if (sigma) {
     for (int i = 0; i < 200; ++i) {
-      if (auto s = b.add_text(sigma_rule(i), fmt::format("bench-{}.yml", i)); !s) std::abort();
+      if (auto s = b.add_text(bench::sigma_rule(i), fmt::format("bench-{}.yml", i)); !s)
+        std::abort();
     }
   }
   auto set = std::move(b).finish();
@@ -94,6 +44,7 @@ std::unique_ptr<detect::Engine> make_engine(bool sigma) {
   }
   detect::EngineOptions o;
   o.host = "bench";
+  o.rule_index = index;
   return std::make_unique<detect::Engine>(std::move(set), o);
 }
 
@@ -158,18 +109,43 @@ model::Event make(std::mt19937& rng, int kind_pick, uint64_t i) {
   return ev;
 }
 
-std::vector<model::Event> events(bool exec_only) {
+// Workloads: the mix above; only execs; only execs whose command lines hit the prefilter (one
+// in two carries a literal of some rule — a Sigma rule's curlN / stageN.sh / --payloadN, or the
+// default ruleset's socket / /dev/tcp/ / history -c — so that candidate rules are tested and
+// mostly rejected: the prefilter's worst case).
+enum class Load { kMix, kExecOnly, kExecHits };
+
+std::vector<model::Event> events(Load load) {
   std::mt19937 rng(42);
   std::vector<model::Event> out;
   for (uint64_t i = 0; i < 8192; ++i) {
-    out.push_back(make(rng, exec_only ? 55 : static_cast<int>(rng() % 100), i));
+    out.push_back(make(rng, load != Load::kMix ? 55 : static_cast<int>(rng() % 100), i));
+    if (load != Load::kExecHits || i % 2 != 0) continue;
+    auto& x = std::get<model::ExecData>(out.back().data);
+    const int r = static_cast<int>(rng() % 200);
+    static const char* kDefault[] = {"import socket", "exec 3<>/dev/tcp/x", "history -c",
+                                     "/var/log/syslog", "privwatch"};
+    switch (rng() % 4) {
+      case 0:
+        x.args.push_back(fmt::format("https://example.com/curl{}", r));
+        break;
+      case 1:
+        x.args.push_back(fmt::format("./stage{}.sh", r));
+        break;
+      case 2:
+        x.args.push_back(fmt::format("--payload{}", r));
+        break;
+      default:
+        x.args.push_back(kDefault[rng() % 5]);
+    }
   }
   return out;
 }
 
-void run(benchmark::State& state, bool sigma, bool exec_only) {
-  auto engine = make_engine(sigma);
-  auto evs = events(exec_only);
+void run(benchmark::State& state, bool sigma, Load load,
+         detect::RuleIndex index = detect::RuleIndex::kFull) {
+  auto engine = make_engine(sigma, index);
+  auto evs = events(load);
   std::vector<model::Alert> out;
   size_t i = 0;
   uint64_t ts = 2'000'000'000ull;
@@ -186,19 +162,69 @@ void run(benchmark::State& state, bool sigma, bool exec_only) {
                                       static_cast<double>(engine->stats().events);
 }
 
-void BM_DefaultRules_Mix(benchmark::State& s) { run(s, false, false); }
-void BM_DefaultPlus200Sigma_Mix(benchmark::State& s) { run(s, true, false); }
-void BM_DefaultPlus200Sigma_ExecOnly(benchmark::State& s) { run(s, true, true); }
+using detect::RuleIndex;
+void BM_DefaultRules_Mix(benchmark::State& s) { run(s, false, Load::kMix); }
+void BM_DefaultPlus200Sigma_Mix(benchmark::State& s) { run(s, true, Load::kMix); }
+void BM_DefaultPlus200Sigma_ExecOnly(benchmark::State& s) { run(s, true, Load::kExecOnly); }
+void BM_DefaultPlus200Sigma_ExecHits(benchmark::State& s) { run(s, true, Load::kExecHits); }
+// The same without the literal prefilter (exact keys only: the index before the prefilter) and
+// without any index (every rule of the event's kind), for ratios measured in one run.
+void BM_KeysOnly_DefaultPlus200Sigma_Mix(benchmark::State& s) {
+  run(s, true, Load::kMix, RuleIndex::kKeys);
+}
+void BM_KeysOnly_DefaultPlus200Sigma_ExecOnly(benchmark::State& s) {
+  run(s, true, Load::kExecOnly, RuleIndex::kKeys);
+}
+void BM_NoIndex_DefaultPlus200Sigma_Mix(benchmark::State& s) {
+  run(s, true, Load::kMix, RuleIndex::kNone);
+}
 
 BENCHMARK(BM_DefaultRules_Mix);
 BENCHMARK(BM_DefaultPlus200Sigma_Mix);
 BENCHMARK(BM_DefaultPlus200Sigma_ExecOnly);
+BENCHMARK(BM_DefaultPlus200Sigma_ExecHits);
+BENCHMARK(BM_KeysOnly_DefaultPlus200Sigma_Mix);
+BENCHMARK(BM_KeysOnly_DefaultPlus200Sigma_ExecOnly);
+BENCHMARK(BM_NoIndex_DefaultPlus200Sigma_Mix);
 
 void BM_LoadDefaultPlus200Sigma(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(make_engine(true));
 }
 BENCHMARK(BM_LoadDefaultPlus200Sigma)->Unit(benchmark::kMillisecond);
 
+// `bench_detect --count N WORKLOAD INDEX` (mix|exec|hits, full|keys|none, default + 200 Sigma):
+// evaluates N events and exits, for instruction counts that do not depend on the machine's load:
+// valgrind --tool=callgrind, once with N and once with 1, (Ir difference) / (N - 1).
+int count_main(int argc, char** argv) {
+  const long n = argc > 2 ? std::atol(argv[2]) : 100000;
+  const std::string_view w = argc > 3 ? argv[3] : "mix";
+  const std::string_view ix = argc > 4 ? argv[4] : "full";
+  const Load load = w == "exec" ? Load::kExecOnly : w == "hits" ? Load::kExecHits : Load::kMix;
+  const RuleIndex index = ix == "keys"   ? RuleIndex::kKeys
+                          : ix == "none" ? RuleIndex::kNone
+                                         : RuleIndex::kFull;
+  auto engine = make_engine(true, index);
+  auto evs = events(load);
+  std::vector<model::Alert> out;
+  uint64_t ts = 2'000'000'000ull;
+  for (long i = 0; i < n; ++i) {
+    model::Event& ev = evs[static_cast<size_t>(i) & 8191];
+    ev.ts_ns = ts += 1000;
+    engine->evaluate(ev, out);
+    if (out.size() > 1024) out.clear();
+  }
+  fmt::print("events {} rule_evaluations {} alerts {}\n", engine->stats().events,
+             engine->stats().rule_evaluations, engine->stats().alerts);
+  return 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--count") return count_main(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "detect/engine.hpp"
 #include "detect/sigma.hpp"
 #include "util/log.hpp"
+#include "util/yaml_documents.hpp"
 
 namespace privwatch::cli {
 
@@ -83,12 +85,15 @@ int run_import(const RulesOptions& o) {
   size_t ok = 0, bad = 0;
   for (const auto& f : o.files) {
     std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAllFromFile(f);
-    } catch (const YAML::BadFile&) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
       std::printf("error       %s: cannot read the file\n", f.c_str());
       ++bad;
       continue;
+    }
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    try {
+      docs = load_yaml_documents(text);
     } catch (const YAML::Exception& e) {
       std::printf("error       %s:%d:%d: YAML syntax error: %s\n", f.c_str(), e.mark.line + 1,
                   e.mark.column + 1, e.msg.c_str());

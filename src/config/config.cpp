@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "util/fd.hpp"
+#include "util/yaml_documents.hpp"
 
 namespace privwatch::config {
 namespace {
@@ -1615,7 +1616,7 @@ Result<YAML::Node> load_document(const std::string& text, const std::string& ori
       "fix the YAML at that position: indent with spaces (not tabs), put a space after ':' and "
       "'-', and quote values that contain ':' or '#'";
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    std::vector<YAML::Node> docs = load_yaml_documents(text);
     // A trailing '---' yields an empty extra document; content in a second one is an error.
     const auto extra = std::find_if(docs.empty() ? docs.end() : std::next(docs.begin()), docs.end(),
                                     [](const YAML::Node& d) { return !d.IsNull(); });

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "detect/embedded_rules.hpp"
+#include "detect/literal_matcher.hpp"
 
 namespace privwatch::detect {
 
@@ -96,19 +97,28 @@ struct Engine::Impl {
     bool init = false;
   };
 
-  // Single-event rules per kind: those without an index key are always evaluated; the others
-  // only when the event's executable basename / process name is one of their keys.
-  // Index keys (Node::guard): executable basename, process name, destination port, file.write.
-  static constexpr std::string_view kGuardFields[] = {"process.executable", "process.name",
-                                                      "destination.port", "file.write"};
+  // Single-event rules per kind: those without a necessary condition are always evaluated; the
+  // others only when the event meets one of their needs (Node::necessary): an exact key (exe
+  // basename, process name, destination port, file.write) or a literal the literal matcher of
+  // that field finds in the event.
+  static constexpr std::string_view kKeyFields[] = {"process.executable", "process.name",
+                                                    "destination.port", "file.write"};
+  struct LiteralIndex {
+    const FieldDef* field = nullptr;
+    LiteralMatcher matcher;  // payload: rule index
+  };
   struct KindIndex {
     std::vector<size_t> unguarded;
     std::array<std::unordered_map<std::string, std::vector<size_t>>, 4> by;
+    std::vector<LiteralIndex> literals;
     bool any = false;
   };
   std::array<KindIndex, model::kEventKindCount> single_by_kind;
   std::vector<size_t> candidates;
+  std::vector<uint32_t> stamp;  // by rule index: == stamp_epoch when already a candidate
+  uint32_t stamp_epoch = 0;
   std::string key_buf;
+  IndexInfo index_info;  // counts of (kind, rule) pairs
   const FieldDef* exe_field = find_field("process.executable");
   const FieldDef* file_write_field = find_field("file.write");
   std::array<std::vector<size_t>, model::kEventKindCount> seq_by_kind;
@@ -132,29 +142,64 @@ Engine::Engine(RuleSet rules, EngineOptions opts)
   impl_->seq_state.resize(n);
   impl_->buckets.resize(n);
   alerts_by_rule_.assign(n, 0);
+  impl_->stamp.assign(n, 0);
+  // Needs with a larger score (a share of the events) are not worth an index lookup.
+  constexpr double kMaxNeedScore = 1.0;
   for (size_t i = 0; i < n; ++i) {
     const Rule& r = *rules_.rules[i];
-    const FieldDef* gf = nullptr;
-    std::vector<std::string> keys;
-    const bool guarded = !r.sequence && r.condition->guard(gf, keys);
     for (size_t k = 1; k < model::kEventKindCount; ++k) {
       if ((r.kinds & (1u << k)) == 0) continue;
       if (r.sequence) {
         impl_->seq_by_kind[k].push_back(i);
-      } else if (!guarded) {
-        impl_->single_by_kind[k].unguarded.push_back(i);
-      } else {
-        size_t g = 0;
-        while (Impl::kGuardFields[g] != gf->name) ++g;
-        auto& map = impl_->single_by_kind[k].by[g];
-        impl_->single_by_kind[k].any = true;
-        for (const auto& key : keys) {
-          auto& v = map[key];
+        continue;
+      }
+      auto& ki = impl_->single_by_kind[k];
+      Needs needs;
+      const bool guarded = opts_.rule_index != RuleIndex::kNone &&
+                           r.condition->necessary(k, opts_.rule_index == RuleIndex::kFull, needs) &&
+                           need_score(needs) < kMaxNeedScore;
+      if (!guarded) {
+        ki.unguarded.push_back(i);
+        ++impl_->index_info.unguarded;
+        continue;
+      }
+      const bool by_literal = std::any_of(
+          needs.begin(), needs.end(), [](const Need& x) { return x.type == Need::Type::kLiteral; });
+      ++(by_literal ? impl_->index_info.by_literal : impl_->index_info.by_key);
+      ki.any = true;  // (no needs at all: the rule is never true for this kind)
+      for (const auto& need : needs) {
+        if (need.type == Need::Type::kKey) {
+          size_t g = 0;
+          while (Impl::kKeyFields[g] != need.field->name) ++g;
+          auto& v = ki.by[g][need.value];
           if (v.empty() || v.back() != i) v.push_back(i);
+          continue;
         }
+        auto it = std::find_if(ki.literals.begin(), ki.literals.end(),
+                               [&](const Impl::LiteralIndex& l) { return l.field == need.field; });
+        if (it == ki.literals.end()) {
+          ki.literals.emplace_back();
+          it = std::prev(ki.literals.end());
+          it->field = need.field;
+        }
+        it->matcher.add(need.value, static_cast<uint32_t>(i));
       }
     }
   }
+  for (auto& ki : impl_->single_by_kind) {
+    for (auto& l : ki.literals) l.matcher.build();
+  }
+}
+
+Engine::IndexInfo Engine::index_info() const {
+  IndexInfo info = impl_->index_info;
+  for (const auto& ki : impl_->single_by_kind) {
+    for (const auto& l : ki.literals) {
+      info.literals += l.matcher.literals();
+      info.automaton_bytes += l.matcher.memory_bytes();
+    }
+  }
+  return info;
 }
 
 Engine::~Engine() = default;
@@ -342,11 +387,20 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
     out.push_back(std::move(a));
   };
 
-  // Single-event rules: the unguarded ones, and the guarded ones whose key the event has.
+  // Single-event rules: the unguarded ones, and the guarded ones whose needs the event meets.
   const Impl::KindIndex& ki = m.single_by_kind[kind];
   const std::vector<size_t>* rules_now = &ki.unguarded;
   if (ki.any) {
     m.candidates.assign(ki.unguarded.begin(), ki.unguarded.end());
+    if (++m.stamp_epoch == 0) {
+      std::fill(m.stamp.begin(), m.stamp.end(), 0u);
+      m.stamp_epoch = 1;
+    }
+    auto hit = [&m](size_t idx) {
+      if (m.stamp[idx] == m.stamp_epoch) return;
+      m.stamp[idx] = m.stamp_epoch;
+      m.candidates.push_back(idx);
+    };
     auto add = [&](const std::unordered_map<std::string, std::vector<size_t>>& map,
                    std::string_view value, bool lower) {
       if (map.empty() || value.empty()) return;
@@ -355,8 +409,9 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
         for (char& ch : m.key_buf) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
       }
       const auto it = map.find(m.key_buf);
-      if (it != map.end())
-        m.candidates.insert(m.candidates.end(), it->second.begin(), it->second.end());
+      if (it != map.end()) {
+        for (const size_t idx : it->second) hit(idx);
+      }
     };
     if (!ki.by[0].empty()) {
       std::string_view exe = m.exe_field->str(c);
@@ -376,9 +431,13 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
       const auto w = m.file_write_field->flag(c);
       if (w) add(ki.by[3], *w ? "true" : "false", false);
     }
+    // The literal prefilter: one pass per field over the event's value.
+    for (const auto& l : ki.literals) {
+      const std::string_view v = l.field->str(c);
+      if (!v.empty()) l.matcher.scan(v, hit);
+    }
     if (m.candidates.size() != ki.unguarded.size()) {
-      std::sort(m.candidates.begin(), m.candidates.end());
-      m.candidates.erase(std::unique(m.candidates.begin(), m.candidates.end()), m.candidates.end());
+      std::sort(m.candidates.begin(), m.candidates.end());  // rule order: alerts in load order
     }
     rules_now = &m.candidates;
   }

@@ -16,6 +16,13 @@
 
 namespace privwatch::detect {
 
+// Which rules an event is tested against (docs/rules.md, "Performance"). kNone: every rule of
+// the event's kind (the reference the differential tests compare with); kKeys: single-event rules
+// with an exact necessary key (executable basename, process name, destination port, file.write)
+// only when the event has it; kFull: kKeys plus the literal prefilter (one multi-literal pass per
+// field: rules whose necessary literals do not occur in the event are not tested).
+enum class RuleIndex : uint8_t { kNone, kKeys, kFull };
+
 struct EngineOptions {
   uint64_t dedup_window_ns = 60'000'000'000ull;  // identical alerts folded within this window
   uint32_t rate_limit_per_minute = 60;           // alerts per rule and minute; 0 = unlimited
@@ -23,11 +30,12 @@ struct EngineOptions {
   uint32_t max_tree_entries = 65536;             // pid → process-tree root map (sequence keys)
   uint32_t self_pid = 0;                         // 0: getpid()
   std::string host;                              // alert host when the event carries none
+  RuleIndex rule_index = RuleIndex::kFull;       // alerts are the same whatever the index
 };
 
 struct EngineStats {
   uint64_t events = 0;
-  uint64_t rule_evaluations = 0;  // rule conditions evaluated (after the event-kind index)
+  uint64_t rule_evaluations = 0;  // rule conditions evaluated (after the kind, key, literal index)
   uint64_t matches = 0;           // conditions that matched (before exceptions)
   uint64_t excepted = 0;          // matches suppressed by an exception
   uint64_t alerts = 0;            // alerts emitted
@@ -58,6 +66,13 @@ class Engine {
   [[nodiscard]] const EngineStats& stats() const { return stats_; }
   // Per-rule alert counts, in rules() order.
   [[nodiscard]] const std::vector<uint64_t>& alerts_by_rule() const { return alerts_by_rule_; }
+  // How the rules were indexed: per event kind, rules tested on every event of the kind
+  // (unguarded), by an exact key, by the literal prefilter; and the prefilter's literals.
+  struct IndexInfo {
+    size_t unguarded = 0, by_key = 0, by_literal = 0;  // (kind, rule) pairs
+    size_t literals = 0, automaton_bytes = 0;
+  };
+  [[nodiscard]] IndexInfo index_info() const;
   // {"rules":N,"events":...} for the agent's stats file.
   [[nodiscard]] std::string stats_json() const;
 

@@ -391,6 +391,24 @@ std::string_view to_string(FieldType t) {
 
 std::span<const FieldDef> all_fields() { return kFields; }
 
+size_t field_index(const FieldDef& f) { return static_cast<size_t>(&f - kFields); }
+
+std::string_view lowered_value(const FieldDef& f, EvalCtx& c) {
+  const size_t i = field_index(f);
+  if (c.lower_epoch.size() != std::size(kFields)) {
+    c.lower_epoch.assign(std::size(kFields), 0u);
+    c.lower.resize(std::size(kFields));
+  }
+  std::string& out = c.lower[i];
+  if (c.lower_epoch[i] != c.epoch) {
+    c.lower_epoch[i] = c.epoch;
+    const std::string_view v = f.str(c);
+    out.assign(v);
+    for (char& ch : out) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+  }
+  return out;
+}
+
 const FieldDef* find_field(std::string_view name) {
   for (const auto& f : kFields) {
     if (f.name == name) return &f;

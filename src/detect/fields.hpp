@@ -3,6 +3,7 @@
 // reads the value straight out of model::Event (and its Attribution). No lookup per event.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -24,6 +25,8 @@ struct IpValue {
   std::array<uint8_t, 16> addr{};
 };
 
+struct FieldDef;
+
 // Per-event evaluation state: the event, and values computed at most once per event.
 struct EvalCtx {
   const model::Event* ev = nullptr;
@@ -31,10 +34,19 @@ struct EvalCtx {
   // Lazily joined command lines (process.command_line, process.parent.command_line).
   std::string cmdline, parent_cmdline;
   bool cmdline_done = false, parent_cmdline_done = false;
+  // Lazily lower-cased string fields (case-insensitive contains / glob), by field index; an
+  // entry is valid when its epoch is the current one. The buffers keep their capacity.
+  uint32_t epoch = 1;
+  std::vector<uint32_t> lower_epoch;
+  std::vector<std::string> lower;
 
   void reset(const model::Event& e) {
     ev = &e;
     cmdline_done = parent_cmdline_done = false;
+    if (++epoch == 0) {  // wrapped: forget every cached value
+      std::fill(lower_epoch.begin(), lower_epoch.end(), 0u);
+      epoch = 1;
+    }
   }
 };
 
@@ -64,6 +76,10 @@ struct FieldDef {
 
 // Every field, in documentation order.
 [[nodiscard]] std::span<const FieldDef> all_fields();
+// The position of `f` in all_fields().
+[[nodiscard]] size_t field_index(const FieldDef& f);
+// The value of string field `f` lower-cased (ASCII), computed at most once per event.
+[[nodiscard]] std::string_view lowered_value(const FieldDef& f, EvalCtx& c);
 // nullptr when unknown.
 [[nodiscard]] const FieldDef* find_field(std::string_view name);
 // The closest known name (for "did you mean"), "" when nothing is close.

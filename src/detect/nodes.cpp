@@ -84,6 +84,38 @@ bool glob_match(std::string_view p, std::string_view s, bool nocase) {
   return pi == p.size();
 }
 
+// The longest run of literal characters of a glob pattern (lower-cased): every string the
+// pattern matches contains it. Escapes (\\x) are literal characters; * ? and [...] end a run.
+std::string glob_necessary_literal(std::string_view p) {
+  std::string best, cur;
+  auto end_run = [&] {
+    if (cur.size() > best.size()) best = cur;
+    cur.clear();
+  };
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char ch = p[i];
+    if (ch == '*' || ch == '?') {
+      end_run();
+    } else if (ch == '[') {
+      end_run();
+      size_t j = i + 1;
+      if (j < p.size() && (p[j] == '!' || p[j] == '^')) ++j;
+      if (j < p.size() && p[j] == ']') ++j;
+      while (j < p.size() && p[j] != ']') ++j;
+      if (j >= p.size()) break;  // unclosed: stop here (what follows is not needed)
+      i = j;
+    } else if (ch == '\\' && i + 1 < p.size()) {
+      cur.push_back(lower(p[++i]));
+    } else if (ch == '\\') {
+      end_run();
+    } else {
+      cur.push_back(lower(ch));
+    }
+  }
+  end_run();
+  return best;
+}
+
 std::string quoted_list(const std::vector<std::string>& v) {
   std::string out;
   for (size_t i = 0; i < v.size() && i < 8; ++i) {
@@ -138,20 +170,25 @@ class AllNode final : public Node {
   void explain(EvalCtx& c, std::string& out) const override {
     for (const auto& n : children_) n->explain(c, out);
   }
-  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
-    int best = 0;
+  bool necessary(size_t kind, bool literals, Needs& out) const override {
+    // The most selective child's needs (any child's are necessary for an and).
+    double best = 0;
+    bool found = false;
     for (const auto& n : children_) {
-      const FieldDef* f = nullptr;
-      std::vector<std::string> k;
-      if (!n->guard(f, k)) continue;
-      const int rank = f->name == "file.write" ? 1 : 2;  // prefer the selective keys
-      if (rank > best) {
-        best = rank;
-        field = f;
-        keys = std::move(k);
+      if ((n->kinds & (1u << kind)) == 0) {  // this child, hence the and, is never true
+        out.clear();
+        return true;
+      }
+      Needs k;
+      if (!n->necessary(kind, literals, k)) continue;
+      const double score = need_score(k);
+      if (!found || score < best) {
+        best = score;
+        found = true;
+        out = std::move(k);
       }
     }
-    return best > 0;
+    return found;
   }
 
  private:
@@ -184,19 +221,16 @@ class AnyNode final : public Node {
       }
     }
   }
-  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
-    const FieldDef* common = nullptr;
-    std::vector<std::string> all;
+  bool necessary(size_t kind, bool literals, Needs& out) const override {
+    // Every child that can be true for this kind must have needs; the or needs their union.
+    Needs all;
     for (const auto& n : children_) {
-      const FieldDef* f = nullptr;
-      std::vector<std::string> k;
-      if (!n->guard(f, k) || (common != nullptr && f != common)) return false;
-      common = f;
-      all.insert(all.end(), k.begin(), k.end());
+      if ((n->kinds & (1u << kind)) == 0) continue;
+      Needs k;
+      if (!n->necessary(kind, literals, k)) return false;
+      for (auto& x : k) all.push_back(std::move(x));
     }
-    if (common == nullptr) return false;
-    field = common;
-    keys = std::move(all);
+    out = std::move(all);
     return true;
   }
 
@@ -221,6 +255,11 @@ class ConstNode final : public Node {
   }
   bool eval(EvalCtx&) const override { return v_; }
   void explain(EvalCtx&, std::string&) const override {}
+  bool necessary(size_t, bool, Needs& out) const override {
+    if (v_) return false;
+    out.clear();  // never true
+    return true;
+  }
 
  private:
   bool v_;
@@ -304,28 +343,47 @@ class StrNode final : public FieldNode {
     }
     return {};
   }
-  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+  bool necessary(size_t, bool literals, Needs& out) const override {
     const bool exe = f_.name == "process.executable", name = f_.name == "process.name";
-    if (!exe && !name) return false;
-    std::vector<std::string> out;
-    auto add = [&](const std::string& v) {
-      out.push_back(lowered(exe ? std::string_view(v).substr(v.rfind('/') + 1) : v));
-    };
-    if (op_ == Op::kEquals || op_ == Op::kIn) {
-      for (const auto& v : small_) add(v);
-      for (const auto& v : set_) add(v);
-    } else if (op_ == Op::kEndsWith && exe) {
-      for (const auto& p : patterns_) {
-        if (p.find('/') == std::string::npos) return false;  // "tool" could end "/usr/bin/mytool"
-        add(p);
+    std::vector<std::string> values;  // equals / in values, or patterns
+    values.insert(values.end(), small_.begin(), small_.end());
+    values.insert(values.end(), set_.begin(), set_.end());
+    const bool equality = op_ == Op::kEquals || op_ == Op::kIn;
+    if (!equality) values = patterns_;
+    // Exact keys: the executable's basename, the process name.
+    if ((exe || name) &&
+        (equality || (exe && op_ == Op::kEndsWith &&
+                      std::all_of(values.begin(), values.end(), [](const std::string& p) {
+                        return p.find('/') != std::string::npos;  // "tool" could end "/x/mytool"
+                      })))) {
+      out.clear();
+      for (const auto& v : values) {
+        out.push_back({Need::Type::kKey, &f_,
+                       lowered(exe ? std::string_view(v).substr(v.rfind('/') + 1) : v)});
       }
-    } else {
-      return false;
+      return !out.empty();
     }
-    if (out.empty()) return false;
-    field = &f_;
-    keys = std::move(out);
-    return true;
+    if (!literals) return false;
+    // Literals: each value must occur in the field (a glob: its longest literal run). An element
+    // of process.args occurs in process.command_line (the args joined by spaces).
+    const FieldDef* lf = &f_;
+    if (f_.type == FieldType::kStringList) {
+      if (f_.name == "process.args") {
+        lf = find_field("process.command_line");
+      } else if (f_.name == "process.parent.args") {
+        lf = find_field("process.parent.command_line");
+      } else {
+        return false;
+      }
+    }
+    if (op_ == Op::kRegex || !is_literal_field(*lf)) return false;
+    out.clear();
+    for (const auto& v : values) {
+      std::string lit = op_ == Op::kGlob ? glob_necessary_literal(v) : lowered(v);
+      if (lit.empty()) return false;  // nothing that must occur
+      out.push_back({Need::Type::kLiteral, lf, std::move(lit)});
+    }
+    return !out.empty();
   }
   bool eval(EvalCtx& c) const override {
     if (f_.type == FieldType::kStringList) {
@@ -338,11 +396,18 @@ class StrNode final : public FieldNode {
     }
     const std::string_view v = f_.str(c);
     if (v.empty()) return false;
+    // Case-insensitive searches run on the field lower-cased once per event (shared by every
+    // rule that searches the field): a plain memchr/memcmp search instead of folding each byte.
+    if (nocase_ && (op_ == Op::kContains || op_ == Op::kGlob)) {
+      return match(lowered_value(f_, c), true);
+    }
     return match(v);
   }
 
  private:
-  bool match(std::string_view v) const {
+  // `folded`: v is lower-cased already (the patterns of a nocase node are).
+  bool match(std::string_view v, bool folded = false) const {
+    const bool nocase = nocase_ && !folded;
     switch (op_) {
       case Op::kEquals:
       case Op::kIn:
@@ -378,7 +443,7 @@ class StrNode final : public FieldNode {
         return false;
       case Op::kContains:
         for (const auto& p : patterns_) {
-          if (nocase_ ? icontains(v, p) : v.find(p) != std::string_view::npos) return true;
+          if (nocase ? icontains(v, p) : v.find(p) != std::string_view::npos) return true;
         }
         return false;
       case Op::kGlob:
@@ -386,10 +451,10 @@ class StrNode final : public FieldNode {
           // The longest literal run of the pattern must occur first (cheap rejection).
           const std::string& lit = glob_literal_[i];
           if (!lit.empty() &&
-              (nocase_ ? !icontains(v, lit) : v.find(lit) == std::string_view::npos)) {
+              (nocase ? !icontains(v, lit) : v.find(lit) == std::string_view::npos)) {
             continue;
           }
-          if (glob_simple_[i] ? glob_match(patterns_[i], v, nocase_)
+          if (glob_simple_[i] ? glob_match(patterns_[i], v, nocase)
                               : fnmatch(patterns_[i].c_str(), std::string(v).c_str(),
                                         nocase_ ? FNM_CASEFOLD : 0) == 0) {
             return true;
@@ -422,11 +487,10 @@ class IntNode final : public FieldNode {
  public:
   IntNode(const FieldDef& f, Op op, std::vector<std::string> shown, std::vector<int64_t> values)
       : FieldNode(f, op, std::move(shown), false), values_(std::move(values)) {}
-  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+  bool necessary(size_t, bool, Needs& out) const override {
     if (f_.name != "destination.port" || (op_ != Op::kEquals && op_ != Op::kIn)) return false;
-    field = &f_;
-    keys.clear();
-    for (int64_t v : values_) keys.push_back(std::to_string(v));
+    out.clear();
+    for (int64_t v : values_) out.push_back({Need::Type::kKey, &f_, std::to_string(v)});
     return true;
   }
   bool eval(EvalCtx& c) const override {
@@ -473,10 +537,9 @@ class BoolNode final : public FieldNode {
  public:
   BoolNode(const FieldDef& f, bool want)
       : FieldNode(f, Op::kEquals, {want ? "true" : "false"}, false), want_(want) {}
-  bool guard(const FieldDef*& field, std::vector<std::string>& keys) const override {
+  bool necessary(size_t, bool, Needs& out) const override {
     if (f_.name != "file.write") return false;
-    field = &f_;
-    keys = {want_ ? "true" : "false"};
+    out = {{Need::Type::kKey, &f_, want_ ? "true" : "false"}};
     return true;
   }
   bool eval(EvalCtx& c) const override {
@@ -573,6 +636,39 @@ KindMask kinds_for_values(const FieldDef& f, Op op, const std::vector<std::strin
 }
 
 }  // namespace
+
+bool is_key_field(const FieldDef& f) {
+  return f.name == "process.executable" || f.name == "process.name" ||
+         f.name == "destination.port" || f.name == "file.write";
+}
+
+bool is_literal_field(const FieldDef& f) {
+  // Enumerations (a handful of values each: a literal of theirs is met by a large share of the
+  // events) take no literal needs; free text does.
+  static constexpr std::string_view kEnumerations[] = {
+      "event.action",         "event.outcome",
+      "privwatch.kind",       "network.type",
+      "network.transport",    "session.entry_type",
+      "privwatch.escalation", "privwatch.ptrace.request",
+      "privwatch.signal.name"};
+  if (f.type != FieldType::kString) return false;
+  return std::find(std::begin(kEnumerations), std::end(kEnumerations), f.name) ==
+         std::end(kEnumerations);
+}
+
+double need_score(const Needs& needs) {
+  double p = 0;
+  for (const auto& n : needs) {
+    if (n.type == Need::Type::kKey) {
+      p += n.field->name == "file.write" ? (n.value == "true" ? 0.3 : 0.7) : 0.02;
+    } else {
+      // A literal: the longer, the rarer. (/usr/bin/ is long and common: a rough estimate.)
+      static constexpr double kByLength[] = {1.0, 0.6, 0.3, 0.1, 0.04};
+      p += n.value.size() < std::size(kByLength) ? kByLength[n.value.size()] : 0.01;
+    }
+  }
+  return p;
+}
 
 std::string_view to_string(Op op) {
   for (const auto& [name, o] : kOps) {

@@ -15,6 +15,25 @@
 
 namespace privwatch::detect {
 
+// One way for an event to meet a necessary condition of a node (Node::necessary): the field has
+// the exact index key `value` (kKey: process.executable → its lower-cased basename, process.name
+// → lower-cased, destination.port → decimal, file.write → true/false), or the string field
+// contains the literal `value` (kLiteral: lower-cased, found case-insensitively).
+struct Need {
+  enum class Type : uint8_t { kKey, kLiteral };
+  Type type = Type::kLiteral;
+  const FieldDef* field = nullptr;
+  std::string value;
+};
+using Needs = std::vector<Need>;
+// The fields kKey needs are made of; the fields that take kLiteral needs (free text, not
+// enumerations such as event.action).
+[[nodiscard]] bool is_key_field(const FieldDef& f);
+[[nodiscard]] bool is_literal_field(const FieldDef& f);
+// Rough share of events of the right kind that meet one of `needs` (lower is more selective):
+// the prefilter keeps a rule's needs only when this is small.
+[[nodiscard]] double need_score(const Needs& needs);
+
 // A compiled condition. Evaluated on the pipeline thread; immutable after load.
 class Node {
  public:
@@ -22,12 +41,13 @@ class Node {
   [[nodiscard]] virtual bool eval(EvalCtx& c) const = 0;
   // Human-checkable evidence for a node that evaluated true ("process.name 'nc' in [nc, ncat]").
   virtual void explain(EvalCtx& c, std::string& out) const = 0;
-  // A necessary condition usable as an index key: the node can only be true when `field`
-  // (process.executable: its lower-cased basename; process.name: lower-cased) is one of
-  // `keys`. False when the node has none.
-  virtual bool guard(const FieldDef*& field, std::vector<std::string>& keys) const {
-    (void)field;
-    (void)keys;
+  // A necessary condition, for the rule prefilter: sets `out` so that the node can be true for an
+  // event of kind `kind` only when the event meets one of `out` (an empty `out`: never true).
+  // `literals` false: key needs only. False when the node has no such condition.
+  virtual bool necessary(size_t kind, bool literals, Needs& out) const {
+    (void)kind;
+    (void)literals;
+    (void)out;
     return false;
   }
   KindMask kinds = kAllKinds;  // event kinds this node can be true for (kind index)

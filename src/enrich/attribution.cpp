@@ -1,5 +1,6 @@
 #include "enrich/attribution.hpp"
 
+#include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -221,6 +222,24 @@ void Attributor::attribute(model::Event& ev) {
 AttributorStats Attributor::stats() const {
   stats_.containers = containers_.stats();
   return stats_;
+}
+
+std::string Attributor::stats_json() const {
+  const AttributorStats s = stats();
+  const ContainerResolverStats& c = s.containers;
+  return fmt::format(
+      "{{\"events\":{},\"membership_lookups\":{},\"membership_errors\":{},"
+      "\"service_account_events\":{},\"drift_events\":{},\"no_grant_events\":{},"
+      "\"containers\":{{\"lookups\":{},\"proc_reads\":{},\"proc_failures\":{},\"walks\":{},"
+      "\"unresolved\":{},\"moved\":{},\"runtime_queries\":{},\"runtime_failures\":{},\"name_"
+      "misses\":{},"
+      "\"name_lookups_queued\":{},\"name_lookups_dropped\":{},\"names_resolved\":{},"
+      "\"names_applied\":{},\"evictions\":{},\"cached_ids\":{},\"cached_processes\":{}}}}}",
+      s.events, s.membership_lookups, s.membership_errors, s.service_account_events, s.drift_events,
+      s.no_grant_events, c.lookups, c.proc_reads, c.proc_failures, c.walks, c.unresolved, c.moved,
+      c.runtime_queries, c.runtime_failures, c.name_misses, c.name_lookups_queued,
+      c.name_lookups_dropped, c.names_resolved, c.names_applied, c.evictions, c.cached_ids,
+      c.cached_processes);
 }
 
 }  // namespace privwatch::enrich

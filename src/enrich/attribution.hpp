@@ -87,6 +87,8 @@ class Attributor {
 
   [[nodiscard]] ContainerResolver& containers() { return containers_; }
   [[nodiscard]] AttributorStats stats() const;
+  // The counters as one JSON object, for the agent's stats file ("attribution": {...}).
+  [[nodiscard]] std::string stats_json() const;
 
  private:
   struct Membership {

@@ -9,11 +9,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "util/fd.hpp"
@@ -272,8 +277,11 @@ void apply_k8s_labels(const json& labels, model::ContainerInfo& info) {
 
 class HttpRuntimeClient : public RuntimeClient {
  public:
-  HttpRuntimeClient(std::string socket, std::string runtime, bool docker)
-      : socket_(std::move(socket)), runtime_(std::move(runtime)), docker_(docker) {}
+  HttpRuntimeClient(std::string socket, std::string runtime, bool docker, uint32_t timeout_ms)
+      : socket_(std::move(socket)),
+        runtime_(std::move(runtime)),
+        docker_(docker),
+        timeout_us_(static_cast<int64_t>(timeout_ms) * 1000) {}
 
   std::string_view runtime() const override { return runtime_; }
   const std::string& socket() const { return socket_; }
@@ -283,7 +291,7 @@ class HttpRuntimeClient : public RuntimeClient {
       httplib::Client cli(socket_);
       cli.set_address_family(AF_UNIX);
       cli.set_connection_timeout(0, 200'000);
-      cli.set_read_timeout(0, 500'000);
+      cli.set_read_timeout(timeout_us_ / 1'000'000, timeout_us_ % 1'000'000);
       cli.set_write_timeout(0, 200'000);
       const std::string path = docker_ ? "/containers/" + id + "/json" : "/containers/" + id;
       auto res = cli.Get(path, {{"Host", "localhost"}});
@@ -316,16 +324,20 @@ class HttpRuntimeClient : public RuntimeClient {
   std::string socket_;
   std::string runtime_;
   bool docker_;
+  int64_t timeout_us_;
 };
 
 }  // namespace
 
-std::unique_ptr<RuntimeClient> make_docker_client(std::string socket_path) {
-  return std::make_unique<HttpRuntimeClient>(std::move(socket_path), "docker", true);
+std::unique_ptr<RuntimeClient> make_docker_client(std::string socket_path,
+                                                  uint32_t read_timeout_ms) {
+  return std::make_unique<HttpRuntimeClient>(std::move(socket_path), "docker", true,
+                                             read_timeout_ms);
 }
 
-std::unique_ptr<RuntimeClient> make_crio_client(std::string socket_path) {
-  return std::make_unique<HttpRuntimeClient>(std::move(socket_path), "cri-o", false);
+std::unique_ptr<RuntimeClient> make_crio_client(std::string socket_path, uint32_t read_timeout_ms) {
+  return std::make_unique<HttpRuntimeClient>(std::move(socket_path), "cri-o", false,
+                                             read_timeout_ms);
 }
 
 std::vector<std::unique_ptr<RuntimeClient>> default_runtime_clients() {
@@ -338,23 +350,155 @@ std::vector<std::unique_ptr<RuntimeClient>> default_runtime_clients() {
 // ---------------------------------------------------------------------------------------
 // Resolver
 
-struct ContainerResolver::Runtime {
-  std::unique_ptr<RuntimeClient> client;
-  std::string socket;           // for the existence check ("" = always try)
-  uint64_t retry_after_ns = 0;  // not before (socket absent or failing)
-  bool warned = false;
+// The background thread that asks runtime sockets for names. The pipeline thread queues a
+// container id (once per container) and later collects the answers; the worker never touches
+// the resolver's caches, and the pipeline never waits for a socket.
+class ContainerResolver::NameWorker {
+ public:
+  struct Answer {
+    std::string id;
+    bool found = false;
+    model::ContainerInfo info;  // name, image, k8s metadata; runtime when the path did not say
+  };
+
+  NameWorker(std::vector<std::unique_ptr<RuntimeClient>> clients, uint64_t recheck_ns,
+             size_t queue_cap, std::function<uint64_t()> clock)
+      : recheck_ns_(recheck_ns),
+        queue_cap_(queue_cap == 0 ? 1 : queue_cap),
+        clock_(std::move(clock)) {
+    for (auto& c : clients) {
+      Runtime rt;
+      if (auto* http = dynamic_cast<HttpRuntimeClient*>(c.get())) rt.socket = http->socket();
+      rt.client = std::move(c);
+      runtimes_.push_back(std::move(rt));
+    }
+    thread_ = std::thread([this] { run(); });
+  }
+  ~NameWorker() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  NameWorker(const NameWorker&) = delete;
+  NameWorker& operator=(const NameWorker&) = delete;
+
+  // Pipeline thread: false when the queue is full.
+  bool request(const std::string& id, const std::string& runtime) {
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.size() >= queue_cap_) return false;
+      queue_.push_back({id, runtime});
+    }
+    cv_.notify_one();
+    return true;
+  }
+  // Pipeline thread: a relaxed load when nothing is ready.
+  bool take(std::vector<Answer>& out) {
+    if (!ready_.load(std::memory_order_acquire)) return false;
+    std::lock_guard lock(mu_);
+    out.swap(answers_);
+    answers_.clear();
+    ready_.store(false, std::memory_order_release);
+    return !out.empty();
+  }
+  uint64_t queries() const { return queries_.load(std::memory_order_relaxed); }
+  uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Runtime {
+    std::unique_ptr<RuntimeClient> client;
+    std::string socket;           // for the existence check ("" = always try)
+    uint64_t retry_after_ns = 0;  // not before (socket absent or failing)
+    bool warned = false;
+  };
+  struct Request {
+    std::string id, runtime;
+  };
+
+  void run() {
+    for (;;) {
+      Request req;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        req = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      Answer a = lookup(req);
+      {
+        std::lock_guard lock(mu_);
+        answers_.push_back(std::move(a));
+        ready_.store(true, std::memory_order_release);
+      }
+    }
+  }
+
+  Answer lookup(const Request& req) {
+    Answer out;
+    out.id = req.id;
+    const uint64_t t = clock_();
+    for (Runtime& rt : runtimes_) {
+      // Ask the runtime that owns the container first; any when the path does not say.
+      if (!req.runtime.empty() && req.runtime != rt.client->runtime()) continue;
+      if (t < rt.retry_after_ns) continue;
+      if (!rt.socket.empty()) {
+        struct stat st {};
+        if (::stat(rt.socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+          rt.retry_after_ns = t + recheck_ns_;  // no runtime here: ids only
+          continue;
+        }
+      }
+      queries_.fetch_add(1, std::memory_order_relaxed);
+      model::ContainerInfo info;
+      const auto answer = rt.client->inspect(req.id, info);
+      if (answer == RuntimeClient::Answer::kFound) {
+        out.found = true;
+        out.info = std::move(info);
+        if (req.runtime.empty()) out.info.runtime = std::string(rt.client->runtime());
+        break;
+      }
+      if (answer == RuntimeClient::Answer::kUnavailable) {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        rt.retry_after_ns = t + recheck_ns_;
+        if (!rt.warned) {
+          rt.warned = true;
+          log::warn(
+              "container runtime socket {} does not answer; containers get ids without names "
+              "(retried every {} s; failures counted in runtime_failures)",
+              rt.socket, recheck_ns_ / 1'000'000'000ull);
+        }
+      }
+    }
+    return out;
+  }
+
+  const uint64_t recheck_ns_;
+  const size_t queue_cap_;
+  std::function<uint64_t()> clock_;
+  std::vector<Runtime> runtimes_;  // worker thread only
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request> queue_;
+  std::vector<Answer> answers_;
+  bool stop_ = false;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> queries_{0}, failures_{0};
+  std::thread thread_;
 };
 
 ContainerResolver::ContainerResolver(ContainerResolverOptions opts) : opts_(std::move(opts)) {
   cgroup2_root_ = opts_.cgroup2_root == "auto" ? detect_cgroup2_root() : opts_.cgroup2_root;
-  for (auto& client : opts_.runtimes) {
-    auto rt = std::make_unique<Runtime>();
-    if (auto* http = dynamic_cast<HttpRuntimeClient*>(client.get())) rt->socket = http->socket();
-    rt->client = std::move(client);
-    runtimes_.push_back(std::move(rt));
+  if (opts_.capacity == 0) opts_.capacity = 1;
+  if (!opts_.runtimes.empty()) {
+    std::function<uint64_t()> clock = opts_.clock ? opts_.clock : boottime_ns;
+    worker_ = std::make_unique<NameWorker>(std::move(opts_.runtimes), opts_.socket_recheck_ns,
+                                           opts_.name_queue, std::move(clock));
   }
   opts_.runtimes.clear();
-  if (opts_.capacity == 0) opts_.capacity = 1;
 }
 
 ContainerResolver::~ContainerResolver() = default;
@@ -364,59 +508,79 @@ uint64_t ContainerResolver::now() const { return opts_.clock ? opts_.clock() : b
 ContainerResolverStats ContainerResolver::stats() const {
   stats_.cached_ids = by_id_.size();
   stats_.cached_processes = by_process_.size();
+  if (worker_) {
+    stats_.runtime_queries = worker_->queries();
+    stats_.runtime_failures = worker_->failures();
+  }
   return stats_;
+}
+
+void ContainerResolver::copy_names(const model::ContainerInfo& n, model::ContainerInfo& to) {
+  if (!n.name.empty()) to.name = n.name;
+  if (!n.image.empty()) to.image = n.image;
+  if (!n.pod_name.empty()) to.pod_name = n.pod_name;
+  if (!n.k8s_namespace.empty()) to.k8s_namespace = n.k8s_namespace;
+  if (!n.k8s_service_account.empty()) to.k8s_service_account = n.k8s_service_account;
+  if (to.pod_uid.empty()) to.pod_uid = n.pod_uid;
+  if (to.runtime.empty()) to.runtime = n.runtime;
+}
+
+size_t ContainerResolver::apply_names() {
+  if (!worker_) return 0;
+  std::vector<NameWorker::Answer> answers;
+  if (!worker_->take(answers)) return 0;
+  const uint64_t t = now();
+  size_t named = 0;
+  for (auto& a : answers) {
+    pending_.erase(a.id);
+    if (!a.found) {
+      // Not known to any runtime (or none answered): ids only, asked again later.
+      if (unnamed_.size() >= opts_.capacity) unnamed_.clear();
+      unnamed_[a.id] = t + opts_.socket_recheck_ns;
+      continue;
+    }
+    ++named;
+    ++stats_.names_resolved;
+    unnamed_.erase(a.id);
+    // Attributions already cached for this container get the names, and a new serial (callers
+    // key caches such as the service account on it).
+    const auto update = [&](std::unordered_map<uint64_t, CgroupAttribution>& m) {
+      for (auto& [key, attr] : m) {
+        if (attr.container.id != a.id) continue;
+        copy_names(a.info, attr.container);
+        attr.serial = next_serial_++;
+        ++stats_.names_applied;
+      }
+    };
+    update(by_id_);
+    update(by_process_);
+    if (names_.size() >= opts_.capacity) names_.clear();
+    names_.insert_or_assign(a.id, std::move(a.info));
+  }
+  return named;
 }
 
 void ContainerResolver::add_names(CgroupAttribution& a) {
   const std::string& id = a.container.id;
   if (id.empty()) return;
   if (auto it = names_.find(id); it != names_.end()) {
-    const model::ContainerInfo& n = it->second;
-    if (!n.name.empty()) a.container.name = n.name;
-    if (!n.image.empty()) a.container.image = n.image;
-    if (!n.pod_name.empty()) a.container.pod_name = n.pod_name;
-    if (!n.k8s_namespace.empty()) a.container.k8s_namespace = n.k8s_namespace;
-    if (!n.k8s_service_account.empty()) a.container.k8s_service_account = n.k8s_service_account;
-    if (a.container.pod_uid.empty()) a.container.pod_uid = n.pod_uid;
+    copy_names(it->second, a.container);
     return;
   }
+  if (!worker_) return;
+  ++stats_.name_misses;
+  if (pending_.count(id) != 0) return;
   const uint64_t t = now();
-  model::ContainerInfo found;
-  bool answered = false;
-  for (auto& rt : runtimes_) {
-    // Ask the runtime that owns the container first; any when the path does not say.
-    if (!a.container.runtime.empty() && a.container.runtime != rt->client->runtime()) continue;
-    if (t < rt->retry_after_ns) continue;
-    if (!rt->socket.empty()) {
-      struct stat st {};
-      if (::stat(rt->socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
-        rt->retry_after_ns = t + opts_.socket_recheck_ns;  // no runtime here: ids only
-        continue;
-      }
-    }
-    ++stats_.runtime_queries;
-    const auto answer = rt->client->inspect(id, found);
-    if (answer == RuntimeClient::Answer::kFound) {
-      answered = true;
-      if (a.container.runtime.empty()) a.container.runtime = std::string(rt->client->runtime());
-      break;
-    }
-    if (answer == RuntimeClient::Answer::kUnavailable) {
-      ++stats_.runtime_failures;
-      rt->retry_after_ns = t + opts_.socket_recheck_ns;
-      if (!rt->warned) {
-        rt->warned = true;
-        log::warn(
-            "container runtime socket {} does not answer; containers get ids without names "
-            "(retried every {} s; failures counted in runtime_failures)",
-            rt->socket, opts_.socket_recheck_ns / 1'000'000'000ull);
-      }
-    }
+  if (auto it = unnamed_.find(id); it != unnamed_.end()) {
+    if (t < it->second) return;
+    unnamed_.erase(it);
   }
-  if (!answered) return;  // not cached: a runtime that comes up later still names it
-  if (names_.size() >= opts_.capacity) names_.clear();
-  names_.emplace(id, found);
-  add_names(a);
+  if (pending_.size() >= opts_.name_queue || !worker_->request(id, a.container.runtime)) {
+    ++stats_.name_lookups_dropped;
+    return;
+  }
+  ++stats_.name_lookups_queued;
+  pending_.emplace(id, t);
 }
 
 const CgroupAttribution& ContainerResolver::remember_id(uint64_t cgroup_id, CgroupAttribution a) {
@@ -476,6 +640,28 @@ uint64_t process_key(uint32_t pid, uint64_t start_ticks) {
 }
 }  // namespace
 
+const CgroupAttribution& ContainerResolver::from_walk(uint64_t cgroup_id, const std::string& path) {
+  CgroupAttribution a = parse_cgroup_path(path);
+  add_names(a);
+  // A v2 cgroup without a container may still hold v1-only containers on a hybrid host: an
+  // answer from the v2 path alone is not cached under its (shared) id there.
+  if (seen_v1_ && a.container.empty()) {
+    walked_answer_ = std::move(a);
+    walked_answer_.serial = 0;
+    return walked_answer_;
+  }
+  return remember_id(cgroup_id, std::move(a));
+}
+
+bool ContainerResolver::v2_path_is(const std::string& v2_path, uint64_t cgroup_id) const {
+  if (cgroup2_root_.empty()) return true;  // nothing to check against
+  const std::string dir = v2_path == "/" ? cgroup2_root_ : cgroup2_root_ + v2_path;
+  struct stat st {};
+  // Unverifiable (another cgroup namespace, a cgroup removed meanwhile): trust the path.
+  if (::stat(dir.c_str(), &st) != 0) return true;
+  return static_cast<uint64_t>(st.st_ino) == cgroup_id;
+}
+
 void ContainerResolver::forget_process(uint32_t pid, uint64_t start_ticks) {
   if (!by_process_.empty()) by_process_.erase(process_key(pid, start_ticks));
 }
@@ -483,6 +669,7 @@ void ContainerResolver::forget_process(uint32_t pid, uint64_t start_ticks) {
 const CgroupAttribution& ContainerResolver::resolve(uint32_t pid, uint64_t start_ticks,
                                                     uint64_t cgroup_id) {
   ++stats_.lookups;
+  if (worker_) apply_names();
   if (cgroup_id != 0) {
     if (auto it = by_id_.find(cgroup_id); it != by_id_.end()) return it->second;
   }
@@ -504,15 +691,23 @@ const CgroupAttribution& ContainerResolver::resolve(uint32_t pid, uint64_t start
   if (text.empty()) {
     ++stats_.proc_failures;
     std::string path;
-    if (cgroup_id != 0 && walk_for(cgroup_id, path)) {
-      CgroupAttribution a = parse_cgroup_path(path);
-      add_names(a);
-      return remember_id(cgroup_id, std::move(a));
-    }
+    if (cgroup_id != 0 && walk_for(cgroup_id, path)) return from_walk(cgroup_id, path);
     ++stats_.unresolved;
     return empty_;  // not cached: the next event of a live process may read /proc
   }
   ProcCgroup pc = parse_proc_cgroup(text);
+  if (pc.has_v1) seen_v1_ = true;
+  // The process may have moved since the event (runc: fork in the runtime's cgroup, join the
+  // container's, exec; an event from before the move is read after it). Its current path then
+  // says nothing about the cgroup the event came from, and caching it under the event's id
+  // would give the runtime's (or the root) cgroup the container's attribution for good.
+  if (cgroup_id != 0 && !pc.v2_path.empty() && !v2_path_is(pc.v2_path, cgroup_id)) {
+    ++stats_.moved;
+    std::string path;
+    if (walk_for(cgroup_id, path)) return from_walk(cgroup_id, path);
+    ++stats_.unresolved;
+    return empty_;
+  }
   add_names(pc.attribution);
   // The v2 cgroup decides when the attribution came from it, or when there is no v1 hierarchy
   // that could place this process elsewhere. Otherwise other processes sharing this v2 cgroup

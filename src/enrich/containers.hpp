@@ -53,9 +53,12 @@ class RuntimeClient {
 };
 
 // Docker Engine API over its unix socket (GET /containers/<id>/json), or CRI-O's info
-// endpoint (GET /containers/<id>). Short timeouts; never throws.
-std::unique_ptr<RuntimeClient> make_docker_client(std::string socket_path);
-std::unique_ptr<RuntimeClient> make_crio_client(std::string socket_path);
+// endpoint (GET /containers/<id>). Short timeouts (connect 200 ms, read read_timeout_ms);
+// never throws. Called by the resolver's background thread only.
+std::unique_ptr<RuntimeClient> make_docker_client(std::string socket_path,
+                                                  uint32_t read_timeout_ms = 500);
+std::unique_ptr<RuntimeClient> make_crio_client(std::string socket_path,
+                                                uint32_t read_timeout_ms = 500);
 
 // The container name convention of dockershim / cri-dockerd:
 // k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>. Returns false for other names.
@@ -69,10 +72,13 @@ struct ContainerResolverOptions {
   std::string proc_root = "/proc";
   std::string cgroup2_root = "auto";  // "auto": detect_cgroup2_root(); "": never walk
   size_t capacity = 16384;            // cached cgroup ids and processes (each)
-  // Runtime sockets tried for names; one that does not exist is not tried (checked again
-  // every socket_recheck_ns), one that fails is left alone for the same period.
+  // Runtime sockets tried for names, on a background thread (never on the event path): a new
+  // container's first events carry ids only, the names appear on its later events. A socket
+  // that does not exist is not tried (checked again every socket_recheck_ns), one that fails is
+  // left alone for the same period, and a container no runtime named is asked again after it.
   std::vector<std::unique_ptr<RuntimeClient>> runtimes;
   uint64_t socket_recheck_ns = 30'000'000'000ull;
+  size_t name_queue = 256;  // containers waiting for a lookup; beyond: dropped, asked later
   uint64_t walk_interval_ns = 5'000'000'000ull;  // at most one cgroupfs walk per interval
   std::function<uint64_t()> clock;               // ns, monotonic; default CLOCK_BOOTTIME
 };
@@ -86,13 +92,20 @@ struct ContainerResolverStats {
   uint64_t proc_failures = 0;  // process gone or unreadable
   uint64_t walks = 0;          // cgroupfs walks (id → path for exited processes)
   uint64_t unresolved = 0;     // neither /proc nor the walk knew the cgroup
+  uint64_t moved = 0;          // the process had left the event's cgroup when /proc was read
   uint64_t runtime_queries = 0;
   uint64_t runtime_failures = 0;  // socket present but the query failed
+  uint64_t name_misses = 0;       // attributions made while the container's names were unknown
+  uint64_t name_lookups_queued = 0;
+  uint64_t name_lookups_dropped = 0;  // the lookup queue was full (asked again on a later miss)
+  uint64_t names_resolved = 0;        // containers named by a runtime
+  uint64_t names_applied = 0;         // cached attributions that received names later
   uint64_t evictions = 0;
   size_t cached_ids = 0, cached_processes = 0;
 };
 
-// Not thread-safe: one per pipeline thread. No I/O on a cache hit.
+// Not thread-safe: one per pipeline thread. No I/O on a cache hit; runtime sockets are only
+// ever asked by its own background thread (started when runtimes are configured).
 class ContainerResolver {
  public:
   explicit ContainerResolver(ContainerResolverOptions opts = {});
@@ -112,17 +125,29 @@ class ContainerResolver {
   [[nodiscard]] ContainerResolverStats stats() const;
   [[nodiscard]] const std::string& cgroup2_root() const { return cgroup2_root_; }
 
+  // Applies names that the background lookups found since the last call (resolve() does it
+  // first). Returns how many containers were named.
+  size_t apply_names();
+  // Containers whose lookup is queued or running.
+  [[nodiscard]] size_t names_pending() const { return pending_.size(); }
+
  private:
-  struct Runtime;
+  class NameWorker;
   const CgroupAttribution& remember_id(uint64_t cgroup_id, CgroupAttribution a);
   const CgroupAttribution& remember_process(uint64_t key, CgroupAttribution a);
+  static void copy_names(const model::ContainerInfo& from, model::ContainerInfo& to);
   void add_names(CgroupAttribution& a);
   bool walk_for(uint64_t cgroup_id, std::string& path);
+  const CgroupAttribution& from_walk(uint64_t cgroup_id, const std::string& path);
+  // Whether the cgroup v2 directory v2_path has the id (true when it cannot be checked).
+  [[nodiscard]] bool v2_path_is(const std::string& v2_path, uint64_t cgroup_id) const;
   uint64_t now() const;
 
   ContainerResolverOptions opts_;
   std::string cgroup2_root_;
-  std::vector<std::unique_ptr<Runtime>> runtimes_;
+  std::unique_ptr<NameWorker> worker_;                 // null without runtimes
+  std::unordered_map<std::string, uint64_t> pending_;  // id → asked at (ns)
+  std::unordered_map<std::string, uint64_t> unnamed_;  // id → not asked again before (ns)
   // cgroup id → attribution, when the v2 cgroup decides (pure v2 hosts; containers in v2).
   std::unordered_map<uint64_t, CgroupAttribution> by_id_;
   // (pid, start) → attribution, when only v1 lines decide (hybrid hosts): ids are shared.
@@ -134,6 +159,8 @@ class ContainerResolver {
   uint64_t next_serial_ = 1;
   bool walked_once_ = false;
   CgroupAttribution empty_;
+  CgroupAttribution walked_answer_;  // an uncached answer from a walk (hybrid hosts)
+  bool seen_v1_ = false;             // some process had cgroup v1 hierarchies (hybrid host)
   mutable ContainerResolverStats stats_;
 };
 

@@ -77,11 +77,15 @@ bool is_runtime_read_area(std::string_view path) {
                                                    "/sys/devices/system/cpu/",
                                                    "/usr/lib/locale/"};
   static constexpr std::string_view kFiles[] = {
-      "/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime", "/etc/nsswitch.conf",
-      "/etc/passwd",      "/etc/group",         "/etc/hosts",     "/etc/resolv.conf",
-      "/etc/host.conf",   "/etc/gai.conf",      "/dev/null",      "/dev/urandom",
-      "/dev/random",      "/dev/tty",           "/proc/meminfo",  "/proc/stat",
-      "/proc/filesystems"};
+      // /usr/share/locale/locale.alias is a symlink to /etc/locale.alias on Debian/Ubuntu: the
+      // kernel reports the target (found by a service account running cat end to end).
+      "/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime", "/etc/locale.alias",
+      "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf",
+      "/etc/host.conf", "/etc/gai.conf", "/dev/null", "/dev/urandom", "/dev/random", "/dev/tty",
+      "/proc/meminfo", "/proc/stat", "/proc/filesystems",
+      // glibc: sysconf(_SC_NGROUPS_MAX) in getgrouplist/initgroups (seen end to end with id),
+      // and malloc's overcommit check.
+      "/proc/sys/kernel/ngroups_max", "/proc/sys/vm/overcommit_memory"};
   for (auto p : kPrefixes) {
     if (path.substr(0, p.size()) == p) return true;
   }

@@ -24,6 +24,7 @@
 
 #include "util/fd.hpp"
 #include "util/log.hpp"
+#include "util/yaml_documents.hpp"
 
 namespace privwatch::enrich {
 
@@ -1258,7 +1259,7 @@ Result<YAML::Node> load_document(const std::string& text, const std::string& ori
   if (auto s = check_characters(text, origin); !s) return s.error();
   if (auto s = check_line_starts(text, origin); !s) return s.error();
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    std::vector<YAML::Node> docs = load_yaml_documents(text);
     for (size_t i = 1; i < docs.size(); ++i) {
       if (!docs[i].IsNull()) {
         const YAML::Mark m = docs[i].Mark();
@@ -1350,7 +1351,13 @@ Result<std::shared_ptr<const Inventory>> Inventory::load_file(const std::string&
   }
   auto inv = parse(*text, path, std::move(ctx));
   if (inv) {
-    for (const auto& w : (*inv)->warnings()) log::warn("inventory {}", w);
+    const Inventory& i = **inv;
+    for (const auto& w : i.warnings()) log::warn("inventory {}", w);
+    log::info(
+        "inventory: loaded {}: {} roles, {} clusters, {} service accounts, {} grants; this host "
+        "is {} (cluster {})",
+        path, i.roles().size(), i.clusters().size(), i.service_accounts().size(), i.grants().size(),
+        i.hostname(), i.cluster().empty() ? "none" : i.cluster());
   }
   return inv;
 }

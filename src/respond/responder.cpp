@@ -73,11 +73,23 @@ std::optional<AlertResponse> parse_alert_response(const std::string& details_jso
   const auto j = nlohmann::json::parse(details_json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("response")) return std::nullopt;
   AlertResponse r;
-  const auto& resp = j["response"];
-  if (!resp.is_array()) {
+  // Two shapes: the rule engine's {"response": {"actions": [...], "mode": "..."}} and the
+  // flat {"response": [...], "mode": "..."} (docs/response.md).
+  const nlohmann::json* resp = &j["response"];
+  const nlohmann::json* mode = j.contains("mode") ? &j["mode"] : nullptr;
+  if (resp->is_object()) {
+    mode = resp->contains("mode") ? &(*resp)["mode"] : nullptr;
+    if (!resp->contains("actions")) {
+      r.problems.push_back("details.response has no \"actions\" list");
+      return r;
+    }
+    resp = &(*resp)["actions"];
+  }
+  if (resp->is_array() && resp->empty()) return std::nullopt;  // a rule without a response
+  if (!resp->is_array()) {
     r.problems.push_back("details.response is not an array of action names");
   } else {
-    for (const auto& item : resp) {
+    for (const auto& item : *resp) {
       model::ActionType t{};
       if (!item.is_string() || !model::parse_action_type(item.get<std::string>(), t)) {
         r.problems.push_back(
@@ -89,8 +101,8 @@ std::optional<AlertResponse> parse_alert_response(const std::string& details_jso
       r.actions.push_back(t);
     }
   }
-  if (j.contains("mode")) {
-    const auto& m = j["mode"];
+  if (mode != nullptr) {
+    const auto& m = *mode;
     if (m == "enforce") {
       r.enforce = true;
     } else if (m != "detect") {
@@ -111,6 +123,28 @@ std::optional<AlertResponse> parse_alert_response(const std::string& details_jso
   return r;
 }
 
+namespace {
+// `audit_session`: the trigger's audit session id (set at a login by pam_loginuid).
+bool acts_on_whole_session(model::EntryType t, uint32_t audit_session) {
+  switch (t) {
+    case model::EntryType::kSsh:
+    case model::EntryType::kConsole:
+    case model::EntryType::kTerminal:
+    case model::EntryType::kContainer:
+    case model::EntryType::kCron:
+    case model::EntryType::kSu:
+    case model::EntryType::kSudo:
+      return true;
+    case model::EntryType::kUnknown:  // an unrecognised entry: a login only if it set one
+      return audit_session != model::kUnsetId;
+    case model::EntryType::kSystemd:
+    case model::EntryType::kInit:
+      return false;
+  }
+  return false;
+}
+}  // namespace
+
 TargetSpec alert_target(const model::Alert& alert, const model::Event* trigger,
                         const std::optional<model::ProcessKey>& process, bool kill) {
   TargetSpec spec;
@@ -119,11 +153,16 @@ TargetSpec alert_target(const model::Alert& alert, const model::Event* trigger,
       spec.roots.push_back(trigger->proc.key());
       return spec;
     }
-    spec.audit_session = trigger->proc.sessionid;
     const auto& session = trigger->attr.session;
-    // A session whose leader is init (processes older than any known entry) is not a session
-    // to act on as a whole: the offending process's subtree is.
-    if (session && session->leader.pid > 1 && session->entry_type != model::EntryType::kInit) {
+    // Only login-like sessions (a person's SSH, console, terminal, su/sudo shell, a container
+    // exec, a cron job) are acted on as a whole. A session led by init (processes older than
+    // any known entry), a systemd service or an unknown entry without an audit session (no
+    // login) is a daemon's whole process tree: an automatic response there reaches the
+    // offending process's subtree only (an operator can still act on the whole service with
+    // `privwatch respond --session`).
+    if (session && session->leader.pid > 1 &&
+        acts_on_whole_session(session->entry_type, trigger->proc.sessionid)) {
+      spec.audit_session = trigger->proc.sessionid;
       spec.roots.push_back(session->leader);
     } else {
       spec.roots.push_back(trigger->proc.key());
@@ -261,6 +300,7 @@ void Responder::on_alert(const model::Alert& alert, const model::Event* trigger,
           job.meta.errors.push_back(s.error().message);
           quarantined_.erase(sid);
         } else {
+          job.quarantined = true;
           std::lock_guard lk(mu_);
           ++stats_.sessions_quarantined;
         }
@@ -378,6 +418,14 @@ void Responder::worker() {
     a.actor = job.meta.actor;
     a.session_id = job.meta.session_id;
     for (auto& e : job.meta.errors) a.errors.push_back(std::move(e));
+    if (job.quarantined && a.result == model::ActionResult::kFailed && a.pids.empty()) {
+      // The session was quarantined before this kill ran: an offender that executed a program
+      // or connected meanwhile was already killed by the kernel (its own kernel record).
+      a.errors.push_back(
+          "the offending process had exited before the kill: the kernel kills a quarantined "
+          "session's processes at their next exec or connect (see the kernel kill record), or "
+          "it ended on its own");
+    }
     {
       std::lock_guard lk(mu_);
       done_.push_back(std::move(a));

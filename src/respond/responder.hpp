@@ -86,6 +86,7 @@ class Responder {
     ActionRequest req;
     model::ResponseAction meta;  // origin, alert, rule, actor
     bool dry_run = false;
+    bool quarantined = false;  // kill: this job quarantined the session first
   };
   void worker();
   void finish(model::ResponseAction a);

@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "export/action_json.hpp"
 #include "export/ecs_json.hpp"
 #include "export/record_json.hpp"
 
@@ -132,6 +133,26 @@ void encode_session(const model::Session& s, std::string_view hostname, uint64_t
   for (const auto& arg : s.leader_args) add_text(r.text, arg);
   add_text(r.text, s.client_ip);
   r.body = exporter::session_json(s);
+}
+
+void encode_action(const model::ResponseAction& a, std::string_view hostname, Record& r) {
+  common(r);
+  r.kind = RecordKind::kResponse;
+  r.wall_ns = a.wall_ns;
+  r.name = model::to_string(a.action);
+  r.host = a.host.empty() ? std::string(hostname) : a.host;
+  r.user = a.actor;
+  r.session = a.session_id;
+  r.ref = a.id;
+  if (a.result == model::ActionResult::kFailed || a.result == model::ActionResult::kPartial ||
+      a.result == model::ActionResult::kRefused) {
+    r.flags |= kRecFailed;
+  }
+  add_text(r.text, a.reason);
+  add_text(r.text, a.rule);
+  add_text(r.text, a.alert_id);
+  for (const auto& e : a.errors) add_text(r.text, e);
+  r.body = exporter::action_json(a);
 }
 
 }  // namespace privwatch::store

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "model/action.hpp"
 #include "model/alert.hpp"
 #include "model/event.hpp"
 #include "model/identity.hpp"
@@ -16,5 +17,8 @@ void encode_event(const model::Event& ev, std::string_view hostname, Record& r);
 void encode_alert(const model::Alert& a, std::string_view hostname, Record& r);
 void encode_escalation(const model::Escalation& e, std::string_view hostname, Record& r);
 void encode_session(const model::Session& s, std::string_view hostname, uint64_t now_ns, Record& r);
+// A response action (docs/response.md): kind response, name = the action (warn, kill...),
+// ref = the action id, failed results flagged kRecFailed; text = reason, rule, alert, errors.
+void encode_action(const model::ResponseAction& a, std::string_view hostname, Record& r);
 
 }  // namespace privwatch::store

@@ -81,6 +81,11 @@ void StoreSink::on_alert(const model::Alert& alert) { enqueue(alert); }
 void StoreSink::on_session(const model::Session& session) { enqueue(session); }
 void StoreSink::on_escalation(const model::Escalation& e) { enqueue(e); }
 void StoreSink::append(Record record) { enqueue(std::move(record)); }
+void StoreSink::on_action(const model::ResponseAction& action) {
+  Record r;
+  encode_action(action, host_, r);
+  enqueue(std::move(r));
+}
 
 void StoreSink::on_recording_chunk(const model::RecordingChunk& chunk) { enqueue(chunk); }
 

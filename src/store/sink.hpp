@@ -51,6 +51,7 @@ class StoreSink : public model::RecordSink {
   void on_alert(const model::Alert& alert) override;
   void on_session(const model::Session& session) override;
   void on_escalation(const model::Escalation& escalation) override;
+  void on_action(const model::ResponseAction& action) override;  // encoded here (rare)
   // One record of kind recording per chunk, with its screen text (store/recordings.hpp); the
   // screen model runs on the writer thread (~50 ns per output byte: too much for the pipeline).
   void on_recording_chunk(const model::RecordingChunk& chunk) override;

@@ -6,7 +6,14 @@
 //  - PID 1 and the agent are refused;
 //  - the agent with respond.kill entries: a monitored process connecting to a listed
 //    destination, or executing a listed file, is killed by the kernel (SIGKILL) at that
-//    syscall and an action record appears; an unmonitored process is left alone.
+//    syscall and an action record appears; an unmonitored process is left alone;
+//  - rules with a response, through the running agent, on real programs: over a real ssh
+//    login (sshd on loopback), terminate ends the whole session including processes that
+//    escaped the process group; freeze stops it and `privwatch respond thaw` resumes it; warn
+//    shows the banner on the login's terminal; kill kills the offending process and
+//    quarantines the session in the kernel (its next exec and connect are killed at the
+//    syscall). Every action is recorded in the output and in the store; a process running
+//    the privwatch binary is never a target; detect mode only records.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -16,17 +23,20 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "agent_fixture.hpp"
+#include "sshd_fixture.hpp"
 
 namespace privwatch::itest {
 namespace {
@@ -528,6 +538,530 @@ TEST_F(RespondKillTest, MonitoredExecOfAListedFileIsKilledBeforeItRuns) {
   EXPECT_EQ(str(*act, "rule.name"), "respond.kill:test-exe");
   EXPECT_NE(str(*act, "event.reason").find(g_kill.forbidden), std::string::npos)
       << short_dump(*act);
+}
+
+// ------------------------------------------------------------------------------------------
+// From rules: the agent carries out a rule's response (docs/response.md "From rules")
+
+constexpr const char* kSshUser = "pwrespu";
+
+struct RuleSetup {
+  std::string tok;       // in every trigger: the rules match nothing but these tests' programs
+  std::string work;      // world-writable: the ssh user's shells write pid files here
+  std::string db;        // the agent's store
+  std::string watchdir;  // an empty recording directory for `privwatch watch`
+};
+RuleSetup g_rule;
+
+std::string response_rules(const std::string& tok) {
+  std::string out = "rules:\n";
+  struct R {
+    const char* name;
+    const char* response;
+    const char* mode;
+  };
+  for (const R& r : {R{"resp-terminate", "[terminate]", "enforce"},
+                     R{"resp-freeze", "[freeze]", "enforce"}, R{"resp-warn", "[warn]", "enforce"},
+                     R{"resp-kill", "[kill]", "enforce"}, R{"resp-dry", "[terminate]", "detect"}}) {
+    out += fmt::format(
+        "  - name: {0}\n"
+        "    severity: high\n"
+        "    description: response test rule {0}\n"
+        "    condition:\n"
+        "      event.action: exec\n"
+        "      process.args: {{contains: {1}-{2}}}\n"
+        "    output: \"{0} saw {{process.command_line}}\"\n"
+        "    response: {3}\n"
+        "    mode: {4}\n",
+        r.name, tok, std::string(r.name).substr(5), r.response, r.mode);
+  }
+  return out;
+}
+
+class RespondRuleTest : public AgentSuite<RespondRuleTest> {
+ public:
+  static std::string config_body(const std::string& dir) {
+    g_rule.tok = unique_token("pwrr");
+    g_rule.work = dir + "/work";
+    g_rule.db = dir + "/store/privwatch.db";
+    g_rule.watchdir = dir + "/recordings";
+    ::mkdir(g_rule.work.c_str(), 0777);
+    ::chmod(g_rule.work.c_str(), 0777);
+    ::chmod(dir.c_str(), 0755);
+    ::mkdir(g_rule.watchdir.c_str(), 0755);
+    ::mkdir((dir + "/rules").c_str(), 0755);
+    write_file(dir + "/rules/respond.yaml", response_rules(g_rule.tok));
+    // The ssh user is a monitored subject (its loginuid), so that a quarantine reaches it.
+    return fmt::format(
+        "monitor:\n  root: true\n  groups: [sudo, wheel]\n  loginuids: [{0}]\n"
+        "detect:\n  default_rules: false\n  rules: [{1}/rules]\n  dedup_window_s: 0\n"
+        "store:\n  path: {2}\n  key_path: {1}/store/store.key\n  commit_interval_ms: 50\n",
+        kSshUser, dir, g_rule.db);
+  }
+  static void SetUpTestSuite() {
+    if (!kernel_skip_reason().empty()) return;
+    // The user exists before the agent starts: monitor.loginuids is resolved at start.
+    users_ = std::make_unique<ssh::TestUsers>(std::vector<std::string>{kSshUser});
+    AgentSuite<RespondRuleTest>::SetUpTestSuite();
+    if (suite_dir_) {
+      ::mkdir((suite_dir() + "/sshd").c_str(), 0755);
+      sshd_ =
+          std::make_unique<ssh::Sshd>(suite_dir() + "/sshd", std::vector<std::string>{kSshUser});
+    }
+  }
+  static void TearDownTestSuite() {
+    sshd_.reset();
+    AgentSuite<RespondRuleTest>::TearDownTestSuite();
+    users_.reset();
+  }
+
+ protected:
+  void SetUp() override {
+    AgentSuite<RespondRuleTest>::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(users_ && users_->ok()) << "could not create the test user";
+    ASSERT_TRUE(sshd_ && sshd_->ready()) << "sshd did not start";
+  }
+
+  // The action record a rule produced for an alert of `rule` whose trigger carried `id`.
+  static std::optional<json> rule_action(const std::string& action, const std::string& rule,
+                                         const std::string& id, Duration timeout = 30s) {
+    return agent().wait_for(
+        [&](const json& e) {
+          return str(e, "privwatch.kind") == "action" && str(e, "event.action") == action &&
+                 str(e, "rule.name") == rule &&
+                 str(e, "event.reason").find(id) != std::string::npos;
+        },
+        id, timeout);
+  }
+
+  // Waits for `name` in the work directory (written by a shell of the test) and reads a pid.
+  static uint32_t pid_file(const std::string& name) {
+    const std::string path = g_rule.work + "/" + name;
+    uint32_t pid = 0;
+    eventually(
+        [&] {
+          const std::string s = read_file(path);
+          if (s.empty() || s.back() != '\n') return false;
+          pid = static_cast<uint32_t>(std::strtoul(s.c_str(), nullptr, 10));
+          return pid != 0;
+        },
+        20s);
+    return pid;
+  }
+
+  static bool gone(uint32_t pid, uint32_t sid) {
+    const char s = proc_state(pid);
+    return s == 0 || s == 'Z' || session_of(pid) != sid;  // gone (or a pid reused since)
+  }
+
+  // Every live process of audit session `sid`.
+  static std::vector<uint32_t> session_members(uint32_t sid) {
+    std::vector<uint32_t> out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      const std::string n = e.path().filename();
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
+      const auto pid = static_cast<uint32_t>(std::stoul(n));
+      if (session_of(pid) == sid && proc_state(pid) != 'Z' && proc_state(pid) != 0) {
+        out.push_back(pid);
+      }
+    }
+    return out;
+  }
+
+  // The stored record of `kind` whose event.id is `id`, polling `privwatch search`/`alerts`.
+  static std::optional<json> stored(const std::vector<std::string>& cmd, const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::vector<std::string> argv = {agent_binary()};
+      argv.insert(argv.end(), cmd.begin(), cmd.end());
+      argv.insert(argv.end(), {"--db", g_rule.db, "--json", "-n", "100000"});
+      Child c = Child::exec(argv, {.capture_stdout = true, .stderr_to_stdout = true});
+      const int st = c.wait(60s);
+      std::istringstream lines(c.stdout_text());
+      std::string line;
+      while (st == 0 && std::getline(lines, line)) {
+        const auto j = json::parse(line, nullptr, false);
+        if (!j.is_discarded() && j.contains("record") && str(j["record"], "event.id") == id) {
+          return j;
+        }
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+    return std::nullopt;
+  }
+
+  // The action record is in the output with its alert, and in the store (search / alerts).
+  static void expect_audited(const json& act) {
+    SCOPED_TRACE(short_dump(act));
+    const std::string alert_id = str(act, "privwatch.action.alert_id");
+    ASSERT_FALSE(alert_id.empty());
+    auto alert = agent().wait_for(
+        [&](const json& e) {
+          return str(e, "event.kind") == "alert" && str(e, "event.id") == alert_id;
+        },
+        alert_id);
+    ASSERT_TRUE(alert) << "no alert " << alert_id << " in the output";
+    EXPECT_EQ(str(*alert, "rule.name"), str(act, "rule.name"));
+    EXPECT_EQ(str(*alert, "session.id"), str(act, "session.id"));
+    auto s = stored({"search", "--kind", "response"}, str(act, "event.id"));
+    ASSERT_TRUE(s) << "action " << str(act, "event.id") << " not found by privwatch search";
+    EXPECT_EQ(str(*s, "kind"), "response");
+    EXPECT_EQ(str((*s)["record"], "privwatch.action.result"), str(act, "privwatch.action.result"));
+    EXPECT_EQ(str((*s)["record"], "privwatch.action.alert_id"), alert_id);
+    auto a = stored({"alerts", "--rule", str(act, "rule.name")}, alert_id);
+    ASSERT_TRUE(a) << "alert " << alert_id << " not found by privwatch alerts";
+  }
+
+  static inline std::unique_ptr<ssh::TestUsers> users_;
+  static inline std::unique_ptr<ssh::Sshd> sshd_;
+};
+
+TEST_F(RespondRuleTest, TerminateEndsTheWholeSshSessionIncludingEscapedProcesses) {
+  const std::string id = unique_token("term");
+  const std::string w = g_rule.work + "/" + id;
+  ssh::Sshd::Login login(*sshd_, kSshUser);
+  // A background job, a setsid'd process (own session and group), a double-forked orphan
+  // (reparented away from the shell, own session) and a nohup'd one.
+  login.type(
+      fmt::format("sleep 1000 & echo $! > {0}.bg\n"
+                  "setsid sh -c 'echo $$ > {0}.setsid; exec sleep 1000' &\n"
+                  "( setsid sh -c 'echo $$ > {0}.orphan; exec sleep 1000' & )\n"
+                  "nohup sh -c 'echo $$ > {0}.nohup; exec sleep 1000' >/dev/null 2>&1 &\n"
+                  "echo $$ > {0}.shell\n",
+                  w));
+  std::vector<uint32_t> pids;
+  for (const char* f : {".shell", ".bg", ".setsid", ".orphan", ".nohup"}) {
+    pids.push_back(pid_file(id + f));
+    ASSERT_NE(pids.back(), 0u) << "the login did not write " << id << f;
+  }
+  const uint32_t sid = session_of(pids[0]);
+  ASSERT_NE(sid, kUnsetId);
+  for (uint32_t p : pids) ASSERT_EQ(session_of(p), sid) << "pid " << p;
+  ASSERT_TRUE(eventually([&] {
+    auto p = read_proc(pids[3]);
+    return p && p->ppid != pids[0];
+  })) << "the orphan was not reparented";
+
+  login.type(fmt::format("/bin/true {}-terminate {}\n", g_rule.tok, id));
+  // The server ends the login: ssh exits by itself (the input is still open).
+  const auto [status, out] = login.wait_exit(30s);
+  EXPECT_NE(status, -1) << "the ssh session was still running 30 s after the trigger\n" << out;
+  for (uint32_t p : pids) {
+    EXPECT_TRUE(eventually([&] { return gone(p, sid); }))
+        << "pid " << p << " survived terminate, state " << proc_state(p);
+  }
+  EXPECT_TRUE(eventually([&] { return session_members(sid).empty(); }))
+      << "left in the session: " << session_members(sid).size();
+  EXPECT_TRUE(sshd_ && ::kill(sshd_->pid(), 0) == 0) << "the listening sshd was hit";
+
+  auto act = rule_action("terminate", "resp-terminate", id);
+  ASSERT_TRUE(act) << "no terminate action record";
+  EXPECT_EQ(str(*act, "privwatch.action.origin"), "rule") << short_dump(*act);
+  EXPECT_EQ(str(*act, "privwatch.action.result"), "success") << short_dump(*act);
+  EXPECT_EQ(str(*act, "event.outcome"), "success");
+  EXPECT_EQ(str(*act, "user.name"), "privwatch-agent");
+  EXPECT_EQ(num(*act, "privwatch.action.target.audit_session_id"), sid);
+  std::set<uint32_t> acted;
+  for (const auto& p : *field(*act, "privwatch.action.target.pids")) {
+    acted.insert(p.get<uint32_t>());
+  }
+  for (uint32_t p : pids) EXPECT_EQ(acted.count(p), 1u) << "pid " << p << " not in the record";
+  EXPECT_NE(str(*act, "session.id"), "");
+  expect_audited(*act);
+}
+
+TEST_F(RespondRuleTest, FreezeStopsTheSshSessionAndThawResumesIt) {
+  const std::string id = unique_token("frz");
+  const std::string w = g_rule.work + "/" + id;
+  ssh::Sshd::Login login(*sshd_, kSshUser);
+  login.type(
+      fmt::format("setsid -f sh -c 'echo $$ > {0}.setsid; exec sleep 1000'\n"
+                  "( sh -c 'echo $$ > {0}.orphan; exec sleep 1000' & )\n"
+                  "echo $$ > {0}.shell\n",
+                  w));
+  std::vector<uint32_t> pids;
+  for (const char* f : {".shell", ".setsid", ".orphan"}) {
+    pids.push_back(pid_file(id + f));
+    ASSERT_NE(pids.back(), 0u) << "the login did not write " << id << f;
+  }
+  const uint32_t sid = session_of(pids[0]);
+  ASSERT_NE(sid, kUnsetId);
+  struct Cleanup {
+    std::vector<uint32_t> pids;
+    ~Cleanup() {
+      for (uint32_t p : pids) ::kill(static_cast<pid_t>(p), SIGKILL);
+    }
+  } cleanup{{pids[1], pids[2]}};
+
+  login.type(fmt::format("/bin/true {}-freeze {}\n", g_rule.tok, id));
+  auto act = rule_action("freeze", "resp-freeze", id);
+  ASSERT_TRUE(act) << "no freeze action record";
+  EXPECT_EQ(str(*act, "privwatch.action.result"), "success") << short_dump(*act);
+  EXPECT_EQ(str(*act, "privwatch.action.origin"), "rule");
+  // Every process of the login is stopped: the shell, the escaped ones, sshd's session side.
+  const std::vector<uint32_t> members = session_members(sid);
+  EXPECT_GE(members.size(), 3u);
+  for (uint32_t p : members) {
+    EXPECT_TRUE(eventually([&] { return proc_state(p) == 'T'; }))
+        << "pid " << p << " state " << proc_state(p);
+  }
+  for (uint32_t p : pids) EXPECT_EQ(proc_state(p), 'T') << "pid " << p;
+
+  const std::string log = suite_dir() + "/" + id + ".actions.json";
+  auto r = respond_cli({"thaw", "--session", std::to_string(sid), "--actions-log", log});
+  ASSERT_EQ(exit_code(r.status), 0) << r.out;
+  for (uint32_t p : members) {
+    EXPECT_TRUE(eventually([&] {
+      const char s = proc_state(p);
+      return s != 'T' && s != 't';
+    })) << "pid "
+        << p << " still stopped";
+  }
+  // The login works again: the shell reads and runs what is typed next.
+  login.type(fmt::format("echo $(( 6 * 7 ))-{}-alive\nexit 0\n", id));
+  const auto [status, out] = login.finish();
+  EXPECT_EQ(describe_status(status), "exit 0") << out;
+  EXPECT_NE(out.find("42-" + id + "-alive"), std::string::npos) << out;
+  expect_audited(*act);
+}
+
+TEST_F(RespondRuleTest, WarnWritesTheBannerOnTheSshTerminal) {
+  const std::string id = unique_token("warn");
+  ssh::Sshd::Login login(*sshd_, kSshUser);
+  login.type(fmt::format("/bin/true {}-warn {}\n", g_rule.tok, id));
+  auto act = rule_action("warn", "resp-warn", id);
+  ASSERT_TRUE(act) << "no warn action record";
+  EXPECT_EQ(str(*act, "privwatch.action.result"), "success") << short_dump(*act);
+  const json* ttys = field(*act, "privwatch.action.ttys");
+  ASSERT_TRUE(ttys != nullptr && ttys->size() == 1) << short_dump(*act);
+  EXPECT_EQ(ttys->at(0).get<std::string>().rfind("/dev/pts/", 0), 0u) << short_dump(*act);
+  login.type("exit 0\n");
+  const auto [status, out] = login.finish();
+  EXPECT_EQ(describe_status(status), "exit 0") << out;
+  // What the login's terminal showed (relayed by sshd from the pty): the banner, with the
+  // alert and the rule in the reason.
+  EXPECT_NE(out.find("*** privwatch security notice ***"), std::string::npos) << out;
+  EXPECT_NE(out.find("(resp-warn): resp-warn saw /bin/true"), std::string::npos) << out;
+  EXPECT_NE(out.find(str(*act, "event.id")), std::string::npos) << out;  // {id} of the message
+  expect_audited(*act);
+}
+
+TEST_F(RespondRuleTest, KillKillsTheOffenderAndTheKernelKillsTheSessionsNextExecAndConnect) {
+  const std::string id = unique_token("kill");
+  const std::string w = g_rule.work + "/" + id;
+  // A listener the quarantined shell will try to reach.
+  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const uint16_t port = ntohs(a.sin_port);
+
+  // The offender loops in the shell (no exec): an exec would be killed by the kernel as soon
+  // as the session is quarantined, before the user-space kill reaches it (docs/response.md).
+  ssh::Sshd::Login login(*sshd_, kSshUser);
+  login.type(
+      fmt::format("echo $$ > {0}.shell\n"
+                  "sh -c 'echo $$ > {0}.victim; while :; do :; done' {1}-kill {2}\n",
+                  w, g_rule.tok, id));
+  const uint32_t shell = pid_file(id + ".shell");
+  ASSERT_NE(shell, 0u);
+  const uint32_t sid = session_of(shell);
+  auto act = rule_action("kill", "resp-kill", id);
+  ASSERT_TRUE(act) << "no kill action record";
+  EXPECT_EQ(str(*act, "privwatch.action.result"), "success") << short_dump(*act);
+  // The offender is the process the rule fired on. It may be killed before its shell wrote
+  // the pid file (the alert can beat `sh` to its first command); when the file is there, it
+  // names the same process.
+  const auto victim = static_cast<uint32_t>(num(*act, "process.pid"));
+  ASSERT_NE(victim, 0u) << short_dump(*act);
+  if (const std::string v = read_file(w + ".victim"); !v.empty() && v.back() == '\n') {
+    EXPECT_EQ(std::strtoul(v.c_str(), nullptr, 10), victim) << short_dump(*act);
+  }
+  EXPECT_TRUE(eventually([&] { return gone(victim, sid); })) << "the offender survived";
+  EXPECT_NE(proc_state(shell), 0) << "kill reaches the offending process only";
+
+  // The session is quarantined: its next exec is killed before the program runs (the file
+  // is never created), its next connect is killed at the syscall (nothing is sent).
+  const std::string created = w + ".created";
+  login.type(fmt::format("touch {0}\necho {1}-sent > /dev/tcp/127.0.0.1/{2}\n", created, id, port));
+  const auto [status, out] = login.wait_exit(30s);  // the shell itself is killed at connect
+  EXPECT_NE(status, -1) << "the quarantined shell survived its connect\n" << out;
+  EXPECT_FALSE(std::filesystem::exists(created)) << "touch ran in a quarantined session";
+  timeval tv{2, 0};
+  ::setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const int c = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c >= 0) {  // the handshake may complete before the connect returns; no data follows
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    const ssize_t n = ::read(c, buf, sizeof buf);
+    EXPECT_LE(n, 0) << "the killed shell sent: " << std::string(buf, n > 0 ? n : 0);
+    ::close(c);
+  }
+  ::close(lfd);
+
+  auto touch_kill = agent().wait_for(
+      [&](const json& e) {
+        return str(e, "privwatch.kind") == "action" &&
+               str(e, "privwatch.action.origin") == "kernel" &&
+               str(e, "rule.name") == "respond.quarantine" &&
+               str(e, "event.reason").find("exec of /usr/bin/touch") != std::string::npos &&
+               num(e, "process.audit.session_id") == sid;
+      },
+      "respond.quarantine");
+  ASSERT_TRUE(touch_kill) << "no kernel kill record for touch";
+  auto connect_kill = agent().wait_for(kernel_kill_action(shell), std::to_string(shell));
+  ASSERT_TRUE(connect_kill) << "no kernel kill record for the shell's connect";
+  EXPECT_EQ(str(*connect_kill, "rule.name"), "respond.quarantine");
+  EXPECT_NE(
+      str(*connect_kill, "event.reason").find(fmt::format("connect to 127.0.0.1 port {}", port)),
+      std::string::npos)
+      << short_dump(*connect_kill);
+  auto net = agent().wait_for(
+      [&](const json& e) {
+        return str(e, "privwatch.kind") == "net" && num(e, "process.pid") == shell &&
+               num(e, "destination.port") == port;
+      },
+      std::to_string(shell));
+  ASSERT_TRUE(net) << "no connect event for the shell";
+  const json* killed = field(*net, "privwatch.killed");
+  EXPECT_TRUE(killed != nullptr && killed->get<bool>()) << short_dump(*net);
+  expect_audited(*act);
+}
+
+// A session-like tree in its own audit session (root, not over ssh) with a member that runs
+// the privwatch binary; its leader runs `/bin/true <args>` whenever the test writes a line.
+struct RuleTree {
+  Child leader;
+  int go = -1;                 // write one byte per trigger
+  std::vector<uint32_t> pids;  // leader, setsid child, orphan, privwatch
+  uint32_t sid = kUnsetId;
+  ~RuleTree() {
+    if (go >= 0) ::close(go);
+    for (uint32_t p : pids) {
+      if (p != 0 && session_of(p) == sid) ::kill(static_cast<pid_t>(p), SIGKILL);
+    }
+  }
+};
+
+void start_rule_tree(RuleTree& t, const std::vector<std::vector<std::string>>& triggers) {
+  int rep[2], go[2];
+  ASSERT_EQ(::pipe(rep), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  const int w = rep[1], r = go[0];
+  const std::string pw = agent_binary();
+  const std::string wd = g_rule.watchdir;
+  // argv arrays prepared before the fork (the child only makes syscalls).
+  std::vector<std::vector<char*>> targv;
+  std::vector<std::vector<std::string>> tstore = triggers;
+  for (auto& v : tstore) {
+    targv.emplace_back();
+    for (auto& s : v) targv.back().push_back(s.data());
+    targv.back().push_back(nullptr);
+  }
+  std::vector<std::string> pws = {pw, "watch", "no-such-session", "--dir", wd, "--wait", "300"};
+  std::vector<char*> pwargv;
+  for (auto& s : pws) pwargv.push_back(s.data());
+  pwargv.push_back(nullptr);
+  t.leader = Child::run([&, w, r]() -> int {
+    if (!new_audit_session()) return 3;
+    write_pid(w);
+    if (::fork() == 0) {
+      ::setsid();
+      write_pid(w, 1);
+      pause_forever();
+    }
+    const pid_t mid = ::fork();
+    if (mid == 0) {
+      if (::fork() == 0) {
+        ::setsid();
+        write_pid(w, 2);
+        pause_forever();
+      }
+      ::_exit(0);
+    }
+    ::waitpid(mid, nullptr, 0);
+    if (::fork() == 0) {  // a process running the privwatch binary: never a target
+      write_pid(w, 3);
+      ::execv(pwargv[0], pwargv.data());
+      ::_exit(127);
+    }
+    for (auto& argv : targv) {
+      char c;
+      if (::read(r, &c, 1) != 1) break;
+      const pid_t k = ::fork();
+      if (k == 0) {
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+      }
+      ::waitpid(k, nullptr, 0);
+    }
+    pause_forever();
+  });
+  ::close(w);
+  ::close(r);
+  t.go = go[1];
+  t.pids.assign(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    uint32_t role = 0;
+    const uint32_t pid = read_pid(rep[0], &role);
+    ASSERT_TRUE(pid != 0 && role < 4) << "the tree did not start (" << i << " of 4 reported)";
+    t.pids[role] = pid;
+  }
+  ::close(rep[0]);
+  t.sid = session_of(t.pids[0]);
+  ASSERT_NE(t.sid, kUnsetId);
+  ASSERT_TRUE(eventually([&] {
+    auto p = read_proc(t.pids[3]);
+    return p && p->exe == agent_binary();
+  })) << "the privwatch member did not start";
+}
+
+TEST_F(RespondRuleTest, DetectModeOnlyRecordsAndTerminateSparesThePrivwatchBinary) {
+  const std::string id = unique_token("tree");
+  RuleTree t;
+  ASSERT_NO_FATAL_FAILURE(start_rule_tree(
+      t, {{"/bin/true", g_rule.tok + "-dry", id}, {"/bin/true", g_rule.tok + "-terminate", id}}));
+
+  // detect mode: recorded as a dry run with the processes it would reach, nothing touched.
+  ASSERT_EQ(::write(t.go, "x", 1), 1);
+  auto dry = rule_action("terminate", "resp-dry", id);
+  ASSERT_TRUE(dry) << "no dry-run action record";
+  EXPECT_EQ(str(*dry, "privwatch.action.result"), "dry_run") << short_dump(*dry);
+  EXPECT_EQ(str(*dry, "event.outcome"), "unknown");
+  std::set<uint32_t> would;
+  for (const auto& p : *field(*dry, "privwatch.action.target.pids")) {
+    would.insert(p.get<uint32_t>());
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(would.count(t.pids[i]), 1u) << "pid " << t.pids[i];
+  EXPECT_EQ(would.count(t.pids[3]), 0u) << "the privwatch binary would have been hit";
+  for (uint32_t p : t.pids) EXPECT_NE(proc_state(p), 0) << "pid " << p << " gone in detect mode";
+  expect_audited(*dry);
+
+  // enforce: every member dies but the one running the privwatch binary (and the agent).
+  ASSERT_EQ(::write(t.go, "x", 1), 1);
+  auto act = rule_action("terminate", "resp-terminate", id);
+  ASSERT_TRUE(act) << "no terminate action record";
+  EXPECT_EQ(str(*act, "privwatch.action.result"), "success") << short_dump(*act);
+  const int leader_status = t.leader.wait(10s);
+  EXPECT_TRUE(WIFSIGNALED(leader_status) && WTERMSIG(leader_status) == SIGKILL)
+      << describe_status(leader_status);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return gone(t.pids[i], t.sid); })) << "pid " << t.pids[i];
+  }
+  EXPECT_NE(proc_state(t.pids[3]), 0) << "the privwatch binary was killed";
+  EXPECT_NE(proc_state(t.pids[3]), 'T') << "the privwatch binary was stopped";
+  EXPECT_TRUE(agent().alive());
+  const json* errors = field(*act, "privwatch.action.errors");
+  ASSERT_NE(errors, nullptr) << short_dump(*act);
+  EXPECT_NE(errors->dump().find(fmt::format("spared: {} ", t.pids[3])), std::string::npos)
+      << errors->dump();
+  EXPECT_NE(errors->dump().find("runs the privwatch binary"), std::string::npos) << errors->dump();
+  expect_audited(*act);
 }
 
 }  // namespace

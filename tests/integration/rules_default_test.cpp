@@ -444,6 +444,7 @@ TEST_F(RulesDefaultTest, TmpScriptRunAsRootConnectsOut) {
   expect_alert(a, "high", "T1059.004");
   EXPECT_NE(str(a, "privwatch.explanation").find(dir / "update.sh"), std::string::npos)
       << short_dump(a);
+  ASSERT_NE(field(a, "privwatch.event_ids"), nullptr) << short_dump(a);
   EXPECT_EQ(field(a, "privwatch.event_ids")->size(), 2u);
 }
 
@@ -456,6 +457,7 @@ TEST_F(RulesDefaultTest, DropperChainDownloadInstallChmodRun) {
   c.wait();
   const json a = wait_alert("dropper-chain", pid);
   expect_alert(a, "critical", "T1105");
+  ASSERT_NE(field(a, "privwatch.event_ids"), nullptr) << short_dump(a);
   EXPECT_EQ(field(a, "privwatch.event_ids")->size(), 4u) << short_dump(a);
   const std::string why = str(a, "privwatch.explanation");
   EXPECT_NE(why.find("download (event"), std::string::npos) << why;
@@ -472,6 +474,7 @@ TEST_F(RulesDefaultTest, WorldWritableWriteChmodExec) {
   c.wait();
   const json a = wait_alert("world-writable-write-chmod-exec", pid);
   expect_alert(a, "high", "T1105");
+  ASSERT_NE(field(a, "privwatch.event_ids"), nullptr) << short_dump(a);
   EXPECT_EQ(field(a, "privwatch.event_ids")->size(), 3u) << short_dump(a);
 }
 

@@ -270,8 +270,13 @@ TEST(Alerts, OnlyRulesForTheEventKindAreEvaluated) {
   e.evaluate(exec_event("/bin/true", {"true"}), out);
   e.evaluate(connect_event("1.1.1.1", 53), out);
   EXPECT_EQ(e.stats().rule_evaluations, 0u);
+  // A file event is tested when it meets the rule's necessary literal (/etc/shadow occurs in
+  // the path), not otherwise (the prefilter).
+  e.evaluate(file_event(model::FileOp::kOpen, "/etc/shadow-"), out);
+  EXPECT_EQ(e.stats().rule_evaluations, 1u);
   e.evaluate(file_event(model::FileOp::kOpen, "/etc/passwd"), out);
   EXPECT_EQ(e.stats().rule_evaluations, 1u);
+  EXPECT_TRUE(out.empty());
 }
 
 TEST(Alerts, TargetSelfIsTheAgentPid) {

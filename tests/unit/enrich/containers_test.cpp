@@ -9,10 +9,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+
+#include "enrich/attribution.hpp"
 
 namespace privwatch::enrich {
 namespace {
@@ -289,6 +295,81 @@ TEST_F(ResolverTest, WalksCgroupfsForExitedProcesses) {
   EXPECT_EQ(r.stats().walks, 2u);
 }
 
+// Resolves until the attribution has a container name (names come from the background
+// lookup; a later event sees them), or gives up after ~10 s. Returns the last attribution.
+CgroupAttribution resolve_until_named(ContainerResolver& r, uint32_t pid, uint64_t id) {
+  CgroupAttribution a;
+  for (int i = 0; i < 1000; ++i) {
+    a = r.resolve(pid, 1, id);
+    if (!a.container.name.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return a;
+}
+
+// Waits until no lookup is pending (answers applied), or ~10 s.
+void settle(ContainerResolver& r) {
+  for (int i = 0; i < 1000 && r.names_pending() != 0; ++i) {
+    r.apply_names();
+    if (r.names_pending() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// runc forks in the runtime's cgroup, joins the container's, then execs: an event from before
+// the move is read from /proc after it. Found end to end (attribution_test.cpp): the event's
+// cgroup (here the runtime's; there the root cgroup) was cached as the container for good.
+TEST_F(ResolverTest, AProcessThatMovedSinceTheEventDoesNotPoisonTheEventsCgroup) {
+  const fs::path cg = root_ / "cgroupfs";
+  const fs::path runtime_dir = cg / "system.slice" / "containerd.service";
+  const fs::path container_dir = cg / "system.slice" / ("docker-" + kId + ".scope");
+  fs::create_directories(runtime_dir);
+  fs::create_directories(container_dir);
+  struct stat rt {
+  }, ct{};
+  ASSERT_EQ(::stat(runtime_dir.c_str(), &rt), 0);
+  ASSERT_EQ(::stat(container_dir.c_str(), &ct), 0);
+  auto o = options();
+  o.cgroup2_root = cg.string();
+  ContainerResolver r(std::move(o));
+  // The event came from containerd.service; /proc now says the container.
+  set_cgroup(1100, "0::/system.slice/docker-" + kId + ".scope\n");
+  const CgroupAttribution& early = r.resolve(1100, 1, rt.st_ino);
+  EXPECT_EQ(early.container.id, "") << "the event was in the runtime's cgroup";
+  EXPECT_EQ(early.systemd_unit, "containerd.service") << "found by walking for the event's id";
+  EXPECT_EQ(r.stats().moved, 1u);
+  // Another process of containerd.service is not the container either.
+  set_cgroup(1101, "0::/system.slice/containerd.service\n");
+  EXPECT_EQ(r.resolve(1101, 1, rt.st_ino).container.id, "");
+  // The process's events after the move carry the container's id and are the container's.
+  r.forget_process(1100, 1);
+  EXPECT_EQ(r.resolve(1100, 1, ct.st_ino).container.id, kId);
+  EXPECT_EQ(r.stats().moved, 1u);
+}
+
+// On a hybrid host, a v2 cgroup found by walking (an event whose process moved, or exited) is
+// not cached under its id when it names no container: v1-only containers share that id. Found
+// end to end: after one early event of a process in the root cgroup, a process in a v1
+// kubepods cgroup (v2 root) lost its container.
+TEST_F(ResolverTest, OnHybridHostsAWalkedV2CgroupDoesNotHideV1Containers) {
+  const fs::path cg = root_ / "cgroupfs";
+  fs::create_directories(cg / "other");
+  struct stat root {};
+  ASSERT_EQ(::stat(cg.c_str(), &root), 0);
+  auto o = options();
+  o.cgroup2_root = cg.string();
+  ContainerResolver r(std::move(o));
+  // An event from the root cgroup whose process moved to /other before /proc was read.
+  set_cgroup(1200, "4:memory:/\n0::/other\n");
+  EXPECT_EQ(r.resolve(1200, 1, root.st_ino).container.id, "");
+  EXPECT_EQ(r.stats().moved, 1u);
+  // A process in a v1 container whose v2 cgroup is the root: its container, not the walk's "/".
+  set_cgroup(1201, "4:memory:/kubepods/burstable/pod" + kPod + "/" + kId + "\n0::/\n");
+  const CgroupAttribution& a = r.resolve(1201, 1, root.st_ino);
+  EXPECT_EQ(a.container.id, kId);
+  EXPECT_EQ(a.container.pod_uid, kPod);
+}
+
 TEST_F(ResolverTest, MissingRuntimeSocketDegradesToIdsWithoutQueries) {
   auto o = options();
   o.runtimes.push_back(make_docker_client((root_ / "no-docker.sock").string()));
@@ -297,11 +378,16 @@ TEST_F(ResolverTest, MissingRuntimeSocketDegradesToIdsWithoutQueries) {
   const CgroupAttribution& a = r.resolve(500, 1, 5);
   EXPECT_EQ(a.container.id, kId);
   EXPECT_EQ(a.container.name, "");
+  settle(r);
+  EXPECT_EQ(r.names_pending(), 0u);
+  EXPECT_EQ(r.resolve(500, 1, 5).container.name, "");
   EXPECT_EQ(r.stats().runtime_queries, 0u);
   EXPECT_EQ(r.stats().runtime_failures, 0u);
+  EXPECT_EQ(r.stats().names_resolved, 0u);
 }
 
-// A real HTTP server on a unix socket answering the Docker Engine API's inspect call.
+// A real HTTP server on a unix socket answering the Docker Engine API's inspect call, the
+// minimal HTTP the client speaks. With hold(), it keeps every request waiting until release().
 class FakeDockerDaemon {
  public:
   explicit FakeDockerDaemon(std::string path) : path_(std::move(path)) {
@@ -309,7 +395,12 @@ class FakeDockerDaemon {
     server_.set_address_family(AF_UNIX);
     server_.Get(R"(/containers/([0-9a-f]+)/json)", [this](const httplib::Request& req,
                                                           httplib::Response& res) {
-      ++requests;
+      {
+        std::unique_lock lock(mu_);
+        ++requests;
+        cv_.notify_all();
+        cv_.wait(lock, [this] { return !holding_; });
+      }
       if (req.matches[1] != kId) {
         res.status = 404;
         res.set_content(R"({"message":"No such container"})", "application/json");
@@ -328,16 +419,40 @@ class FakeDockerDaemon {
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
   ~FakeDockerDaemon() {
+    release();
     server_.stop();
     thread_.join();
     ::unlink(path_.c_str());
   }
-  int requests = 0;
+  void hold() {
+    std::lock_guard lock(mu_);
+    holding_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      holding_ = false;
+    }
+    cv_.notify_all();
+  }
+  // Waits until `n` requests arrived (true), or ~10 s (false).
+  bool wait_requests(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return requests >= n; });
+  }
+  int count() {
+    std::lock_guard lock(mu_);
+    return requests;
+  }
 
  private:
   std::string path_;
   httplib::Server server_;
   std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool holding_ = false;
+  int requests = 0;
 };
 
 TEST_F(ResolverTest, NamesComeFromTheDockerSocketOncePerContainer) {
@@ -349,7 +464,9 @@ TEST_F(ResolverTest, NamesComeFromTheDockerSocketOncePerContainer) {
   set_cgroup(600, "0::/kubepods.slice/kubepods-pod" + kPodU + ".slice/docker-" + kId + ".scope\n");
   set_cgroup(601,
              "0::/kubepods.slice/kubepods-pod" + kPodU + ".slice/docker-" + kId + ".scope/sub\n");
-  const CgroupAttribution a = r.resolve(600, 1, 60);
+  const CgroupAttribution first = r.resolve(600, 1, 60);
+  EXPECT_EQ(first.container.id, kId);
+  const CgroupAttribution a = resolve_until_named(r, 600, 60);
   EXPECT_EQ(a.container.id, kId);
   EXPECT_EQ(a.container.runtime, "docker");
   EXPECT_EQ(a.container.name, "api");
@@ -358,10 +475,40 @@ TEST_F(ResolverTest, NamesComeFromTheDockerSocketOncePerContainer) {
   EXPECT_EQ(a.container.k8s_namespace, "payments");
   EXPECT_EQ(a.container.k8s_service_account, "api-sa");
   EXPECT_EQ(a.container.pod_uid, kPod);
+  EXPECT_NE(a.serial, first.serial) << "named attributions get a new serial";
   const CgroupAttribution b = r.resolve(601, 1, 61);  // another cgroup of the same container
-  EXPECT_EQ(b.container.name, "api");
-  EXPECT_EQ(daemon.requests, 1);
+  EXPECT_EQ(b.container.name, "api") << "known names apply at once";
+  EXPECT_EQ(daemon.count(), 1);
   EXPECT_EQ(r.stats().runtime_queries, 1u);
+  EXPECT_EQ(r.stats().names_resolved, 1u);
+  EXPECT_EQ(r.stats().names_applied, 1u);
+  EXPECT_EQ(r.stats().name_lookups_queued, 1u);
+}
+
+// The pipeline thread never waits for the socket: the daemon holds the request while the
+// resolver keeps answering (ids only), and the names arrive on a later event.
+TEST_F(ResolverTest, ASocketThatDoesNotAnswerNeverBlocksResolve) {
+  const std::string sock = (root_ / "docker.sock").string();
+  FakeDockerDaemon daemon(sock);
+  daemon.hold();
+  auto o = options();
+  o.runtimes.push_back(make_docker_client(sock, /*read_timeout_ms=*/60'000));
+  ContainerResolver r(std::move(o));
+  set_cgroup(800, "0::/system.slice/docker-" + kId + ".scope\n");
+  set_cgroup(801, "0::/system.slice/docker-" + kId + ".scope/other\n");
+  EXPECT_EQ(r.resolve(800, 1, 80).container.name, "");
+  ASSERT_TRUE(daemon.wait_requests(1)) << "the background lookup never reached the socket";
+  // The request is held by the daemon right now; resolve still answers.
+  const CgroupAttribution& held = r.resolve(801, 1, 81);
+  EXPECT_EQ(held.container.id, kId);
+  EXPECT_EQ(held.container.name, "");
+  EXPECT_EQ(r.names_pending(), 1u);
+  EXPECT_EQ(r.stats().name_misses, 2u);
+  EXPECT_EQ(r.stats().name_lookups_queued, 1u) << "one lookup per container, not per miss";
+  daemon.release();
+  EXPECT_EQ(resolve_until_named(r, 800, 80).container.name, "api");
+  EXPECT_EQ(r.resolve(801, 1, 81).container.name, "api") << "cached attributions are updated";
+  EXPECT_EQ(daemon.count(), 1);
 }
 
 TEST_F(ResolverTest, UnknownContainerIsAskedAgainLater) {
@@ -371,10 +518,113 @@ TEST_F(ResolverTest, UnknownContainerIsAskedAgainLater) {
   o.runtimes.push_back(make_docker_client(sock));
   ContainerResolver r(std::move(o));
   set_cgroup(700, "0::/docker/" + kId2 + "\n");
+  set_cgroup(701, "0::/docker/" + kId2 + "/a\n");
+  set_cgroup(702, "0::/docker/" + kId2 + "/b\n");
   EXPECT_EQ(r.resolve(700, 1, 70).container.name, "");
+  settle(r);
   EXPECT_EQ(r.resolve(700, 1, 70).container.id, kId2);
-  EXPECT_EQ(daemon.requests, 1);  // cached by cgroup id: no second query per event
+  EXPECT_EQ(daemon.count(), 1);  // cached by cgroup id: no second query per event
+  // Another cgroup of the same unknown container within the recheck period: not asked again.
+  EXPECT_EQ(r.resolve(701, 1, 71).container.name, "");
+  settle(r);
+  EXPECT_EQ(daemon.count(), 1);
+  // After it: asked again (a container the runtime registers late gets its names).
+  now_ += 31'000'000'000ull;
+  EXPECT_EQ(r.resolve(702, 1, 72).container.name, "");
+  settle(r);
+  EXPECT_EQ(daemon.count(), 2);
   EXPECT_EQ(r.stats().runtime_failures, 0u);
+  EXPECT_EQ(r.stats().names_resolved, 0u);
+}
+
+TEST_F(ResolverTest, AFullLookupQueueDropsAndCountsAndAsksLater) {
+  const std::string sock = (root_ / "docker.sock").string();
+  FakeDockerDaemon daemon(sock);
+  daemon.hold();
+  auto o = options();
+  o.runtimes.push_back(make_docker_client(sock, /*read_timeout_ms=*/60'000));
+  o.name_queue = 1;
+  ContainerResolver r(std::move(o));
+  set_cgroup(900, "0::/docker/" + kId2 + "\n");
+  set_cgroup(901, "0::/docker/" + kId + "\n");
+  EXPECT_EQ(r.resolve(900, 1, 90).container.id, kId2);  // queued (then held by the daemon)
+  EXPECT_EQ(r.resolve(901, 1, 91).container.id, kId);   // queue full: dropped, counted
+  EXPECT_EQ(r.stats().name_lookups_queued, 1u);
+  EXPECT_EQ(r.stats().name_lookups_dropped, 1u);
+  daemon.release();
+  settle(r);
+  // The dropped container is asked on its next miss (here: a process in another cgroup).
+  set_cgroup(902, "0::/docker/" + kId + "/x\n");
+  EXPECT_EQ(resolve_until_named(r, 902, 92).container.name, "api");
+}
+
+// The Kubernetes namespace / service account a runtime socket reports match a service account
+// of the inventory: the container's first event (names unknown yet) has none; once the names
+// arrive, later events of the same cgroup are the service account's, with drift from its
+// profile.
+TEST_F(ResolverTest, KubernetesServiceAccountFromTheRuntimeSocketMatchesTheInventory) {
+  const std::string sock = (root_ / "docker.sock").string();
+  FakeDockerDaemon daemon(sock);
+  auto inv = Inventory::parse(
+      "service_accounts:\n"
+      "  payments-api:\n"
+      "    owner: team-payments\n"
+      "    match:\n"
+      "      kubernetes: [{namespace: payments, service_account: api-sa}]\n"
+      "    profile:\n"
+      "      executables: [\"/app/*\"]\n",
+      "inventory.yaml", {"node-1", nullptr});
+  ASSERT_TRUE(inv) << inv.error().to_string();
+  AttributorOptions o;
+  o.containers = options();
+  o.containers.runtimes.push_back(make_docker_client(sock));
+  Attributor attributor(*inv, std::move(o));
+  set_cgroup(1000, "0::/kubepods.slice/kubepods-pod" + kPodU + ".slice/docker-" + kId + ".scope\n");
+  const auto exec_event = [](const std::string& exe) {
+    model::Event ev;
+    ev.kind = model::EventKind::kExec;
+    ev.proc.pid = 1000;
+    ev.proc.uid = 0;
+    ev.proc.cgroup_id = 100;
+    ev.user_name = "root";
+    model::ExecData x;
+    x.exe_path = exe;
+    x.filename = exe;
+    ev.data = x;
+    return ev;
+  };
+  model::Event first = exec_event("/app/server");
+  attributor.attribute(first);
+  EXPECT_EQ(first.attr.container.id, kId);
+  EXPECT_EQ(first.attr.service_account, "") << "names unknown yet: no service account";
+  model::Event later = exec_event("/bin/sh");
+  for (int i = 0; i < 1000; ++i) {
+    later = exec_event("/bin/sh");
+    attributor.attribute(later);
+    if (!later.attr.service_account.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(later.attr.container.k8s_namespace, "payments");
+  EXPECT_EQ(later.attr.container.k8s_service_account, "api-sa");
+  EXPECT_EQ(later.attr.service_account, "payments-api");
+  EXPECT_EQ(later.attr.human, "team-payments");
+  EXPECT_EQ(later.attr.drift, model::kDriftExecutable);
+  EXPECT_EQ(later.attr.drift_reason,
+            "service account payments-api (owner team-payments) declared executables: /app/*; "
+            "ran: /bin/sh");
+  model::Event ok = exec_event("/app/server");
+  attributor.attribute(ok);
+  EXPECT_EQ(ok.attr.service_account, "payments-api");
+  EXPECT_EQ(ok.attr.drift, 0u);
+  EXPECT_EQ(attributor.stats().containers.runtime_queries, 1u);
+  EXPECT_GE(attributor.stats().containers.name_misses, 1u);
+  // The same counters as the agent's stats file gets them.
+  const auto j = nlohmann::json::parse(attributor.stats_json());
+  EXPECT_EQ(j["containers"]["runtime_queries"], 1);
+  EXPECT_EQ(j["containers"]["names_resolved"], 1);
+  EXPECT_EQ(j["drift_events"], 1);
+  EXPECT_EQ(j["service_account_events"], 2);
+  EXPECT_EQ(j["events"], attributor.stats().events);
 }
 
 }  // namespace

@@ -125,6 +125,9 @@ TEST_F(DriftTest, FileAreasReadAndWrite) {
   EXPECT_EQ(profile_drift(open("/srv/backup/db.gz", O_WRONLY | O_CREAT), *sa_, why), 0u);
   EXPECT_EQ(profile_drift(open("/srv/backup/db.gz", O_RDONLY), *sa_, why), 0u);  // write ⊇ read
   EXPECT_EQ(profile_drift(open("/usr/lib/x86_64-linux-gnu/libc.so.6", O_RDONLY), *sa_, why), 0u);
+  // glibc's setlocale reads /usr/share/locale/locale.alias, a symlink to /etc/locale.alias.
+  EXPECT_EQ(profile_drift(open("/etc/locale.alias", O_RDONLY | O_CLOEXEC), *sa_, why), 0u);
+  EXPECT_EQ(profile_drift(open("/proc/sys/kernel/ngroups_max", O_RDONLY), *sa_, why), 0u);
   EXPECT_EQ(profile_drift(open("/usr/bin/pg_dump", O_RDONLY), *sa_, why), 0u);  // its own exe
   EXPECT_EQ(why, "");
   EXPECT_EQ(profile_drift(open("/etc/shadow", O_RDONLY), *sa_, why), model::kDriftFile);

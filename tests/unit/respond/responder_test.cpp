@@ -250,6 +250,71 @@ TEST(Responder, KillSignalsTheOffendingProcessAndQuarantinesItsSession) {
   EXPECT_EQ(state_of(t.root), 'S');  // only the offending process
 }
 
+TEST(ParseAlertResponse, ReadsTheRuleEnginesShapeAndTheFlatOne) {
+  // What detect::Engine writes into every alert's details (docs/rules.md).
+  auto r = parse_alert_response(R"({"rule":{"origin":"r.yaml:3:5","source":"rule"},)"
+                                R"("response":{"actions":["warn","terminate"],"mode":"enforce"},)"
+                                R"("process":{"pid":42,"tid":42,"start_ticks":7,"ppid":1}})");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->problems.empty());
+  EXPECT_EQ(r->actions, (std::vector<model::ActionType>{model::ActionType::kWarn,
+                                                        model::ActionType::kTerminate}));
+  EXPECT_TRUE(r->enforce);
+  ASSERT_TRUE(r->process);
+  EXPECT_EQ(r->process->pid, 42u);
+  EXPECT_EQ(r->process->start_ticks, 7u);
+
+  r = parse_alert_response(R"({"response":{"actions":["freeze"],"mode":"detect"}})");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->enforce);
+  EXPECT_EQ(r->actions, std::vector<model::ActionType>{model::ActionType::kFreeze});
+
+  // A rule without a response: nothing to do, nothing recorded.
+  EXPECT_FALSE(parse_alert_response(R"({"response":{"actions":[],"mode":"detect"}})"));
+  EXPECT_FALSE(parse_alert_response(R"({"response":[]})"));
+
+  r = parse_alert_response(R"({"response":["thaw"],"mode":"enforce"})");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->enforce);
+  EXPECT_EQ(r->actions, std::vector<model::ActionType>{model::ActionType::kThaw});
+
+  r = parse_alert_response(R"({"response":{"mode":"enforce"}})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_NE(r->problems[0].find("no \"actions\""), std::string::npos) << r->problems[0];
+  r = parse_alert_response(R"({"response":{"actions":["warn"],"mode":"later"}})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_NE(r->problems[0].find("\"later\""), std::string::npos) << r->problems[0];
+}
+
+TEST(Responder, AnAlertWhoseOffenderIsPid1OrTheAgentIsRefused) {
+  Responder r(respond_cfg(), "testhost", nullptr);
+  for (const uint32_t pid : {1u, static_cast<uint32_t>(::getpid())}) {
+    SCOPED_TRACE(pid);
+    const char before = state_of(static_cast<pid_t>(pid));
+    const model::Event ev = event_of(static_cast<pid_t>(pid));
+    model::Alert alert;
+    alert.id = "al-pid";
+    alert.rule = "matches-everything";
+    for (const char* resp : {R"({"response":{"actions":["kill"],"mode":"enforce"}})",
+                             R"({"response":{"actions":["terminate"],"mode":"enforce"}})",
+                             R"({"response":{"actions":["freeze"],"mode":"enforce"}})"}) {
+      alert.details_json = resp;
+      model::Event e = ev;
+      e.proc.sessionid = model::kUnsetId;  // no quarantine of "every process outside a login"
+      r.on_alert(alert, &e, nullptr);
+      auto acts = wait_actions(r, 1);
+      ASSERT_EQ(acts.size(), 1u);
+      EXPECT_EQ(acts[0].result, model::ActionResult::kRefused) << exporter::action_json(acts[0]);
+      ASSERT_FALSE(acts[0].errors.empty());
+      EXPECT_NE(acts[0].errors[0].find(pid == 1 ? "PID 1" : "privwatch itself"), std::string::npos)
+          << acts[0].errors[0];
+    }
+    EXPECT_EQ(state_of(static_cast<pid_t>(pid)), before);
+  }
+}
+
 TEST(Responder, MalformedResponseIsRecordedAsFailed) {
   Responder r(respond_cfg(), "testhost", nullptr);
   model::Alert alert;

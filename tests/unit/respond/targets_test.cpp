@@ -192,6 +192,7 @@ TEST(AlertTarget, SessionFromTheTriggerKillNarrowsToTheProcess) {
   ev.proc.sessionid = 7;
   auto session = std::make_shared<model::Session>();
   session->leader = {400, 55};
+  session->entry_type = model::EntryType::kSsh;
   ev.attr.session = session;
   model::Alert alert;
   const TargetSpec s = alert_target(alert, &ev, std::nullopt, false);
@@ -209,6 +210,24 @@ TEST(AlertTarget, SessionFromTheTriggerKillNarrowsToTheProcess) {
   const TargetSpec i = alert_target(alert, &ev, std::nullopt, false);
   ASSERT_EQ(i.roots.size(), 1u);
   EXPECT_EQ(i.roots[0], (model::ProcessKey{500, 123}));
+  // A systemd service, or an unknown entry without a login (no audit session), is a daemon's
+  // tree: only the offender's subtree, and no audit session.
+  for (const auto t : {model::EntryType::kSystemd, model::EntryType::kUnknown}) {
+    session->leader = {400, 55};
+    session->entry_type = t;
+    ev.proc.sessionid = t == model::EntryType::kSystemd ? 9 : model::kUnsetId;
+    const TargetSpec d = alert_target(alert, &ev, std::nullopt, false);
+    ASSERT_EQ(d.roots.size(), 1u);
+    EXPECT_EQ(d.roots[0], (model::ProcessKey{500, 123}));
+    EXPECT_EQ(d.audit_session, model::kUnsetId);
+  }
+  // An unknown entry that started an audit session is a login: the whole session.
+  session->entry_type = model::EntryType::kUnknown;
+  ev.proc.sessionid = 9;
+  const TargetSpec u = alert_target(alert, &ev, std::nullopt, false);
+  ASSERT_EQ(u.roots.size(), 1u);
+  EXPECT_EQ(u.roots[0], (model::ProcessKey{400, 55}));
+  EXPECT_EQ(u.audit_session, 9u);
   // Without the event: the session id's leader.
   alert.session_id = "b00t-400-55";
   const TargetSpec t = alert_target(alert, nullptr, std::nullopt, false);
