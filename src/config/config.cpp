@@ -355,9 +355,9 @@ constexpr std::string_view kTopKeys[] = {
 constexpr std::string_view kDetectKeys[] = {
     "enabled",        "default_rules",         "rules",
     "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
-constexpr std::string_view kRecordingKeys[] = {
-    "enabled", "files",       "dir",     "max_event_bytes", "max_session_mb",
-    "chunk_bytes", "flush_ms", "max_open"};
+constexpr std::string_view kRecordingKeys[] = {"enabled",         "files",          "dir",
+                                               "max_event_bytes", "max_session_mb", "chunk_bytes",
+                                               "flush_ms",        "max_open"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
