@@ -446,7 +446,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     return 1;
   }
   pipeline.set_baselines(std::move(*baselines));
-  if (cfg.recording.enabled) {
+  if (cfg.recording.enabled && (cfg.recording.files || !cfg.store.enabled)) {
     auto files = exporter::RecordingFiles::open(cfg.recording.dir);
     if (!files) {
       log::error("{}", files.error().to_string());

@@ -1,18 +1,23 @@
 // privwatch replay SESSION — play a session recording back, export it (asciicast v2, text),
 // list its commands, search its screen text (docs/recording.md).
 #include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/recording_source.hpp"
 #include "session/replay.hpp"
+#include "store/recordings.hpp"
 
 namespace privwatch::cli {
 
@@ -20,8 +25,7 @@ namespace {
 
 struct ReplayArgs {
   std::string session;
-  std::string dir;
-  std::string config;
+  RecordingLocation loc;
   std::string format = "terminal";
   double speed = 1.0;
   bool skip_idle = false;
@@ -35,11 +39,51 @@ struct ReplayArgs {
 
 void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
-int list_recordings(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
+std::string utc(uint64_t wall_ns) {
+  char when[32] = "-";
+  const time_t t = static_cast<time_t>(wall_ns / 1'000'000'000ull);
+  tm tmv{};
+  if (wall_ns != 0 && gmtime_r(&t, &tmv) != nullptr) {
+    std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tmv);
+  }
+  return when;
+}
+
+void print_summary(const std::string& id, uint64_t start, uint64_t end, const std::string& user,
+                   const std::string& tty, uint64_t commands, const std::string& state,
+                   const char* source) {
+  std::printf(
+      "%-36s %-20s %-10s %-8s %10s %9llu %-16s %s\n", id.c_str(), utc(start).c_str(), user.c_str(),
+      tty.c_str(),
+      session::format_offset(end > start ? static_cast<double>(end - start) / 1e9 : 0).c_str(),
+      static_cast<unsigned long long>(commands), state.c_str(), source);
+}
+
+// The store's recordings, then recording files the store does not hold.
+int list_recordings(const RecordingSources& src) {
+  std::printf("%-36s %-20s %-10s %-8s %10s %9s %-16s %s\n", "SESSION", "START (UTC)", "USER", "TTY",
+              "DURATION", "COMMANDS", "STATE", "SOURCE");
+  std::set<std::string> in_store;
+  struct stat st {};
+  if (!src.db.empty() && ::stat(src.db.c_str(), &st) == 0) {
+    auto store = store::Store::open_reader(src.db);
+    if (!store) return print_cmd_error(store.error());
+    auto recs = store::list_recordings(**store);
+    if (!recs) return print_cmd_error(recs.error());
+    for (const auto& r : *recs) {
+      in_store.insert(r.recording_id);
+      std::string state = r.ended ? r.end_reason : "live";
+      if (r.first_chunk != 0) state += " (head pruned)";
+      print_summary(r.recording_id, r.start_wall_ns, r.end_wall_ns, r.user, r.tty, r.commands,
+                    state, "store");
+    }
+  }
+  if (src.dir.empty()) return 0;
+  DIR* d = opendir(src.dir.c_str());
   if (d == nullptr) {
-    std::fprintf(stderr, "privwatch: error: cannot read recording directory %s: %s\n", dir.c_str(),
-                 std::strerror(errno));
+    if (errno == ENOENT && !src.db.empty()) return 0;  // no file export: nothing more to list
+    std::fprintf(stderr, "privwatch: error: cannot read recording directory %s: %s\n",
+                 src.dir.c_str(), std::strerror(errno));
     return 1;
   }
   std::vector<std::string> names;
@@ -49,40 +93,33 @@ int list_recordings(const std::string& dir) {
   }
   closedir(d);
   std::sort(names.begin(), names.end());
-  std::printf("%-36s %-24s %-10s %-8s %10s %9s %s\n", "SESSION", "START (UTC)", "USER", "TTY",
-              "DURATION", "COMMANDS", "STATE");
+  const RecordingSources files_only{"", src.dir};
   for (const auto& n : names) {
-    auto frames = load_recording(n, dir);
+    if (in_store.count(n) != 0) continue;
+    auto frames = load_recording(n, files_only);
     if (!frames) {
       std::printf("%-36s (unreadable: %s)\n", n.c_str(), frames.error().message.c_str());
       continue;
     }
     const auto info = session::recording_info(*frames);
-    char when[32] = "-";
-    const time_t t = static_cast<time_t>(info.start_wall_ns / 1'000'000'000ull);
-    tm tmv{};
-    if (gmtime_r(&t, &tmv) != nullptr) std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tmv);
-    std::printf(
-        "%-36s %-24s %-10s %-8s %10s %9llu %s\n", n.c_str(), when, info.user.c_str(),
-        info.tty.c_str(),
-        session::format_offset(static_cast<double>(info.end_wall_ns - info.start_wall_ns) / 1e9)
-            .c_str(),
-        static_cast<unsigned long long>(info.commands),
-        info.ended ? info.end_reason.c_str() : "live");
+    print_summary(n, info.start_wall_ns, info.end_wall_ns, info.user, info.tty, info.commands,
+                  info.ended ? info.end_reason : "live", "file");
   }
   return 0;
 }
 
 int run_replay(const ReplayArgs& a) {
-  auto dir = recording_dir(a.dir, a.config);
-  if (!dir) return print_cmd_error(dir.error());
-  if (a.list) return list_recordings(*dir);
+  auto src = resolve_sources(a.loc);
+  if (!src) return print_cmd_error(src.error());
+  if (a.list) return list_recordings(*src);
   if (a.session.empty()) {
     std::fprintf(stderr, "privwatch: error: name a session (privwatch replay --list shows them)\n");
     return 2;
   }
-  auto frames = load_recording(a.session, *dir);
+  std::string notice;
+  auto frames = load_recording(a.session, *src, &notice);
   if (!frames) return print_cmd_error(frames.error());
+  if (!notice.empty()) std::fprintf(stderr, "privwatch: note: %s\n", notice.c_str());
 
   if (a.commands) {
     auto cmds = session::command_log(*frames);
@@ -151,8 +188,7 @@ void add_replay_command(CLI::App& app, int& rc) {
   auto a = std::make_shared<ReplayArgs>();
   auto* cmd = app.add_subcommand("replay", "play back or export a session recording");
   cmd->add_option("session", a->session, "session id (see --list) or path to a .pwrec file");
-  cmd->add_option("-c,--config", a->config, "configuration file (for recording.dir)");
-  cmd->add_option("--dir", a->dir, "recording directory (default: recording.dir)");
+  a->loc.add_options(cmd);
   cmd->add_option("--format", a->format, "terminal (play in real time), asciicast or text")
       ->check(CLI::IsMember({"terminal", "asciicast", "text"}));
   cmd->add_option("--speed", a->speed, "playback speed factor")->check(CLI::Range(0.01, 1000.0));
@@ -166,7 +202,7 @@ void add_replay_command(CLI::App& app, int& rc) {
                 "list the commands run in the session with their offsets in the recording");
   cmd->add_option("--search", a->search,
                   "print the screen lines containing TEXT (after escape processing)");
-  cmd->add_flag("--list", a->list, "list the recordings in the directory");
+  cmd->add_flag("--list", a->list, "list the recordings (store, then recording files)");
   cmd->add_flag("--no-input", a->no_input, "asciicast: leave out the input (\"i\") events");
   cmd->callback([a, &rc] { rc = run_replay(*a); });
 }

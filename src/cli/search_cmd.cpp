@@ -1,4 +1,6 @@
 // privwatch search: field filters and full text over the store.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -6,7 +8,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/store_cmd.hpp"
+#include "session/replay.hpp"
 #include "store/query.hpp"
+#include "store/recordings.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
 
@@ -24,8 +28,9 @@ std::string clip(std::string s, size_t n) {
 
 }  // namespace
 
-// Rows as a table or JSON lines (also used by alerts).
-void print_rows(const std::vector<store::Row>& rows, bool json) {
+// Rows as a table or JSON lines (also used by alerts). Recording chunks show the screen lines
+// that matched `text`, with the session and the offset in its recording.
+void print_rows(const std::vector<store::Row>& rows, bool json, const std::string& text = {}) {
   if (json) {
     for (const auto& r : rows) {
       nlohmann::json j;
@@ -34,6 +39,17 @@ void print_rows(const std::vector<store::Row>& rows, bool json) {
       j["time"] = short_time(r.wall_ns);
       auto body = nlohmann::json::parse(r.body, nullptr, false);
       j["record"] = body.is_discarded() ? nlohmann::json(r.body) : body;
+      if (r.kind == store::RecordKind::kRecording) {
+        j["session"] = r.session;
+        j["recording"] = r.ref;
+        nlohmann::json screen = nlohmann::json::array();
+        for (const auto& h : store::screen_hits(r, text)) {
+          screen.push_back({{"offset", session::format_offset(h.offset_s)},
+                            {"offset_s", h.offset_s},
+                            {"line", h.line}});
+        }
+        j["screen"] = std::move(screen);
+      }
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     }
     return;
@@ -46,6 +62,14 @@ void print_rows(const std::vector<store::Row>& rows, bool json) {
       detail = "[" + store::severity_name(r.severity) + "] " + r.text;
     } else if (r.kind == store::RecordKind::kSession) {
       detail = r.session + " " + r.text;
+    } else if (r.kind == store::RecordKind::kRecording) {
+      // "session S at 01:02.345: the line" (privwatch replay S --from 1:02 shows it).
+      const auto hits = store::screen_hits(r, text);
+      detail = "session " + r.ref;
+      if (!hits.empty()) {
+        detail += " at " + session::format_offset(hits[0].offset_s) + ": " + hits[0].line;
+        if (hits.size() > 1) detail += fmt::format(" (+{} more lines)", hits.size() - 1);
+      }
     }
     std::printf("%-8llu %-20s %-10s %-22s %-10s %-10s %-12s %s\n",
                 static_cast<unsigned long long>(r.seq), short_time(r.wall_ns).c_str(),
@@ -61,17 +85,20 @@ void add_search_command(CLI::App& app, int& rc) {
     StoreLocation loc;
     store::SearchFilter f;
     std::vector<std::string> words;
-    std::string since, until;
+    std::string since, until, text;
     bool json = false;
     bool all_versions = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand(
       "search",
-      "search the store: field filters and full text over commands, arguments, paths "
-      "(newest first)");
+      "search the store: field filters and full text over commands, arguments, paths and "
+      "terminal screen text (newest first)");
   o->loc.add_options(cmd);
   cmd->add_option("words", o->words, "full-text words (all must match), \"a phrase\", or prefix*");
+  cmd->add_option("-t,--text", o->text,
+                  "full text as well (same syntax as WORDS); --kind recording: what was on a "
+                  "terminal screen");
   cmd->add_option("-u,--user", o->f.user, "user (effective user or the human behind it)");
   cmd->add_option("--host", o->f.host, "host name");
   cmd->add_option("-s,--session", o->f.session, "session id");
@@ -89,6 +116,7 @@ void add_search_command(CLI::App& app, int& rc) {
   cmd->callback([&rc, o] {
     log::init("warn");
     for (const auto& w : o->words) o->f.text += (o->f.text.empty() ? "" : " ") + w;
+    if (!o->text.empty()) o->f.text += (o->f.text.empty() ? "" : " ") + o->text;
     o->f.latest_sessions = !o->all_versions;
     const uint64_t now = store::wall_now_ns();
     if (!o->since.empty()) {
@@ -122,7 +150,7 @@ void add_search_command(CLI::App& app, int& rc) {
       rc = report_error(rows.error());
       return;
     }
-    print_rows(*rows, o->json);
+    print_rows(*rows, o->json, o->f.text);
     rc = 0;
   });
 }

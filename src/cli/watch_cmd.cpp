@@ -1,6 +1,6 @@
 // privwatch watch SESSION — follow a live session recording: what was on the terminal so far,
-// then new output as the agent writes it (at most recording.flush_ms behind), until the
-// session ends (docs/recording.md).
+// then new output as the agent stores it (recording.flush_ms + store.commit_interval_ms
+// behind), until the session ends (docs/recording.md). Reads the store, or recording files.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,28 +20,32 @@ volatile std::sig_atomic_t g_watch_stop = 0;
 extern "C" void on_watch_signal(int) { g_watch_stop = 1; }
 
 struct WatchArgs {
-  std::string session, dir, config;
+  std::string session;
+  RecordingLocation loc;
   double timeout_s = 0;  // stop after this long without the session ending (0: never)
   double wait_s = 10;    // wait this long for the recording to appear
 };
 
 int run_watch(const WatchArgs& a) {
-  auto dir = recording_dir(a.dir, a.config);
-  if (!dir) return print_cmd_error(dir.error());
+  auto src = resolve_sources(a.loc);
+  if (!src) return print_cmd_error(src.error());
   std::signal(SIGINT, on_watch_signal);
   std::signal(SIGTERM, on_watch_signal);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  auto reader = open_recording(a.session, *dir);
+  auto reader = open_recording(a.session, *src);
   while (!reader && reader.error().kind == ErrorKind::kNotFound && elapsed() < a.wait_s &&
          g_watch_stop == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    reader = open_recording(a.session, *dir);
+    reader = open_recording(a.session, *src);
   }
   if (!reader) return print_cmd_error(reader.error());
-  uint64_t expect = 0;
+  if (const auto note = (*reader)->notice(); !note.empty()) {
+    std::fprintf(stderr, "privwatch: note: %s\r\n", note.c_str());
+  }
+  uint64_t expect = (*reader)->removed_head();
   while (g_watch_stop == 0) {
     auto c = (*reader)->next();
     if (!c) return print_cmd_error(c.error());
@@ -81,8 +85,7 @@ void add_watch_command(CLI::App& app, int& rc) {
   auto a = std::make_shared<WatchArgs>();
   auto* cmd = app.add_subcommand("watch", "follow a live session's terminal");
   cmd->add_option("session", a->session, "session id or path to a .pwrec file")->required();
-  cmd->add_option("-c,--config", a->config, "configuration file (for recording.dir)");
-  cmd->add_option("--dir", a->dir, "recording directory (default: recording.dir)");
+  a->loc.add_options(cmd);
   cmd->add_option("--timeout", a->timeout_s, "stop after this many seconds (0: until the end)")
       ->check(CLI::Range(0.0, 86400.0 * 365));
   cmd->add_option("--wait", a->wait_s, "wait this long for the recording to appear (seconds)")

@@ -320,7 +320,10 @@ baselines:
 recording:
   # Load the terminal capture programs. true or false.
   enabled: false
-  # One file per session is written here (created if missing, mode 0700).
+  # Recordings are kept in the store (store.enabled). Also write one file per session to `dir`:
+  # true or false. Files are always written when the store is disabled.
+  files: false
+  # Where the files go (created if missing, mode 0700).
   dir: /var/lib/privwatch/recordings
   # Bytes captured per write()/read() on a terminal; the rest is counted as truncated. 64..16384.
   max_event_bytes: 4096
@@ -329,7 +332,7 @@ recording:
   # Raw bytes gathered before a chunk is compressed (zstd) and written. 4096..1048576.
   chunk_bytes: 65536
   # A partial chunk is written after this many milliseconds (what `privwatch watch` sees). 50..60000.
-  flush_ms: 1000
+  flush_ms: 500
   # Recordings open at once; the least recently written is closed beyond this. 1..65536.
   max_open: 1024
 )yaml";
@@ -352,8 +355,9 @@ constexpr std::string_view kTopKeys[] = {
 constexpr std::string_view kDetectKeys[] = {
     "enabled",        "default_rules",         "rules",
     "dedup_window_s", "rate_limit_per_minute", "max_sequence_states"};
-constexpr std::string_view kRecordingKeys[] = {
-    "enabled", "dir", "max_event_bytes", "max_session_mb", "chunk_bytes", "flush_ms", "max_open"};
+constexpr std::string_view kRecordingKeys[] = {"enabled",         "files",          "dir",
+                                               "max_event_bytes", "max_session_mb", "chunk_bytes",
+                                               "flush_ms",        "max_open"};
 constexpr std::string_view kCaptureKeys[] = {"ring_buffer_mb", "wakeup_delay_ms",
                                              "wakeup_bytes",   "max_args",
                                              "max_arg_bytes",  "drop_log_interval_s"};
@@ -1561,6 +1565,11 @@ class Parser {
       auto value = read_bool(*v, "recording.enabled");
       if (!value) return value.error();
       r.enabled = *value;
+    }
+    if (const auto v = find(section, "files")) {
+      auto value = read_bool(*v, "recording.files");
+      if (!value) return value.error();
+      r.files = *value;
     }
     if (const auto v = find(section, "dir")) {
       if (!v->IsScalar() || v->Scalar().empty() || v->Scalar().front() != '/') {

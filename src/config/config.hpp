@@ -142,11 +142,14 @@ struct BaselinesConfig {
 // Session recording: terminal I/O of monitored subjects (docs/recording.md).
 struct RecordingConfig {
   bool enabled = false;  // loads the write/read/ioctl tracepoints (bench/RESULTS.md: cost)
+  // Recordings live in the store (kind recording). Files in `dir` as well only when `files`
+  // is true, or when the store is disabled (docs/recording.md).
+  bool files = false;
   std::string dir = "/var/lib/privwatch/recordings";  // one file per session
   uint32_t max_event_bytes = 4096;                    // bytes captured per write/read (64..16384)
   uint32_t max_session_mb = 64;  // bytes captured per session and terminal (1..65536 MiB)
   uint32_t chunk_bytes = 65536;  // raw bytes per compressed chunk (4096..1048576)
-  uint32_t flush_ms = 1000;      // a partial chunk is written after this (50..60000)
+  uint32_t flush_ms = 500;       // a partial chunk is written after this (50..60000)
   uint32_t max_open = 1024;      // recordings open at once (1..65536)
 };
 

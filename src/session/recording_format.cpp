@@ -218,11 +218,16 @@ Result<std::optional<model::RecordingChunk>> FileChunkReader::next() {
 Result<std::vector<Frame>> read_all_frames(ChunkReader& reader) {
   std::vector<Frame> frames;
   uint64_t expect = 0;
+  bool first = true;
   for (;;) {
     auto c = reader.next();
     if (!c) return c.error();
     if (!c->has_value()) break;
     const auto& chunk = **c;
+    if (first && reader.removed_head() != 0 && chunk.seq == reader.removed_head()) {
+      expect = chunk.seq;
+    }
+    first = false;
     // A recording continued after an agent restart starts again at 0 (a new segment).
     if (chunk.seq != expect && chunk.seq != 0) {
       return make_error(ErrorKind::kCorrupt, "recording {}: chunk {} follows chunk {} (missing)",

@@ -1,6 +1,6 @@
 // The bytes of a recording: frames inside a chunk, chunks inside a recording file, and the
-// reader interface replay and watch use (docs/recording.md). The store can serve the same
-// chunks through another ChunkReader.
+// reader interface replay and watch use (docs/recording.md). The store serves the same chunks
+// through its own ChunkReader (store/recordings.hpp).
 #pragma once
 
 #include <cstdint>
@@ -62,6 +62,11 @@ class ChunkReader {
   virtual ~ChunkReader() = default;
   // The next chunk, or nullopt when none is available (yet: a live recording may grow).
   [[nodiscard]] virtual Result<std::optional<model::RecordingChunk>> next() = 0;
+  // Chunks removed on purpose from the start of the recording (store retention): the first
+  // chunk next() returns carries this number instead of 0. Known after the first next().
+  [[nodiscard]] virtual uint64_t removed_head() const { return 0; }
+  // What the user should be told before the recording (what retention removed); "" if nothing.
+  [[nodiscard]] virtual std::string notice() const { return {}; }
 };
 
 // Reads a recording file; a chunk still being written (short at the end) is retried on the
@@ -78,7 +83,8 @@ class FileChunkReader : public ChunkReader {
   uint64_t offset_ = 0;  // start of the next chunk record
 };
 
-// Every frame of every chunk available now, in order. Chunks out of sequence are an error.
+// Every frame of every chunk available now, in order. Chunks out of sequence are an error
+// (except the head the reader says retention removed).
 [[nodiscard]] Result<std::vector<Frame>> read_all_frames(ChunkReader& reader);
 
 }  // namespace privwatch::session

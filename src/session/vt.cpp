@@ -73,6 +73,7 @@ std::string cells_text(const void* cells, int cols) {
 TerminalText::TerminalText(int rows, int cols)
     : rows_(std::clamp(rows, 1, 1000)), cols_(std::clamp(cols, 1, 1000)) {
   row_time_.assign(static_cast<size_t>(rows_), 0);
+  row_dirty_.assign(static_cast<size_t>(rows_), 0);
   vt_ = vterm_new(rows_, cols_);
   vterm_set_utf8(vt_, 1);
   screen_ = vterm_obtain_screen(vt_);
@@ -89,21 +90,29 @@ TerminalText::~TerminalText() {
 
 void TerminalText::on_damage(int start_row, int end_row) {
   const int n = static_cast<int>(row_time_.size());
-  for (int r = std::max(0, start_row); r < std::min(end_row, n); ++r) row_time_[r] = now_;
+  for (int r = std::max(0, start_row); r < std::min(end_row, n); ++r) {
+    row_time_[r] = now_;
+    row_dirty_[r] = 1;
+  }
 }
 
 void TerminalText::on_moverect(int dest_start, int src_start, int src_end) {
   const std::vector<uint64_t> before = row_time_;
+  const std::vector<uint8_t> dirty_before = row_dirty_;
   for (int i = 0; src_start + i < src_end; ++i) {
     const int d = dest_start + i, s = src_start + i;
     const int n = static_cast<int>(before.size());
-    if (d >= 0 && d < n && s >= 0 && s < n) row_time_[d] = before[s];
+    if (d >= 0 && d < n && s >= 0 && s < n) {
+      row_time_[d] = before[s];
+      row_dirty_[d] = dirty_before[s];
+    }
   }
 }
 
 void TerminalText::on_pushline(int cols, const void* cells) {
   // libvterm pushes the top row before scrolling the rest up.
   lines_.push_back({row_time_.empty() ? now_ : row_time_[0], cells_text(cells, cols)});
+  line_dirty_.push_back(row_dirty_.empty() ? 1 : row_dirty_[0]);
 }
 
 void TerminalText::feed(std::string_view bytes, uint64_t wall_ns) {
@@ -116,12 +125,16 @@ void TerminalText::resize(int rows, int cols) {
   rows = std::clamp(rows, 1, 1000);
   cols = std::clamp(cols, 1, 1000);
   if (rows == rows_ && cols == cols_) return;
-  if (rows > rows_) row_time_.resize(static_cast<size_t>(rows), now_);
+  if (rows > rows_) {
+    row_time_.resize(static_cast<size_t>(rows), now_);
+    row_dirty_.resize(static_cast<size_t>(rows), 0);
+  }
   vterm_set_size(vt_, rows, cols);
   vterm_screen_flush_damage(screen_);
   rows_ = rows;
   cols_ = cols;
   row_time_.resize(static_cast<size_t>(rows_), now_);
+  row_dirty_.resize(static_cast<size_t>(rows_), 0);
 }
 
 std::string TerminalText::row_text(int row) const {
@@ -143,6 +156,24 @@ std::vector<TextLine> TerminalText::finish() {
   std::vector<TextLine> out = std::move(lines_);
   for (auto& l : screen) out.push_back(std::move(l));
   lines_.clear();
+  line_dirty_.clear();
+  return out;
+}
+
+std::vector<TextLine> TerminalText::take_changed() {
+  std::vector<TextLine> out;
+  for (size_t i = 0; i < lines_.size(); ++i) {
+    // A line taken while on screen and not written since is not given twice.
+    if (line_dirty_[i] != 0) out.push_back(std::move(lines_[i]));
+  }
+  lines_.clear();
+  line_dirty_.clear();
+  for (int r = 0; r < rows_; ++r) {
+    if (row_dirty_[static_cast<size_t>(r)] == 0) continue;
+    row_dirty_[static_cast<size_t>(r)] = 0;
+    std::string text = row_text(r);
+    if (!text.empty()) out.push_back({row_time_[static_cast<size_t>(r)], std::move(text)});
+  }
   return out;
 }
 

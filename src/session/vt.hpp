@@ -30,6 +30,11 @@ class TerminalText {
   void resize(int rows, int cols);
   // Lines scrolled off so far, then the screen's (trailing empty lines dropped). Call once.
   [[nodiscard]] std::vector<TextLine> finish();
+  // For indexing a live terminal piece by piece: the lines written since the last call, with
+  // their text now — first those that scrolled off, then those on the screen (blank rows left
+  // out). A line is given again only when written again (a prompt still being typed shows up
+  // again, complete, in a later call). Do not mix with finish().
+  [[nodiscard]] std::vector<TextLine> take_changed();
 
   // Callbacks (libvterm, C linkage friendly).
   void on_damage(int start_row, int end_row);
@@ -44,6 +49,8 @@ class TerminalText {
   int rows_, cols_;
   uint64_t now_ = 0;
   std::vector<uint64_t> row_time_;
+  std::vector<uint8_t> row_dirty_;   // written since the last take_changed()
+  std::vector<uint8_t> line_dirty_;  // per line of lines_: its row was dirty when scrolled off
   std::vector<TextLine> lines_;
 };
 

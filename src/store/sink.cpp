@@ -87,6 +87,8 @@ void StoreSink::on_action(const model::ResponseAction& action) {
   enqueue(std::move(r));
 }
 
+void StoreSink::on_recording_chunk(const model::RecordingChunk& chunk) { enqueue(chunk); }
+
 void StoreSink::flush() {
   // Non-blocking: the writer commits at least every commit_interval_ms anyway.
 }
@@ -112,6 +114,8 @@ void StoreSink::encode(const Item& item, Record& r) const {
     encode_escalation(*e, host_, r);
   } else if (const auto* s = std::get_if<model::Session>(&item)) {
     encode_session(*s, host_, wall_now_ns(), r);
+  } else if (const auto* c = std::get_if<model::RecordingChunk>(&item)) {
+    recordings_.encode(*c, host_, r);
   } else {
     r = std::get<Record>(item);
     if (r.host.empty()) r.host = host_;

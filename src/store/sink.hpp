@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "model/record_sink.hpp"
 #include "store/record.hpp"
+#include "store/recordings.hpp"
 #include "store/shipper.hpp"
 #include "store/store.hpp"
 #include "util/result.hpp"
@@ -51,6 +52,9 @@ class StoreSink : public model::RecordSink {
   void on_session(const model::Session& session) override;
   void on_escalation(const model::Escalation& escalation) override;
   void on_action(const model::ResponseAction& action) override;  // encoded here (rare)
+  // One record of kind recording per chunk, with its screen text (store/recordings.hpp); the
+  // screen model runs on the writer thread (~50 ns per output byte: too much for the pipeline).
+  void on_recording_chunk(const model::RecordingChunk& chunk) override;
   void flush() override;
   void close() override;
 
@@ -63,7 +67,8 @@ class StoreSink : public model::RecordSink {
   [[nodiscard]] const OpenInfo& open_info() const { return open_info_; }
 
  private:
-  using Item = std::variant<model::Event, model::Alert, model::Session, model::Escalation, Record>;
+  using Item = std::variant<model::Event, model::Alert, model::Session, model::Escalation, Record,
+                            model::RecordingChunk>;
   StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
   template <typename T>
   void enqueue(T&& item);
@@ -100,6 +105,9 @@ class StoreSink : public model::RecordSink {
   uint64_t full_since_ns_ = 0, full_lost_ = 0;  // the current disk-full episode
   uint64_t last_error_log_ns_ = 0;
   std::vector<std::string> offhost_pending_;
+
+  // Writer-thread state (encode): the screen model of every open recording.
+  mutable RecordingIndexer recordings_;
 };
 
 }  // namespace privwatch::store

@@ -1,7 +1,9 @@
 // Session recording end to end: a real OpenSSH server on loopback, a real login over ssh -tt,
 // typed commands with colours and backspaces, a window resize, and a sudo password prompt —
-// then the recording read back through `privwatch replay` (text, asciicast, search, command
-// log) and followed live with `privwatch watch`.
+// then the recording read back from the store through `privwatch replay` (text, asciicast,
+// search, command log), found by `privwatch search` in the screen text, followed live with
+// `privwatch watch`, verified, and finally pruned by retention (verify still passes, replay
+// says the recording was removed). The optional file export runs alongside and must agree.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -44,7 +46,12 @@ class TestUsers {
     for (const auto& n : names_) {
       run_cmd(fmt::format("userdel -r {} >/dev/null 2>&1", n));
       ok_ = ok_ && run_cmd(fmt::format("useradd -m -s /bin/bash {} >/dev/null 2>&1", n)) == 0;
-      ok_ = ok_ && run_cmd(fmt::format("echo '{}:{}' | chpasswd", n, password_of(n))) == 0;
+      // Through chpasswd's stdin, never an argv: exec arguments are stored, and the test
+      // greps the store for the password.
+      FILE* p = ::popen("chpasswd", "w");
+      ok_ =
+          ok_ && p != nullptr && std::fprintf(p, "%s:%s\n", n.c_str(), password_of(n).c_str()) > 0;
+      ok_ = p != nullptr && ::pclose(p) == 0 && ok_;
     }
   }
   ~TestUsers() {
@@ -147,11 +154,15 @@ LogLevel VERBOSE
 
 class RecordingTest : public AgentSuite<RecordingTest> {
  public:
-  static std::string config_body(const std::string& suite_dir) {
+  static std::string config_body(const std::string& suite_dir) { return body(suite_dir, ""); }
+  // The store lives in the suite directory: a second agent (retention) opens the same one.
+  static std::string body(const std::string& suite_dir, const std::string& retention) {
     return fmt::format(
         "monitor:\n  all_logins: true\n"
-        "recording:\n  enabled: true\n  dir: {}/recordings\n  flush_ms: 100\n",
-        suite_dir);
+        "recording:\n  enabled: true\n  files: true\n  dir: {0}/recordings\n  flush_ms: 100\n"
+        "store:\n  path: {0}/store/privwatch.db\n  key_path: {0}/store/store.key\n"
+        "  commit_interval_ms: 50\n{1}",
+        suite_dir, retention);
   }
 
  protected:
@@ -178,13 +189,26 @@ class RecordingTest : public AgentSuite<RecordingTest> {
   }
 
   static std::string rec_dir() { return suite_dir() + "/recordings"; }
+  static std::string db() { return suite_dir() + "/store/privwatch.db"; }
 
-  // privwatch replay ... → {exit code, stdout}.
-  static std::pair<int, std::string> replay(std::vector<std::string> args) {
-    args.insert(args.begin(), {PRIVWATCH_BINARY, "replay", "--dir", rec_dir()});
-    Child c = Child::exec(args, {.capture_stdout = true});
-    const int status = c.wait(30s);
+  // privwatch ARGS... → {exit code, stdout (+ stderr when asked)}.
+  static std::pair<int, std::string> run_privwatch(std::vector<std::string> args,
+                                                   bool with_stderr = false) {
+    args.insert(args.begin(), PRIVWATCH_BINARY);
+    Child c = Child::exec(args, {.capture_stdout = true, .stderr_to_stdout = with_stderr});
+    const int status = c.wait(60s);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, c.stdout_text()};
+  }
+  // privwatch replay from the store (store.path of the agent's configuration).
+  static std::pair<int, std::string> replay(std::vector<std::string> args,
+                                            bool with_stderr = false) {
+    args.insert(args.begin(), {"replay", "-c", agent().config_path()});
+    return run_privwatch(std::move(args), with_stderr);
+  }
+  // ... and from the recording files (the optional export).
+  static std::pair<int, std::string> replay_files(std::vector<std::string> args) {
+    args.insert(args.begin(), {"replay", "--dir", rec_dir()});
+    return run_privwatch(std::move(args));
   }
 
   static std::optional<json> wait_output(const std::string& needle, Duration timeout = 20s) {
@@ -221,10 +245,10 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   ASSERT_FALSE(session_id.empty());
   EXPECT_EQ(str(*probe, "privwatch.session.type"), "sshd");
 
-  // Follow the live recording from here on.
-  Child watch =
-      Child::exec({PRIVWATCH_BINARY, "watch", "--dir", rec_dir(), session_id, "--timeout", "60"},
-                  {.capture_stdout = true});
+  // Follow the live recording (from the store) from here on.
+  Child watch = Child::exec(
+      {PRIVWATCH_BINARY, "watch", "-c", agent().config_path(), session_id, "--timeout", "60"},
+      {.capture_stdout = true});
 
   // 2. A typing mistake corrected with backspace (DEL): readline redraws the line.
   login.type(fmt::format("echo {}-bsX\x7f-ok\n", t));
@@ -260,16 +284,23 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   const auto [status, out] = login.finish();
   ASSERT_EQ(describe_status(status), "exit 0") << out;
 
-  // The recording ends with the login session.
-  const std::string path = rec_dir() + "/" + session_id + ".pwrec";
+  // The recording ends with the login session: the store lists it as ended.
   bool ended = false;
+  std::string listed;
   for (int i = 0; i < 100 && !ended; ++i) {
-    const auto [rc, list] = replay({"--list"});
-    ended =
-        list.find(session_id) != std::string::npos && list.find("session_end") != std::string::npos;
+    listed = replay({"--list"}).second;
+    std::istringstream ls(listed);
+    std::string row;
+    while (std::getline(ls, row)) {
+      ended = ended || (row.rfind(session_id + " ", 0) == 0 &&
+                        row.find("session_end") != std::string::npos &&
+                        row.find("store") != std::string::npos);
+    }
     if (!ended) std::this_thread::sleep_for(200ms);
   }
-  ASSERT_TRUE(ended) << "the recording " << path << " was not closed at the end of the session";
+  ASSERT_TRUE(ended) << "the stored recording of " << session_id
+                     << " was not closed at the end of the session:\n"
+                     << listed;
 
   // --- text after escape processing: content and order ---------------------------------------
   const auto [text_rc, text] = replay({session_id, "--format", "text"});
@@ -285,6 +316,10 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   EXPECT_LT(colored, corrected);
   EXPECT_LT(corrected, prompt);
   EXPECT_LT(prompt, sudo_ok);
+  // The file export holds the same recording (the store is the primary home).
+  const auto [file_rc, file_text] = replay_files({session_id, "--format", "text"});
+  EXPECT_EQ(file_rc, 0);
+  EXPECT_EQ(file_text, text) << "the store and the recording file disagree";
 
   // --- the password is nowhere: not in the text, asciicast (input included), event output ----
   EXPECT_EQ(text.find(password), std::string::npos);
@@ -348,6 +383,15 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   EXPECT_EQ(all_output.find("colored-" + t), std::string::npos);
   EXPECT_NE(all_output.find("col\x1b[1;31mored-" + t), std::string::npos);
 
+  // --- the raw store (database and WAL bytes) never held the password (checked before any
+  //     command below carries it in its arguments: exec events are stored too) --------------
+  for (const char* suffix : {"", "-wal"}) {
+    const std::string bytes = read_file(db() + suffix);
+    EXPECT_FALSE(bytes.empty() && suffix[0] == '\0') << "no database at " << db();
+    EXPECT_EQ(bytes.find(password), std::string::npos) << "the password is in " << db() << suffix;
+    EXPECT_EQ(bytes.find(password.substr(3)), std::string::npos) << db() << suffix;
+  }
+
   // --- search hits after escape processing ------------------------------------------------
   const auto [s_rc, hits] = replay({session_id, "--search", "COLORED-" + t});
   EXPECT_EQ(s_rc, 0);
@@ -379,6 +423,59 @@ TEST_F(RecordingTest, SshSessionReplaysInOrderWithoutThePasswordAndIsSearchable)
   EXPECT_EQ(describe_status(wstatus), "exit 0");
   EXPECT_NE(watch.stdout_text().find(t + "-sudo-ok"), std::string::npos) << watch.stdout_text();
   EXPECT_EQ(watch.stdout_text().find(password), std::string::npos);
+
+  // --- privwatch search finds the screen text: session and offset ---------------------------
+  const auto [q_rc, found] = run_privwatch(
+      {"search", "--db", db(), "--kind", "recording", "--text", "colored-" + t, "--json"});
+  ASSERT_EQ(q_rc, 0) << found;
+  bool hit = false;
+  std::istringstream fl(found);
+  while (std::getline(fl, line)) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("session", "") != session_id) continue;
+    for (const auto& h : j.value("screen", json::array())) {
+      hit = hit || (h.value("line", "").find("colored-" + t) != std::string::npos &&
+                    h.value("offset", "").find(':') != std::string::npos &&
+                    h.value("offset_s", -1.0) >= 0);
+    }
+  }
+  EXPECT_TRUE(hit) << "no search hit naming the session and the offset:\n" << found;
+  const auto [q2_rc, table] =
+      run_privwatch({"search", "--db", db(), "--kind", "recording", "--text", "colored-" + t});
+  EXPECT_EQ(q2_rc, 0);
+  EXPECT_NE(table.find("session " + session_id + " at "), std::string::npos) << table;
+
+  // --- the password is not in the stored screen text ------------------------------------------
+  const auto [sql_rc, stored_text] =
+      run_privwatch({"search", "--db", db(), "--kind", "recording", "--session", session_id,
+                     "--json", "-n", "100000"});
+  ASSERT_EQ(sql_rc, 0);
+  EXPECT_NE(stored_text.find("colored-" + t), std::string::npos) << "no screen text stored";
+  EXPECT_EQ(stored_text.find(password), std::string::npos);
+
+  // --- stop the agent: the store verifies -------------------------------------------------------
+  const StopResult first = agent().stop();
+  EXPECT_EQ(describe_status(first.status), "exit 0") << first.stderr_text;
+  const auto [v_rc, verified] = run_privwatch({"verify", "--db", db()}, true);
+  EXPECT_EQ(v_rc, 0) << verified;
+
+  // --- retention: a new agent on the same store keeps recordings for 1 s ----------------------
+  std::string error;
+  auto pruner = Agent::start(body(suite_dir(), "  retention:\n    recording: 1s\n"), &error);
+  ASSERT_NE(pruner, nullptr) << error;
+  agent_ = std::move(pruner);  // the suite stops (and checks) this one at the end
+  std::pair<int, std::string> gone;
+  for (int i = 0; i < 150; ++i) {
+    gone = replay({session_id, "--format", "text"}, true);
+    if (gone.first != 0) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(gone.first, 1) << gone.second;
+  EXPECT_NE(gone.second.find("was removed by retention"), std::string::npos) << gone.second;
+  EXPECT_NE(gone.second.find("tombstone"), std::string::npos) << gone.second;
+  const auto [v2_rc, verified2] = run_privwatch({"verify", "--db", db()}, true);
+  EXPECT_EQ(v2_rc, 0) << verified2;
+  EXPECT_NE(verified2.find("pruned"), std::string::npos) << verified2;
 }
 
 }  // namespace

@@ -62,5 +62,34 @@ TEST(TerminalText, AlternateScreenDoesNotPolluteTheText) {
   EXPECT_EQ(texts(vt), (std::vector<std::string>{"$ less file", "$"}));
 }
 
+TEST(TerminalText, TakeChangedGivesScrolledAndWrittenLinesOncePieceByPiece) {
+  TerminalText vt(3, 20);
+  vt.feed("one\r\ntwo\r\n$ ec", 1);
+  auto a = vt.take_changed();
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].text, "one");
+  EXPECT_EQ(a[2].text, "$ ec");
+  EXPECT_EQ(a[2].wall_ns, 1u);
+  EXPECT_TRUE(vt.take_changed().empty()) << "nothing written since";
+  // The prompt line completes, then the screen scrolls: "one" and "two" leave it unchanged
+  // since they were taken (not given twice); the completed prompt and the new line are.
+  vt.feed("\bX\bcho hi\r\nhi\r\n", 5);
+  auto b = vt.take_changed();
+  std::vector<std::string> texts;
+  for (const auto& l : b) texts.push_back(l.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"$ echo hi", "hi"}));
+  // Scrolling alone does not repeat lines already taken.
+  TerminalText whole(3, 20);
+  whole.feed("one\r\ntwo\r\n", 1);
+  (void)whole.take_changed();
+  whole.feed("three\r\nfour\r\n", 2);
+  texts.clear();
+  for (const auto& l : whole.take_changed()) texts.push_back(l.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"three", "four"}));
+  for (const auto& l : b) {
+    if (l.text == "$ echo hi" || l.text == "hi") EXPECT_EQ(l.wall_ns, 5u);
+  }
+}
+
 }  // namespace
 }  // namespace privwatch::session
