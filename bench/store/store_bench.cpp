@@ -277,6 +277,7 @@ int search(uint64_t n, const std::string& dir) {
     f.until_ns = now - 19 * 86400ull * 1'000'000'000ull;
   });
   add("--kind alert (none stored)", [](auto& f) { f.kind = "alert"; });
+  add("--host nosuchhost (empty result)", [](auto& f) { f.host = "nosuchhost"; });
   std::printf("%-36s %8s %10s %10s %12s\n", "search (limit 100)", "rows", "median ms", "max ms",
               "median CPU ms");
   for (auto& c : cases) {

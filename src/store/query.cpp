@@ -90,6 +90,18 @@ void add_subject(Plan& p, const std::string& user, const std::string& host, cons
   if (!role.empty()) p.terms.push_back(quoted_tag("pwr", role));
 }
 
+// No record names this host (hosts has every host stored): nothing can match. Records have no
+// host index (a per-host database holds one or a few).
+Result<bool> unknown_host(const Store& store, const std::string& host) {
+  if (host.empty()) return false;
+  auto q = Stmt::prepare(store.db(), "SELECT 1 FROM hosts WHERE name = ?");
+  if (!q) return q.error();
+  q->bind_text(1, host);
+  const int rc = q->step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(store.db(), rc, "read hosts");
+  return rc == SQLITE_DONE;
+}
+
 // [since, until) → the seq range of the time blocks that overlap it.
 Status add_time(const Store& store, Plan& p, uint64_t since_ns, uint64_t until_ns) {
   if (since_ns == 0 && until_ns == 0) return {};
@@ -271,6 +283,9 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
   add_subject(p, f.user, f.host, f.role, f.cluster);
   if (!f.session.empty()) p.terms.push_back(quoted_tag("pws", f.session));
   if (auto s = add_time(store, p, f.since_ns, f.until_ns); !s) return s.error();
+  auto no_host = unknown_host(store, f.host);
+  if (!no_host) return no_host.error();
+  if (*no_host) p.empty = true;
   if (f.min_severity >= 0) p.sql.add("r.severity >= ?", static_cast<int64_t>(f.min_severity));
   if (p.empty) return std::vector<Row>{};
   finish(p);
@@ -322,6 +337,9 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   // seq range.
   Plan period;
   if (auto s = add_time(store, period, q.since_ns, q.until_ns); !s) return s.error();
+  auto no_host = unknown_host(store, q.host);
+  if (!no_host) return no_host.error();
+  if (*no_host) period.empty = true;
   auto base = [&](std::vector<std::string> kind_terms) {
     Plan p = period;
     add_subject(p, q.user, q.host, q.role, q.cluster);

@@ -45,6 +45,7 @@ CREATE INDEX IF NOT EXISTS records_ref ON records(ref) WHERE ref IS NOT NULL;
 CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, min_ts INTEGER NOT NULL,
                                   max_ts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, tags, content='', columnsize=0);
 )sql";
 
@@ -120,6 +121,7 @@ void Store::release_statements() {
   insert_fts_.finalize();
   upsert_block_.finalize();
   insert_dict_.finalize();
+  insert_host_.finalize();
 }
 
 namespace {
@@ -254,6 +256,12 @@ Status Store::prepare_writer_statements() {
                     "max(max_ts, excluded.max_ts)");
   if (!blk) return blk.error();
   upsert_block_ = std::move(*blk);
+  auto hosts = Stmt::prepare(db_.get(), "SELECT name FROM hosts");
+  if (!hosts) return hosts.error();
+  while (hosts->step() == SQLITE_ROW) hosts_.insert(std::string(hosts->text(0)));
+  auto host = Stmt::prepare(db_.get(), "INSERT OR IGNORE INTO hosts(name) VALUES(?)");
+  if (!host) return host.error();
+  insert_host_ = std::move(*host);
   auto dict = Stmt::prepare(db_.get(), "INSERT OR REPLACE INTO dicts(id, dict) VALUES(?,?)");
   if (!dict) return dict.error();
   insert_dict_ = std::move(*dict);
@@ -431,6 +439,7 @@ Status Store::commit() {
   committed_hash_ = head_hash_;
   committed_checkpoint_seq_ = checkpoint_seq_;
   uncommitted_dicts_.clear();
+  new_hosts_.clear();
   if (encoder_) encoder_->committed();
   return {};
 }
@@ -442,6 +451,8 @@ void Store::rollback() {
   head_hash_ = committed_hash_;
   checkpoint_seq_ = committed_checkpoint_seq_;
   blocks_.clear();
+  for (const auto& h : new_hosts_) hosts_.erase(h);
+  new_hosts_.clear();
   if (encoder_) encoder_->rollback();
 }
 
@@ -453,6 +464,12 @@ Status Store::append(Record& r) {
     roles_ += role;
   }
   const Hash h = chain_hash_v2(head_hash_, seq, r.has_digest ? r.digest : record_digest(r, roles_));
+  if (!r.host.empty() && hosts_.count(r.host) == 0) {  // the hosts seen (a handful)
+    insert_host_.bind_text(1, r.host);
+    if (auto s = step_done(insert_host_, db_.get(), "index hosts"); !s) return s;
+    hosts_.insert(r.host);
+    new_hosts_.push_back(r.host);
+  }
   if (!r.new_dict.empty()) {
     if (auto s = store_dict(r.new_dict_id, r.new_dict); !s) return s;
     uncommitted_dicts_.emplace_back(r.new_dict_id, r.new_dict);

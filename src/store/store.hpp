@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -123,7 +124,9 @@ class Store {
   bool in_txn_ = false;
   int schema_version_ = kSchemaVersion;
   bool external_compression_ = false;
-  Stmt insert_, insert_fts_, upsert_block_, insert_dict_;
+  Stmt insert_, insert_fts_, upsert_block_, insert_dict_, insert_host_;
+  std::set<std::string> hosts_;         // every host name stored (table `hosts`)
+  std::vector<std::string> new_hosts_;  // added by the open transaction
   struct Block {
     int64_t id, min_ts, max_ts;
   };

@@ -550,6 +550,14 @@ TEST(Search, WordsIntersectWithFieldFiltersAndTimeBlocks) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].seq, 10000u);
+  f.host = "app-3";
+  rows = search(*st, f);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->size(), 1u);
+  f.host = "no-such-host";  // no host index: the hosts table says at once that nothing matches
+  rows = search(*st, f);
+  ASSERT_TRUE(rows);
+  EXPECT_TRUE(rows->empty());
   f = {};
   f.since_ns = kT0 + 20000 * kSec;  // after everything stored
   rows = search(*st, f);
