@@ -200,6 +200,13 @@ bool StoreSink::write_disk_full_notice() {
 }
 
 void StoreSink::write_batch(std::vector<Record>& batch, size_t count) {
+  // A new dictionary must reach the database even when its record is lost (disk full): every
+  // later record is compressed with it.
+  for (size_t i = 0; i < count; ++i) {
+    if (batch[i].new_dict.empty()) continue;
+    store_->keep_dict(batch[i].new_dict_id, std::move(batch[i].new_dict));
+    batch[i].new_dict.clear();
+  }
   if (auto s = store_->begin(); !s) {
     after_failure(s.error(), count);
     return;

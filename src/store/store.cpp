@@ -471,8 +471,10 @@ Status Store::append(Record& r) {
     new_hosts_.push_back(r.host);
   }
   if (!r.new_dict.empty()) {
-    if (auto s = store_dict(r.new_dict_id, r.new_dict); !s) return s;
+    // Kept before trying: if this transaction fails, the next one stores it (the producer
+    // goes on compressing with it).
     uncommitted_dicts_.emplace_back(r.new_dict_id, r.new_dict);
+    if (auto s = store_dict(r.new_dict_id, r.new_dict); !s) return s;
   }
   Stmt& st = insert_;
   st.bind(1, static_cast<int64_t>(seq));
