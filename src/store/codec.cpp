@@ -117,20 +117,44 @@ Status BodyEncoder::train() {
         fmt::format("training the compression dictionary failed: {}", ZDICT_getErrorName(n)), ""};
   }
   dict.resize(n);
-  auto ins = Stmt::prepare(db_, "INSERT INTO dicts(id, dict) VALUES(?, ?)");
-  if (!ins) return ins.error();
   const uint32_t id = dict_id_ + 1;
-  ins->bind(1, static_cast<int64_t>(id));
-  ins->bind_blob(2, dict.data(), dict.size());
-  const int rc = ins->step();
-  if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "store the compression dictionary");
+  if (db_ != nullptr) {
+    auto ins = Stmt::prepare(db_, "INSERT INTO dicts(id, dict) VALUES(?, ?)");
+    if (!ins) return ins.error();
+    ins->bind(1, static_cast<int64_t>(id));
+    ins->bind_blob(2, dict.data(), dict.size());
+    const int rc = ins->step();
+    if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "store the compression dictionary");
+  }
   ZSTD_CDict* cd = ZSTD_createCDict(dict.data(), dict.size(), kLevel);
   if (cd == nullptr) return Error{ErrorKind::kInternal, "zstd cannot use the dictionary", ""};
   ZSTD_freeCDict(cdict_);
   cdict_ = cd;
   dict_id_ = id;
-  dict_committed_ = false;
+  if (db_ != nullptr) {
+    dict_committed_ = false;
+  } else {
+    new_dict_ = std::move(dict);
+  }
   return {};
+}
+
+Status BodyEncoder::use_dict(uint32_t id, std::string_view dict) {
+  if (id == 0) return {};
+  ZSTD_CDict* cd = ZSTD_createCDict(dict.data(), dict.size(), kLevel);
+  if (cd == nullptr) return Error{ErrorKind::kCorrupt, "compression dictionary damaged", ""};
+  ZSTD_freeCDict(cdict_);
+  cdict_ = cd;
+  dict_id_ = id;
+  return {};
+}
+
+bool BodyEncoder::take_new_dict(uint32_t* id, std::string* dict) {
+  if (new_dict_.empty()) return false;
+  *id = dict_id_;
+  *dict = std::move(new_dict_);
+  new_dict_.clear();
+  return true;
 }
 
 bool BodyEncoder::encode(std::string_view body, std::string* out) {

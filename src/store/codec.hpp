@@ -43,12 +43,18 @@ class BodyEncoder {
  public:
   static constexpr size_t kTrainSamples = 4096;
   static constexpr size_t kDictBytes = 32 * 1024;
+  // db == nullptr: detached (another thread than the writer's): a trained dictionary is not
+  // stored but handed out by take_new_dict(), to travel with the record that uses it first.
   explicit BodyEncoder(sqlite3* db);
   ~BodyEncoder();
   BodyEncoder(const BodyEncoder&) = delete;
   BodyEncoder& operator=(const BodyEncoder&) = delete;
   // Loads the newest dictionary of the database (if any).
   Status load();
+  // Detached: starts from this dictionary (id 0: none yet).
+  Status use_dict(uint32_t id, std::string_view dict);
+  // Detached: the dictionary trained by the last encode() (true once per dictionary).
+  bool take_new_dict(uint32_t* id, std::string* dict);
   // True and *out = the BLOB when the body was compressed; false: store it as plain text.
   // May train and insert a dictionary (inside the caller's transaction).
   bool encode(std::string_view body, std::string* out);
@@ -65,6 +71,7 @@ class BodyEncoder {
   bool dict_committed_ = true;
   std::vector<std::string> samples_;
   bool training_failed_ = false;
+  std::string new_dict_;
 };
 
 }  // namespace privwatch::store

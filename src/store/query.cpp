@@ -66,19 +66,88 @@ std::string rfc3339(uint64_t ns) {
   return s;
 }
 
+// A query over the records: field filters become tags of the full-text index (intersected
+// there with the words, newest first), the time range becomes a seq range (blocks) plus an
+// exact test of ts, and the rest are tests on the row.
+struct Plan {
+  std::vector<std::string> terms;  // FTS5 expressions, all must match
+  Sql sql;
+  bool empty = false;  // nothing can match (no block in the time range)
+};
+
+std::string quoted_tag(std::string_view prefix, std::string_view value) {
+  return "\"" + tag(prefix, value) + "\"";
+}
+
 // Subject filter shared by search and reports.
-void add_subject(Sql& q, const std::string& user, const std::string& host, const std::string& role,
+void add_subject(Plan& p, const std::string& user, const std::string& host, const std::string& role,
                  const std::string& cluster) {
   if (!user.empty()) {
-    q.add("(r.user = ? OR r.human = ?)", user);
-    q.binds.push_back(user);
+    p.terms.push_back(fmt::format("({} OR {})", quoted_tag("pwu", user), quoted_tag("pwh", user)));
   }
-  if (!host.empty()) q.add("r.host = ?", host);
-  if (!cluster.empty()) q.add("r.cluster = ?", cluster);
-  if (!role.empty()) {
-    q.from += " JOIN record_roles rr ON rr.seq = r.seq";
-    q.add("rr.role = ?", role);
+  if (!host.empty()) p.sql.add("r.host = ?", host);
+  if (!cluster.empty()) p.terms.push_back(quoted_tag("pwc", cluster));
+  if (!role.empty()) p.terms.push_back(quoted_tag("pwr", role));
+}
+
+// No record names this host (hosts has every host stored): nothing can match. Records have no
+// host index (a per-host database holds one or a few).
+Result<bool> unknown_host(const Store& store, const std::string& host) {
+  if (host.empty()) return false;
+  auto q = Stmt::prepare(store.db(), "SELECT 1 FROM hosts WHERE name = ?");
+  if (!q) return q.error();
+  q->bind_text(1, host);
+  const int rc = q->step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(store.db(), rc, "read hosts");
+  return rc == SQLITE_DONE;
+}
+
+// [since, until) → the seq range of the time blocks that overlap it.
+Status add_time(const Store& store, Plan& p, uint64_t since_ns, uint64_t until_ns) {
+  if (since_ns == 0 && until_ns == 0) return {};
+  auto b = Stmt::prepare(store.db(),
+                         "SELECT min(id), max(id) FROM blocks WHERE max_ts >= ? AND min_ts < ?");
+  if (!b) return b.error();
+  b->bind(1, static_cast<int64_t>(since_ns));
+  b->bind(2, until_ns == 0 ? INT64_MAX : static_cast<int64_t>(until_ns));
+  const int rc = b->step();
+  if (rc != SQLITE_ROW) return sqlite_error(store.db(), rc, "read the time blocks");
+  if (b->is_null(0)) {
+    p.empty = true;
+    return {};
   }
+  const int64_t lo = std::max<int64_t>(1, b->int64(0) << kBlockShift);
+  const int64_t hi = ((b->int64(1) + 1) << kBlockShift) - 1;
+  p.sql.add("r.seq >= ?", lo);
+  p.sql.add("r.seq <= ?", hi);
+  if (since_ns != 0) p.sql.add("r.ts >= ?", static_cast<int64_t>(since_ns));
+  if (until_ns != 0) p.sql.add("r.ts < ?", static_cast<int64_t>(until_ns));
+  return {};
+}
+
+// FROM / WHERE with the text index driving when there are terms. The seq range applies to
+// the index's rowid (FTS5 seeks to it) through the join.
+void finish(Plan& p) {
+  if (p.terms.empty()) return;
+  std::string match;
+  for (const auto& t : p.terms) match += (match.empty() ? "" : " AND ") + t;
+  p.sql.from = "records_fts CROSS JOIN records r ON r.seq = records_fts.rowid";
+  std::string where = "records_fts MATCH ?";
+  std::vector<Bind> binds{match};
+  // Copy the seq bounds onto the index's rowid so that FTS5 scans only that range.
+  std::string rest = p.sql.where;
+  for (const char* op : {">=", "<="}) {
+    const std::string needle = fmt::format(" AND r.seq {} ?", op);
+    const auto at = rest.find(needle);
+    if (at == std::string::npos) continue;
+    // The bind of that clause: count the '?' before it.
+    const size_t idx = static_cast<size_t>(std::count(rest.begin(), rest.begin() + at, '?'));
+    where += fmt::format(" AND records_fts.rowid {} ?", op);
+    binds.push_back(p.sql.binds[idx]);
+  }
+  p.sql.where = where + rest.substr(1);  // drop the leading "1"
+  binds.insert(binds.end(), p.sql.binds.begin(), p.sql.binds.end());
+  p.sql.binds = std::move(binds);
 }
 
 constexpr const char* kRowColumns =
@@ -109,20 +178,6 @@ Row read_row(const Stmt& st, BodyDecoder& decoder) {
     row.body = st.text(14);
   }
   return row;
-}
-
-// How many records match one indexed equality (capped): an index-only count.
-Result<int64_t> estimate(sqlite3* db, const std::string& where, const std::vector<Bind>& binds,
-                         int64_t cap) {
-  const bool role = where.rfind("role", 0) == 0;
-  auto st =
-      Stmt::prepare(db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {})",
-                                    role ? "record_roles" : "records r", where, cap));
-  if (!st) return st.error();
-  bind_all(*st, binds);
-  const int rc = st->step();
-  if (rc != SQLITE_ROW) return sqlite_error(db, rc, "search");
-  return st->int64(0);
 }
 
 }  // namespace
@@ -200,76 +255,42 @@ std::string severity_name(int s) {
   return s >= 0 && s < 5 ? names[s] : "";
 }
 
+Status check_schema(const Store& store) {
+  if (store.schema_version() >= 2) return {};
+  return Error{ErrorKind::kInvalidArgument,
+               fmt::format("store {} has schema version {}: search and reports need version {}",
+                           store.path(), store.schema_version(), kSchemaVersion),
+               "'privwatch verify' still checks it; new stores are written in the new version"};
+}
+
 Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
-  Sql q;
+  if (auto s = check_schema(store); !s) return s.error();
+  Plan p;
   const std::string fts = fts_query(f.text);
-  std::string order = "r.seq DESC";
-  if (!fts.empty()) {
-    q.from = "records_fts JOIN records r ON r.seq = records_fts.rowid";
-    q.add("records_fts MATCH ?", fts);
-    order = "records_fts.rowid DESC";
-  }
-  // The planner streams records newest first and stops at the limit. That is fast when the
-  // filters match often, and a full scan when they match rarely or never: so count the matches
-  // of each indexed equality first (index only, capped) and, when one is selective, let the
-  // planner use that index and sort the few matches instead (ORDER BY +seq).
-  constexpr int64_t kSelective = 20000;
-  int64_t fewest = INT64_MAX;
-  auto selective = [&](const std::string& clause, std::vector<Bind> binds) -> Status {
-    if (!fts.empty()) return {};  // the text index drives the query already
-    auto n = estimate(store.db(), clause, binds, kSelective);
-    if (!n) return n.error();
-    fewest = std::min(fewest, *n);
-    return {};
-  };
+  if (!fts.empty()) p.terms.push_back("text : (" + fts + ")");
   if (!f.kind.empty()) {
     if (auto k = kind_from_string(f.kind)) {
-      q.add("r.kind = ?", static_cast<int64_t>(*k));
-      if (auto s = selective("r.kind = ?", {static_cast<int64_t>(*k)}); !s) return s.error();
+      p.terms.push_back(fmt::format("\"pwk{}\"", static_cast<int>(*k)));
     } else if (is_event_kind(f.kind)) {
-      q.add("r.kind = 1 AND r.name = ?", f.kind);
-      if (auto s = selective("r.kind = 1 AND r.name = ?", {f.kind}); !s) return s.error();
+      p.terms.push_back("\"pwk1\"");
+      p.terms.push_back(quoted_tag("pwn", f.kind));
     } else {
       return Error{ErrorKind::kInvalidArgument, fmt::format("unknown kind '{}'", f.kind),
                    fmt::format("use one of: {}", kinds_list())};
     }
   }
-  if (!f.name.empty()) q.add("r.name = ?", f.name);
-  add_subject(q, f.user, f.host, f.role, f.cluster);
-  if (!f.user.empty()) {
-    const int64_t before = fewest;
-    int64_t both = 0;
-    for (const char* col : {"r.user = ?", "r.human = ?"}) {
-      fewest = INT64_MAX;
-      if (auto s = selective(col, {f.user}); !s) return s.error();
-      both += fewest == INT64_MAX ? kSelective : fewest;
-    }
-    fewest = std::min(before, both);
-  }
-  if (!f.host.empty()) {
-    if (auto s = selective("r.host = ?", {f.host}); !s) return s.error();
-  }
-  if (!f.cluster.empty()) {
-    if (auto s = selective("r.cluster = ?", {f.cluster}); !s) return s.error();
-  }
-  if (!f.role.empty()) {
-    if (auto s = selective("role = ?", {f.role}); !s) return s.error();
-  }
-  if (!f.session.empty()) {
-    q.add("r.session = ?", f.session);
-    if (auto s = selective("r.session = ?", {f.session}); !s) return s.error();
-  }
-  if (f.since_ns != 0) q.add("r.ts >= ?", static_cast<int64_t>(f.since_ns));
-  if (f.until_ns != 0) q.add("r.ts < ?", static_cast<int64_t>(f.until_ns));
-  if (f.min_severity >= 0) q.add("r.severity >= ?", static_cast<int64_t>(f.min_severity));
-  if (fewest == 0) return std::vector<Row>{};
-  if (fewest < kSelective) {
-    order = "+r.seq DESC";
-  } else if (fts.empty() && (f.since_ns != 0 || f.until_ns != 0)) {
-    order = "r.ts DESC, r.seq DESC";  // walk the time index from the end of the range
-  } else if (fts.empty() && !f.role.empty()) {
-    order = "rr.seq DESC";  // walk the role index newest first
-  }
+  if (!f.name.empty()) p.terms.push_back(quoted_tag("pwn", f.name));
+  add_subject(p, f.user, f.host, f.role, f.cluster);
+  if (!f.session.empty()) p.terms.push_back(quoted_tag("pws", f.session));
+  if (auto s = add_time(store, p, f.since_ns, f.until_ns); !s) return s.error();
+  auto no_host = unknown_host(store, f.host);
+  if (!no_host) return no_host.error();
+  if (*no_host) p.empty = true;
+  if (f.min_severity >= 0) p.sql.add("r.severity >= ?", static_cast<int64_t>(f.min_severity));
+  if (p.empty) return std::vector<Row>{};
+  finish(p);
+  Sql& q = p.sql;
+  const std::string order = p.terms.empty() ? "r.seq DESC" : "records_fts.rowid DESC";
   // Session versions: fetch more so that "latest only" still fills the limit.
   const bool dedupe = f.latest_sessions;
   const size_t fetch = f.limit;
@@ -293,7 +314,7 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
   }
   if (rows.size() < f.limit && rc != SQLITE_DONE) {
     Error e = sqlite_error(store.db(), rc, "search");
-    if (!fts.empty() && e.kind != ErrorKind::kCorrupt) {
+    if (!p.terms.empty() && e.kind != ErrorKind::kCorrupt) {
       e.kind = ErrorKind::kInvalidArgument;
       e.hint = "the text query could not be used: search for plain words or \"a phrase\"";
     }
@@ -311,15 +332,27 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   if (!q.cluster.empty()) {
     rep.subject += (rep.subject.empty() ? "" : ", ") + ("cluster " + q.cluster);
   }
-  auto base = [&] {
-    Sql s;
-    add_subject(s, q.user, q.host, q.role, q.cluster);
-    if (q.since_ns != 0) s.add("r.ts >= ?", static_cast<int64_t>(q.since_ns));
-    if (q.until_ns != 0) s.add("r.ts < ?", static_cast<int64_t>(q.until_ns));
-    return s;
+  if (auto s = check_schema(store); !s) return s.error();
+  // One query per section: the subject (and the record kind) as index tags, the period as a
+  // seq range.
+  Plan period;
+  if (auto s = add_time(store, period, q.since_ns, q.until_ns); !s) return s.error();
+  auto no_host = unknown_host(store, q.host);
+  if (!no_host) return no_host.error();
+  if (*no_host) period.empty = true;
+  auto base = [&](std::vector<std::string> kind_terms) {
+    Plan p = period;
+    add_subject(p, q.user, q.host, q.role, q.cluster);
+    if (!p.terms.empty()) {
+      for (auto& t : kind_terms) p.terms.push_back(std::move(t));
+    }
+    return p;
   };
-  auto run = [&](Sql s, const std::string& select, const std::string& tail,
+  auto run = [&](Plan p, const std::string& select, const std::string& tail,
                  const std::function<void(const Stmt&)>& each) -> Status {
+    if (p.empty) return {};
+    finish(p);
+    const Sql& s = p.sql;
     auto st = Stmt::prepare(
         store.db(), fmt::format("SELECT {} FROM {} WHERE {} {}", select, s.from, s.where, tail));
     if (!st) return st.error();
@@ -332,8 +365,8 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
 
   // Events by kind.
   {
-    Sql s = base();
-    s.add("r.kind = 1");
+    Plan s = base({"\"pwk1\""});
+    s.sql.add("r.kind = 1");
     if (auto st = run(s, "r.name, count(*)", "GROUP BY r.name ORDER BY 2 DESC",
                       [&](const Stmt& st) {
                         rep.events_by_kind.push_back(
@@ -346,8 +379,8 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   }
   // Sessions (latest version of each).
   {
-    Sql s = base();
-    s.add("r.kind = 2");
+    Plan s = base({"\"pwk2\""});
+    s.sql.add("r.kind = 2 AND r.kind <> 1");
     std::map<std::string, Report::Session> latest;
     std::vector<std::string> order;
     if (auto st = run(s, "r.ref, r.body", "ORDER BY r.seq",
@@ -378,8 +411,8 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   }
   // Escalations: transition records, and commands run with escalated credentials.
   {
-    Sql s = base();
-    s.add("r.kind = 4");
+    Plan s = base({"\"pwk4\""});
+    s.sql.add("r.kind = 4 AND r.kind <> 1");
     if (auto st =
             run(s, "r.ts, r.name, r.user, r.human, r.session, r.text", "ORDER BY r.seq LIMIT 1000",
                 [&](const Stmt& st) {
@@ -394,8 +427,8 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   }
   // Alerts.
   {
-    Sql s = base();
-    s.add("r.kind = 3");
+    Plan s = base({"\"pwk3\""});
+    s.sql.add("r.kind = 3 AND r.kind <> 1");
     std::map<int, uint64_t> by_sev;
     if (auto st =
             run(s, "r.ts, r.severity, r.name, r.body, r.session", "ORDER BY r.seq DESC",
@@ -420,8 +453,8 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   }
   // Commands: top, escalated, off hours.
   {
-    Sql s = base();
-    s.add("r.kind = 1 AND r.name = 'exec'");
+    Plan s = base({"\"pwk1\"", quoted_tag("pwn", "exec")});
+    s.sql.add("r.kind = 1 AND r.name = 'exec'");
     std::unordered_map<std::string, uint64_t> all, esc, off;
     std::map<std::string, uint64_t> days;
     if (auto st = run(s, "r.ts, r.text, r.flags", "",

@@ -77,6 +77,102 @@ Hash chain_hash(const Hash& prev, std::string_view canonical) {
   return h;
 }
 
+namespace {
+
+// BLAKE2b over length-prefixed fields without building the canonical string.
+struct Hasher {
+  crypto_generichash_state st;
+  Hasher() { crypto_generichash_init(&st, nullptr, 0, 32); }
+  void raw(const void* p, size_t n) {
+    crypto_generichash_update(&st, static_cast<const unsigned char*>(p), n);
+  }
+  void u64(uint64_t v) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>((v >> (8 * i)) & 0xff);
+    raw(b, 8);
+  }
+  void str(std::string_view s) {
+    u64(s.size());
+    raw(s.data(), s.size());
+  }
+  Hash done() {
+    Hash h{};
+    crypto_generichash_final(&st, h.data(), h.size());
+    return h;
+  }
+};
+
+}  // namespace
+
+Hash record_digest(const Record& r, std::string_view roles) {
+  Hasher h;
+  h.raw("PWR2", 4);
+  h.u64(r.wall_ns);
+  h.u64(static_cast<uint64_t>(r.kind));
+  h.str(r.name);
+  h.str(r.host);
+  h.str(r.user);
+  h.str(r.human);
+  h.str(r.session);
+  h.str(roles);
+  h.str(r.cluster);
+  h.str(r.ref);
+  h.u64(static_cast<uint64_t>(static_cast<int64_t>(r.severity)));
+  h.u64(r.flags);
+  h.str(r.text);
+  h.str(r.body);
+  h.str(r.data);
+  return h.done();
+}
+
+Hash chain_hash_v2(const Hash& prev, uint64_t seq, const Hash& digest) {
+  Hasher h;
+  h.raw(prev.data(), prev.size());
+  h.u64(seq);
+  h.raw(digest.data(), digest.size());
+  return h.done();
+}
+
+std::string tag(std::string_view prefix, std::string_view value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(prefix);
+  for (unsigned char c : value) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+void append_tags(std::string& out, RecordKind kind, std::string_view name, std::string_view user,
+                 std::string_view human, std::string_view session, std::string_view roles,
+                 std::string_view cluster) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  auto add = [&out](std::string_view prefix, std::string_view value) {
+    if (value.empty()) return;
+    if (!out.empty()) out += ' ';
+    out.append(prefix.data(), prefix.size());
+    for (unsigned char c : value) {
+      out += kDigits[c >> 4];
+      out += kDigits[c & 15];
+    }
+  };
+  if (!out.empty()) out += ' ';
+  out += "pwk";
+  out += static_cast<char>('0' + static_cast<int>(kind) % 10);
+  add("pwn", name);
+  add("pwu", user);
+  if (human != user) add("pwh", human);
+  add("pws", session);
+  size_t start = 0;
+  while (start < roles.size()) {
+    size_t end = roles.find(',', start);
+    if (end == std::string_view::npos) end = roles.size();
+    add("pwr", roles.substr(start, end - start));
+    start = end + 1;
+  }
+  add("pwc", cluster);
+}
+
 Hash genesis_hash(std::string_view chain_id) {
   const std::string seed = "privwatch-genesis-v1\n" + std::string(chain_id);
   Hash h{};

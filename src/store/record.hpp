@@ -56,6 +56,14 @@ struct Record {
   std::string body;       // JSON document
   std::string data;       // binary payload (recording chunks), may be empty
 
+  // Optional work done ahead of the writer (StoreSink's encoder thread); the store does it
+  // itself when left empty.
+  std::string packed;        // the body compressed (BodyEncoder BLOB); empty: store `body`
+  uint32_t new_dict_id = 0;  // a compression dictionary trained with this record: stored with it
+  std::string new_dict;
+  bool has_digest = false;  // `digest` = record_digest(*this) (schema 2)
+  std::array<uint8_t, 32> digest{};
+
   // Set by the store on append.
   uint64_t seq = 0;
   Hash hash{};
@@ -68,9 +76,24 @@ struct Record {
 // order and byte order ("PWR1" version tag first). `roles` is the joined form.
 void append_canonical(std::string& out, uint64_t seq, const Record& r, std::string_view roles);
 
-// h(seq) = BLAKE2b-256(h(seq-1) || canonical(record)). The first record's predecessor is
-// genesis(chain id).
+// Schema 1: h(seq) = BLAKE2b-256(h(seq-1) || canonical(record)).
 [[nodiscard]] Hash chain_hash(const Hash& prev, std::string_view canonical);
+// Schema 2 (current): every field but seq is hashed on its own (so that this, the costly part,
+// can run ahead of the writer on another thread):
+//   d(seq) = BLAKE2b-256("PWR2" || fields, length-prefixed as in append_canonical)
+//   h(seq) = BLAKE2b-256(h(seq-1) || u64le seq || d(seq))
+// The first record's predecessor is genesis(chain id).
+[[nodiscard]] Hash record_digest(const Record& r, std::string_view roles);
+[[nodiscard]] Hash chain_hash_v2(const Hash& prev, uint64_t seq, const Hash& digest);
+
+// The search tokens of a record's indexed fields (the `tags` column of the full-text index):
+// pwk<kind>, pwn<hex name>, pwu<hex user>, pwh<hex human>, pws<hex session>, pwr<hex role>
+// (each), pwc<hex cluster>. Hex keeps any value one exact, case-sensitive token.
+void append_tags(std::string& out, RecordKind kind, std::string_view name, std::string_view user,
+                 std::string_view human, std::string_view session, std::string_view roles,
+                 std::string_view cluster);
+// One tag: prefix ("pwu") + hex(value).
+[[nodiscard]] std::string tag(std::string_view prefix, std::string_view value);
 [[nodiscard]] Hash genesis_hash(std::string_view chain_id);
 
 [[nodiscard]] std::string to_hex(const uint8_t* p, size_t n);

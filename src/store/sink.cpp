@@ -13,7 +13,9 @@ namespace privwatch::store {
 
 namespace {
 
-constexpr size_t kWakeBatch = 8192;                  // wake the writer early at this queue depth
+constexpr size_t kWakeBatch = 8192;                  // wake the encoder early at this queue depth
+constexpr size_t kChunk = 1024;                      // records per encoder → writer hand-over
+constexpr size_t kMaxChunks = 16;                    // encoded chunks waiting for the writer
 constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
 constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
 
@@ -40,6 +42,7 @@ Result<std::unique_ptr<StoreSink>> StoreSink::open(const config::StoreConfig& cf
   o.host = hostname;
   auto st = Store::open_writer(o);
   if (!st) return st.error();
+  (*st)->set_external_compression(true);
   return std::unique_ptr<StoreSink>(new StoreSink(cfg, std::move(hostname), std::move(*st)));
 }
 
@@ -55,7 +58,15 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
   const uint64_t now = wall_now_ns();
   next_checkpoint_ns_ = now + uint64_t{cfg_.checkpoint_interval_s} * 1'000'000'000ull;
   next_prune_ns_ = now;  // apply retention right after start
-  writer_ = std::thread([this] { run(); });
+  if (auto d = store_->newest_dict(); !d) {
+    log::warn("store: {}; event bodies are compressed with a new dictionary",
+              d.error().to_string());
+  } else if (auto u = body_encoder_.use_dict(d->first, d->second); !u) {
+    log::warn("store: {}; event bodies are compressed with a new dictionary",
+              u.error().to_string());
+  }
+  encoder_ = std::thread([this] { run_encoder(); });
+  writer_ = std::thread([this] { run_writer(); });
 }
 
 StoreSink::~StoreSink() { close(); }
@@ -100,12 +111,13 @@ void StoreSink::close() {
     stop_ = true;
   }
   cv_.notify_one();
+  if (encoder_.joinable()) encoder_.join();
   if (writer_.joinable()) writer_.join();
   shipper_.close();
   store_.reset();
 }
 
-void StoreSink::encode(const Item& item, Record& r) const {
+void StoreSink::encode(const Item& item, Record& r) {
   if (const auto* ev = std::get_if<model::Event>(&item)) {
     encode_event(*ev, host_, r);
   } else if (const auto* a = std::get_if<model::Alert>(&item)) {
@@ -121,6 +133,22 @@ void StoreSink::encode(const Item& item, Record& r) const {
     if (r.host.empty()) r.host = host_;
     if (r.wall_ns == 0) r.wall_ns = wall_now_ns();
   }
+  // The costly, order-free part of storing: compression and the record's own digest.
+  r.packed.clear();
+  r.new_dict.clear();
+  r.new_dict_id = 0;
+  if (r.kind == RecordKind::kEvent && body_encoder_.encode(r.body, &r.packed)) {
+    body_encoder_.take_new_dict(&r.new_dict_id, &r.new_dict);
+  } else {
+    r.packed.clear();
+  }
+  roles_buf_.clear();
+  for (const auto& role : r.roles) {
+    if (!roles_buf_.empty()) roles_buf_ += ',';
+    roles_buf_ += role;
+  }
+  r.digest = record_digest(r, roles_buf_);
+  r.has_digest = true;
 }
 
 void StoreSink::after_failure(const Error& e, uint64_t lost) {
@@ -180,24 +208,29 @@ bool StoreSink::write_disk_full_notice() {
   return true;
 }
 
-void StoreSink::write_batch(std::vector<Item>& batch) {
+void StoreSink::write_batch(std::vector<Record>& batch, size_t count) {
+  // A new dictionary must reach the database even when its record is lost (disk full): every
+  // later record is compressed with it.
+  for (size_t i = 0; i < count; ++i) {
+    if (batch[i].new_dict.empty()) continue;
+    store_->keep_dict(batch[i].new_dict_id, std::move(batch[i].new_dict));
+    batch[i].new_dict.clear();
+  }
   if (auto s = store_->begin(); !s) {
-    after_failure(s.error(), batch.size());
+    after_failure(s.error(), count);
     return;
   }
   const bool notice = disk_full_.load();
   if (notice && !write_disk_full_notice()) {
     store_->rollback();
-    after_failure(Error{ErrorKind::kIo, "store: disk full", ""}, batch.size());
+    after_failure(Error{ErrorKind::kIo, "store: disk full", ""}, count);
     return;
   }
-  Record r;
   uint64_t n = notice ? 1 : 0;
-  for (const Item& item : batch) {
-    encode(item, r);
-    if (auto s = store_->append(r); !s) {
+  for (size_t i = 0; i < count; ++i) {
+    if (auto s = store_->append(batch[i]); !s) {
       store_->rollback();
-      after_failure(s.error(), batch.size());
+      after_failure(s.error(), count);
       return;
     }
     ++n;
@@ -205,7 +238,7 @@ void StoreSink::write_batch(std::vector<Item>& batch) {
       std::string line;
       if (auto c = store_->checkpoint(wall_now_ns(), &line); !c) {
         store_->rollback();
-        after_failure(c.error(), batch.size());
+        after_failure(c.error(), count);
         return;
       }
       offhost_pending_.push_back(std::move(line));
@@ -213,7 +246,7 @@ void StoreSink::write_batch(std::vector<Item>& batch) {
     }
   }
   if (auto s = store_->commit(); !s) {
-    after_failure(s.error(), batch.size());
+    after_failure(s.error(), count);
     return;
   }
   if (notice) {
@@ -283,7 +316,7 @@ void StoreSink::maybe_prune() {
   next_prune_ns_ = now + uint64_t{cfg_.prune_interval_s} * 1'000'000'000ull;
 }
 
-void StoreSink::run() {
+void StoreSink::run_encoder() {
   std::vector<Item> batch;
   batch.reserve(kWakeBatch);
   const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
@@ -295,7 +328,25 @@ void StoreSink::run() {
       batch.swap(pending_);
       stopping = stop_;
     }
-    if (!batch.empty() || disk_full_.load()) write_batch(batch);
+    for (size_t i = 0; i < batch.size();) {
+      std::vector<Record> recs;
+      {
+        std::lock_guard<std::mutex> lock(wmu_);
+        if (!free_.empty()) {
+          recs = std::move(free_.back());
+          free_.pop_back();
+        }
+      }
+      const size_t n = std::min(kChunk, batch.size() - i);
+      if (recs.size() < n) recs.resize(n);
+      for (size_t k = 0; k < n; ++k) encode(batch[i + k], recs[k]);
+      i += n;
+      std::unique_lock<std::mutex> lock(wmu_);
+      wspace_.wait(lock, [this] { return encoded_.size() < kMaxChunks; });
+      encoded_.push_back({std::move(recs), n});
+      lock.unlock();
+      wcv_.notify_one();
+    }
     batch.clear();
     if (batch.capacity() > 4 * kWakeBatch) batch.shrink_to_fit();
     if (stopping) {
@@ -303,6 +354,54 @@ void StoreSink::run() {
       if (!pending_.empty()) continue;
       break;
     }
+  }
+  {
+    std::lock_guard<std::mutex> lock(wmu_);
+    encoder_done_ = true;
+  }
+  wcv_.notify_one();
+}
+
+void StoreSink::run_writer() {
+  std::vector<Chunk> chunks;
+  std::vector<Record> batch;
+  const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
+  while (true) {
+    bool done = false;
+    {
+      std::unique_lock<std::mutex> lock(wmu_);
+      wcv_.wait_for(lock, interval, [this] { return encoder_done_ || !encoded_.empty(); });
+      chunks.swap(encoded_);
+      done = encoder_done_ && chunks.empty();
+    }
+    wspace_.notify_one();
+    if (!chunks.empty() || disk_full_.load()) {
+      // Everything that waits goes into one transaction: the busier, the larger the batches.
+      if (chunks.size() == 1) {
+        write_batch(chunks[0].records, chunks[0].n);
+      } else {
+        size_t total = 0;
+        for (const auto& c : chunks) total += c.n;
+        if (batch.size() < total) batch.resize(total);
+        size_t at = 0;
+        for (auto& c : chunks) {
+          for (size_t k = 0; k < c.n; ++k) std::swap(batch[at++], c.records[k]);
+        }
+        write_batch(batch, total);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(wmu_);
+      for (auto& c : chunks) {
+        if (free_.size() < kMaxChunks + 2) free_.push_back(std::move(c.records));
+      }
+    }
+    chunks.clear();
+    if (batch.size() > 16 * kChunk) {
+      batch.clear();
+      batch.shrink_to_fit();
+    }
+    if (done) break;
     maybe_checkpoint(false);
     maybe_prune();
   }

@@ -1,8 +1,9 @@
 // StoreSink: the pipeline's end that persists everything into the store. The pipeline thread
-// only copies into a bounded queue (full queue: the record is dropped and counted); a writer
-// thread encodes, appends and commits in batches, writes signed checkpoints, sends them off the
-// host and applies retention. Disk full: the batch is dropped and counted, capture goes on,
-// and an alert record is written once space returns.
+// only copies into a bounded queue (full queue: the record is dropped and counted); an encoder
+// thread turns items into records (ECS JSON, full text, zstd, the record digest of the hash
+// chain); a writer thread only appends them to SQLite and commits in batches, writes signed
+// checkpoints, sends them off the host and applies retention. Disk full: the batch is dropped and
+// counted, capture goes on, and an alert record is written once space returns.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 
 #include "config/config.hpp"
 #include "model/record_sink.hpp"
+#include "store/codec.hpp"
 #include "store/record.hpp"
 #include "store/recordings.hpp"
 #include "store/shipper.hpp"
@@ -72,12 +74,13 @@ class StoreSink : public model::RecordSink {
   StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
   template <typename T>
   void enqueue(T&& item);
-  void run();
-  void write_batch(std::vector<Item>& batch);
+  void run_encoder();
+  void run_writer();
+  void write_batch(std::vector<Record>& batch, size_t n);
   void after_failure(const Error& e, uint64_t lost);
   void maybe_checkpoint(bool force);
   void maybe_prune();
-  void encode(const Item& item, Record& r) const;
+  void encode(const Item& item, Record& r);
   bool write_disk_full_notice();
 
   config::StoreConfig cfg_;
@@ -91,7 +94,21 @@ class StoreSink : public model::RecordSink {
   std::vector<Item> pending_;
   bool stop_ = false;
   bool flush_requested_ = false;
-  std::thread writer_;
+  std::thread encoder_, writer_;
+
+  // Encoder → writer: chunks of encoded records (bounded: the encoder waits when the writer is
+  // kMaxChunks behind, and the pipeline's queue above fills and counts drops).
+  struct Chunk {
+    std::vector<Record> records;
+    size_t n = 0;
+  };
+  std::mutex wmu_;
+  std::condition_variable wcv_, wspace_;
+  std::vector<Chunk> encoded_;
+  std::vector<std::vector<Record>> free_;  // record vectors to reuse (their strings keep capacity)
+  bool encoder_done_ = false;
+  BodyEncoder body_encoder_{nullptr};  // encoder thread
+  std::string roles_buf_;              // encoder thread
 
   std::atomic<uint64_t> queued_{0}, committed_{0}, dropped_queue_{0}, dropped_write_{0},
       write_errors_{0}, commits_{0}, checkpoints_{0}, pruned_{0}, head_seq_{0};

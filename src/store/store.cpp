@@ -20,6 +20,12 @@ namespace privwatch::store {
 
 namespace {
 
+// Schema 2. Secondary B-tree indexes cost most of an insert, so events carry only the primary
+// key, the session index and the full-text index; the text index also holds each record's
+// indexed fields as tags (record.hpp append_tags), which is how field filters (user, human,
+// role, cluster, kind, event kind) are searched and intersected with words. `blocks` maps
+// 4096-record ranges of seq to their time range (bounded scans for --since/--until). Kinds other
+// than events are few and keep their kind / ref indexes (partial: events skip them).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records(
@@ -33,19 +39,14 @@ CREATE TABLE IF NOT EXISTS records(
   body TEXT,
   data BLOB,
   hash BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS records_ts ON records(ts);
-CREATE INDEX IF NOT EXISTS records_kind ON records(kind, name);
-CREATE INDEX IF NOT EXISTS records_user ON records(user) WHERE user IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_human ON records(human) WHERE human IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_kind ON records(kind, ts) WHERE kind <> 1;
 CREATE INDEX IF NOT EXISTS records_session ON records(session) WHERE session IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_host ON records(host) WHERE host IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_cluster ON records(cluster) WHERE cluster IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_ref ON records(ref) WHERE ref IS NOT NULL;
-CREATE TABLE IF NOT EXISTS record_roles(role TEXT NOT NULL, seq INTEGER NOT NULL,
-                                        PRIMARY KEY(role, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, min_ts INTEGER NOT NULL,
+                                  max_ts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, dict BLOB NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, content='records',
-                                                          content_rowid='seq', columnsize=0);
+CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, tags, content='', columnsize=0);
 )sql";
 
 constexpr const char* kInsert =
@@ -117,9 +118,40 @@ Store::~Store() {
 
 void Store::release_statements() {
   insert_.finalize();
-  insert_role_.finalize();
   insert_fts_.finalize();
+  upsert_block_.finalize();
+  insert_dict_.finalize();
+  insert_host_.finalize();
 }
+
+namespace {
+
+// The schema version of an existing store (0: a new, empty file).
+Result<int> read_schema_version(sqlite3* db) {
+  auto has = Stmt::prepare(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'");
+  if (!has) return has.error();
+  const int rc = has->step();
+  if (rc == SQLITE_DONE) return 0;
+  if (rc != SQLITE_ROW) return sqlite_error(db, rc, "read the schema");
+  auto v = Stmt::prepare(db, "SELECT value FROM meta WHERE key='schema_version'");
+  if (!v) return v.error();
+  if (v->step() != SQLITE_ROW) return 0;
+  return std::atoi(std::string(v->text(0)).c_str());
+}
+
+Error old_schema_error(const std::string& path, int version) {
+  return Error{
+      ErrorKind::kInvalidArgument,
+      fmt::format("store {} has schema version {}; this privwatch writes version {} (a faster "
+                  "chain and search index)",
+                  path, version, kSchemaVersion),
+      fmt::format("move the old store aside (mv {0} {0}.v{1}; also its -wal/-shm files); "
+                  "'privwatch verify --db {0}.v{1}' still checks it, and the agent starts a new "
+                  "store at {0}",
+                  path, version)};
+}
+
+}  // namespace
 
 Status Store::open_db(const std::string& path, bool writer) {
   sqlite3* raw = nullptr;
@@ -135,10 +167,13 @@ Status Store::open_db(const std::string& path, bool writer) {
 }
 
 Status Store::init_schema() {
+  auto version = read_schema_version(db_.get());
+  if (!version) return version.error();
+  if (*version != 0 && *version != kSchemaVersion) return old_schema_error(path_, *version);
   // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
   // a crash of the process (kill -9); only a power loss can lose the last commits.
   if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA "
+                        "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; PRAGMA "
                         "wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
       !s) {
     return s;
@@ -196,7 +231,7 @@ Status Store::load_head() {
   } else {
     return sqlite_error(db_.get(), rc, "read the chain head");
   }
-  auto ck = Stmt::prepare(db_.get(), "SELECT max(seq) FROM records WHERE kind=8");
+  auto ck = Stmt::prepare(db_.get(), "SELECT max(seq) FROM records WHERE kind=8 AND kind<>1");
   if (!ck) return ck.error();
   const int rc2 = ck->step();
   if (rc2 != SQLITE_ROW) return sqlite_error(db_.get(), rc2, "find the last checkpoint");
@@ -211,12 +246,25 @@ Status Store::prepare_writer_statements() {
   auto ins = Stmt::prepare(db_.get(), kInsert);
   if (!ins) return ins.error();
   insert_ = std::move(*ins);
-  auto role = Stmt::prepare(db_.get(), "INSERT INTO record_roles(role, seq) VALUES(?,?)");
-  if (!role) return role.error();
-  insert_role_ = std::move(*role);
-  auto fts = Stmt::prepare(db_.get(), "INSERT INTO records_fts(rowid, text) VALUES(?,?)");
+  auto fts = Stmt::prepare(db_.get(), "INSERT INTO records_fts(rowid, text, tags) VALUES(?,?,?)");
   if (!fts) return fts.error();
   insert_fts_ = std::move(*fts);
+  auto blk =
+      Stmt::prepare(db_.get(),
+                    "INSERT INTO blocks(id, min_ts, max_ts) VALUES(?,?,?) ON CONFLICT(id) DO "
+                    "UPDATE SET min_ts = min(min_ts, excluded.min_ts), max_ts = "
+                    "max(max_ts, excluded.max_ts)");
+  if (!blk) return blk.error();
+  upsert_block_ = std::move(*blk);
+  auto hosts = Stmt::prepare(db_.get(), "SELECT name FROM hosts");
+  if (!hosts) return hosts.error();
+  while (hosts->step() == SQLITE_ROW) hosts_.insert(std::string(hosts->text(0)));
+  auto host = Stmt::prepare(db_.get(), "INSERT OR IGNORE INTO hosts(name) VALUES(?)");
+  if (!host) return host.error();
+  insert_host_ = std::move(*host);
+  auto dict = Stmt::prepare(db_.get(), "INSERT OR REPLACE INTO dicts(id, dict) VALUES(?,?)");
+  if (!dict) return dict.error();
+  insert_dict_ = std::move(*dict);
   encoder_ = std::make_unique<BodyEncoder>(db_.get());
   return encoder_->load();
 }
@@ -328,16 +376,58 @@ Result<std::unique_ptr<Store>> Store::open_reader(const std::string& path) {
                  "pass the file named by store.path"};
   }
   st->chain_id_ = std::string(get->text(0));
+  get->finalize();
+  auto version = read_schema_version(st->db());
+  if (!version) return version.error();
+  st->schema_version_ = *version == 0 ? 1 : *version;
   return st;
+}
+
+Result<std::pair<uint32_t, std::string>> Store::newest_dict() const {
+  auto q = Stmt::prepare(db_.get(), "SELECT id, dict FROM dicts ORDER BY id DESC LIMIT 1");
+  if (!q) return q.error();
+  const int rc = q->step();
+  if (rc == SQLITE_DONE) return std::pair<uint32_t, std::string>{0, ""};
+  if (rc != SQLITE_ROW) return sqlite_error(db_.get(), rc, "read the compression dictionary");
+  return std::pair<uint32_t, std::string>{static_cast<uint32_t>(q->int64(0)),
+                                          std::string(q->blob(1))};
+}
+
+Status Store::store_dict(uint32_t id, std::string_view dict) {
+  insert_dict_.bind(1, static_cast<int64_t>(id));
+  insert_dict_.bind_blob(2, dict.data(), dict.size());
+  return step_done(insert_dict_, db_.get(), "store a compression dictionary");
+}
+
+Status Store::write_blocks() {
+  for (const auto& b : blocks_) {
+    upsert_block_.bind(1, b.id);
+    upsert_block_.bind(2, b.min_ts);
+    upsert_block_.bind(3, b.max_ts);
+    if (auto s = step_done(upsert_block_, db_.get(), "index time blocks"); !s) return s;
+  }
+  blocks_.clear();
+  return {};
 }
 
 Status Store::begin() {
   if (auto s = db_.exec("BEGIN"); !s) return s;
   in_txn_ = true;
+  // Dictionaries of a transaction that rolled back: the producer compresses with them still.
+  for (const auto& [id, dict] : uncommitted_dicts_) {
+    if (auto s = store_dict(id, dict); !s) {
+      rollback();
+      return s;
+    }
+  }
   return {};
 }
 
 Status Store::commit() {
+  if (auto b = write_blocks(); !b) {
+    rollback();
+    return b;
+  }
   int rc = 0;
   auto s = db_.exec("COMMIT", &rc);
   if (!s) {
@@ -348,6 +438,8 @@ Status Store::commit() {
   committed_seq_ = head_seq_;
   committed_hash_ = head_hash_;
   committed_checkpoint_seq_ = checkpoint_seq_;
+  uncommitted_dicts_.clear();
+  new_hosts_.clear();
   if (encoder_) encoder_->committed();
   return {};
 }
@@ -358,15 +450,32 @@ void Store::rollback() {
   head_seq_ = committed_seq_;
   head_hash_ = committed_hash_;
   checkpoint_seq_ = committed_checkpoint_seq_;
+  blocks_.clear();
+  for (const auto& h : new_hosts_) hosts_.erase(h);
+  new_hosts_.clear();
   if (encoder_) encoder_->rollback();
 }
 
 Status Store::append(Record& r) {
   const uint64_t seq = head_seq_ + 1;
-  const std::string roles = join_roles(r.roles);
-  canon_.clear();
-  append_canonical(canon_, seq, r, roles);
-  const Hash h = chain_hash(head_hash_, canon_);
+  roles_.clear();
+  for (const auto& role : r.roles) {
+    if (!roles_.empty()) roles_ += ',';
+    roles_ += role;
+  }
+  const Hash h = chain_hash_v2(head_hash_, seq, r.has_digest ? r.digest : record_digest(r, roles_));
+  if (!r.host.empty() && hosts_.count(r.host) == 0) {  // the hosts seen (a handful)
+    insert_host_.bind_text(1, r.host);
+    if (auto s = step_done(insert_host_, db_.get(), "index hosts"); !s) return s;
+    hosts_.insert(r.host);
+    new_hosts_.push_back(r.host);
+  }
+  if (!r.new_dict.empty()) {
+    // Kept before trying: if this transaction fails, the next one stores it (the producer
+    // goes on compressing with it).
+    uncommitted_dicts_.emplace_back(r.new_dict_id, r.new_dict);
+    if (auto s = store_dict(r.new_dict_id, r.new_dict); !s) return s;
+  }
   Stmt& st = insert_;
   st.bind(1, static_cast<int64_t>(seq));
   st.bind(2, static_cast<int64_t>(r.wall_ns));
@@ -376,14 +485,17 @@ Status Store::append(Record& r) {
   st.bind_text(6, r.user);
   st.bind_text(7, r.human);
   st.bind_text(8, r.session);
-  st.bind_text(9, roles);
+  st.bind_text(9, roles_);
   st.bind_text(10, r.cluster);
   st.bind_text(11, r.ref);
   st.bind(12, r.severity);
   st.bind(13, r.flags);
   st.bind_text(14, r.text);
   // Event bodies compressed (the chain hashes them uncompressed, above).
-  if (r.kind == RecordKind::kEvent && encoder_ && encoder_->encode(r.body, &packed_)) {
+  if (!r.packed.empty()) {
+    st.bind_blob(15, r.packed.data(), r.packed.size());
+  } else if (r.kind == RecordKind::kEvent && !external_compression_ && encoder_ &&
+             encoder_->encode(r.body, &packed_)) {
     st.bind_blob(15, packed_.data(), packed_.size());
   } else {
     st.bind_text(15, r.body);
@@ -397,22 +509,21 @@ Status Store::append(Record& r) {
   int rc = st.step();
   st.reset();
   if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "append a record");
-  for (const auto& role : r.roles) {
-    if (role.empty()) continue;
-    insert_role_.bind_text(1, role);
-    insert_role_.bind(2, static_cast<int64_t>(seq));
-    rc = insert_role_.step();
-    insert_role_.reset();
-    if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT) {
-      return sqlite_error(db_.get(), rc, "index roles");
-    }
-  }
-  if (!r.text.empty()) {
-    insert_fts_.bind(1, static_cast<int64_t>(seq));
-    insert_fts_.bind_text(2, r.text);
-    rc = insert_fts_.step();
-    insert_fts_.reset();
-    if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "index text");
+  tags_.clear();
+  append_tags(tags_, r.kind, r.name, r.user, r.human, r.session, roles_, r.cluster);
+  insert_fts_.bind(1, static_cast<int64_t>(seq));
+  insert_fts_.bind_text(2, r.text);
+  insert_fts_.bind_text(3, tags_);
+  rc = insert_fts_.step();
+  insert_fts_.reset();
+  if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "index text");
+  const int64_t block = static_cast<int64_t>(seq >> kBlockShift);
+  const auto ts = static_cast<int64_t>(r.wall_ns);
+  if (blocks_.empty() || blocks_.back().id != block) {
+    blocks_.push_back({block, ts, ts});
+  } else {
+    blocks_.back().min_ts = std::min(blocks_.back().min_ts, ts);
+    blocks_.back().max_ts = std::max(blocks_.back().max_ts, ts);
   }
   r.seq = seq;
   r.hash = h;
@@ -456,25 +567,40 @@ Result<PruneResult> Store::prune(RecordKind kind, uint64_t before_ns, size_t max
   if (kind == RecordKind::kTombstone || kind == RecordKind::kCheckpoint) return out;
   struct Victim {
     uint64_t seq;
-    std::string roles, text;
+    std::string text, tags;
     Hash hash;
   };
   std::vector<Victim> victims;
   {
+    // Events have no kind index: only the time blocks that began before the cut-off can hold
+    // expired events, so scan those (in seq order) and no further.
+    int64_t last_seq = INT64_MAX;
+    if (kind == RecordKind::kEvent) {
+      auto b = Stmt::prepare(db_.get(), "SELECT max(id) FROM blocks WHERE min_ts < ?");
+      if (!b) return b.error();
+      b->bind(1, static_cast<int64_t>(before_ns));
+      if (b->step() != SQLITE_ROW) return sqlite_error(db_.get(), SQLITE_ERROR, "read blocks");
+      if (b->is_null(0)) return out;
+      last_seq = ((b->int64(0) + 1) << kBlockShift) - 1;
+    }
     auto sel = Stmt::prepare(
-        db_.get(),
-        "SELECT seq, roles, text, hash FROM records WHERE ts < ? AND kind = ? ORDER BY ts LIMIT ?");
+        db_.get(), kind == RecordKind::kEvent
+                       ? "SELECT seq, text, hash, name, user, human, session, roles, cluster "
+                         "FROM records WHERE seq <= ? AND kind = ? AND ts < ? ORDER BY seq LIMIT ?"
+                       : "SELECT seq, text, hash, name, user, human, session, roles, cluster "
+                         "FROM records WHERE ? AND kind = ? AND kind <> 1 AND ts < ? ORDER BY ts "
+                         "LIMIT ?");
     if (!sel) return sel.error();
-    sel->bind(1, static_cast<int64_t>(before_ns));
+    sel->bind(1, last_seq);
     sel->bind(2, static_cast<int64_t>(kind));
-    sel->bind(3, static_cast<int64_t>(max_rows));
+    sel->bind(3, static_cast<int64_t>(before_ns));
+    sel->bind(4, static_cast<int64_t>(max_rows));
     int rc;
     while ((rc = sel->step()) == SQLITE_ROW) {
-      Victim v{static_cast<uint64_t>(sel->int64(0)),
-               std::string(sel->text(1)),
-               std::string(sel->text(2)),
-               {}};
-      const auto h = sel->blob(3);
+      Victim v{static_cast<uint64_t>(sel->int64(0)), std::string(sel->text(1)), {}, {}};
+      append_tags(v.tags, kind, sel->text(3), sel->text(4), sel->text(5), sel->text(6),
+                  sel->text(7), sel->text(8));
+      const auto h = sel->blob(2);
       if (h.size() == v.hash.size()) std::memcpy(v.hash.data(), h.data(), h.size());
       victims.push_back(std::move(v));
     }
@@ -498,28 +624,17 @@ Result<PruneResult> Store::prune(RecordKind kind, uint64_t before_ns, size_t max
     return e;
   };
   auto del = Stmt::prepare(db_.get(), "DELETE FROM records WHERE seq = ?");
+  // The text index is contentless: removing a row names the exact tokens it indexed.
   auto del_fts = Stmt::prepare(
-      db_.get(), "INSERT INTO records_fts(records_fts, rowid, text) VALUES('delete', ?, ?)");
-  auto del_role = Stmt::prepare(db_.get(), "DELETE FROM record_roles WHERE role = ? AND seq = ?");
+      db_.get(),
+      "INSERT INTO records_fts(records_fts, rowid, text, tags) VALUES('delete', ?, ?, ?)");
   if (!del) return fail(del.error());
   if (!del_fts) return fail(del_fts.error());
-  if (!del_role) return fail(del_role.error());
   for (const auto& v : victims) {
-    if (!v.text.empty()) {
-      del_fts->bind(1, static_cast<int64_t>(v.seq));
-      del_fts->bind_text(2, v.text);
-      if (auto s = step_done(*del_fts, db_.get(), "unindex text"); !s) return fail(s.error());
-    }
-    size_t start = 0;
-    while (start < v.roles.size()) {
-      size_t end = v.roles.find(',', start);
-      if (end == std::string::npos) end = v.roles.size();
-      const std::string_view role(v.roles.data() + start, end - start);
-      del_role->bind_text(1, role);
-      del_role->bind(2, static_cast<int64_t>(v.seq));
-      if (auto s = step_done(*del_role, db_.get(), "unindex roles"); !s) return fail(s.error());
-      start = end + 1;
-    }
+    del_fts->bind(1, static_cast<int64_t>(v.seq));
+    del_fts->bind_text(2, v.text);
+    del_fts->bind_text(3, v.tags);
+    if (auto s = step_done(*del_fts, db_.get(), "unindex text"); !s) return fail(s.error());
     del->bind(1, static_cast<int64_t>(v.seq));
     if (auto s = step_done(*del, db_.get(), "prune"); !s) return fail(s.error());
   }

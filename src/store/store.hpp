@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,11 @@
 
 namespace privwatch::store {
 
-inline constexpr int kSchemaVersion = 1;
+// 2: chain over per-record digests, field tags in the full-text index, fewer B-tree indexes,
+// time blocks. Schema 1 stores can still be verified; the writer refuses them (docs/store.md).
+inline constexpr int kSchemaVersion = 2;
+// Records per `blocks` row (seq >> kBlockShift): the time range of each run of 4096 records.
+inline constexpr int kBlockShift = 12;
 
 struct StoreOptions {
   std::string path;      // database file
@@ -68,6 +73,17 @@ class Store {
   [[nodiscard]] sqlite3* db() const { return db_.get(); }
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const std::string& chain_id() const { return chain_id_; }
+  [[nodiscard]] int schema_version() const { return schema_version_; }
+  // The writer: records arrive compressed (Record::packed) by the producer; the store never
+  // compresses or trains a dictionary itself. Call before the first append.
+  void set_external_compression(bool on) { external_compression_ = on; }
+  // A dictionary the producer compresses with from now on: stored by the next begin() (and
+  // again after every rolled-back transaction until one commits).
+  void keep_dict(uint32_t id, std::string dict) {
+    uncommitted_dicts_.emplace_back(id, std::move(dict));
+  }
+  // The newest compression dictionary stored (id 0 and empty when none).
+  Result<std::pair<uint32_t, std::string>> newest_dict() const;
   [[nodiscard]] uint64_t head_seq() const { return head_seq_; }
   [[nodiscard]] const Hash& head_hash() const { return head_hash_; }
   [[nodiscard]] const PublicKey& public_key() const { return key_.pub; }
@@ -97,6 +113,9 @@ class Store {
   Status prepare_writer_statements();
   void release_statements();
 
+  Status write_blocks();
+  Status store_dict(uint32_t id, std::string_view dict);
+
   Fd lock_{-1};  // writer: flock on <path>.lock, one writer per store
   Db db_;
   std::string path_;
@@ -108,7 +127,19 @@ class Store {
   Hash head_hash_{}, committed_hash_{};
   uint64_t checkpoint_seq_ = 0, committed_checkpoint_seq_ = 0;
   bool in_txn_ = false;
-  Stmt insert_, insert_role_, insert_fts_;
+  int schema_version_ = kSchemaVersion;
+  bool external_compression_ = false;
+  Stmt insert_, insert_fts_, upsert_block_, insert_dict_, insert_host_;
+  std::set<std::string> hosts_;         // every host name stored (table `hosts`)
+  std::vector<std::string> new_hosts_;  // added by the open transaction
+  struct Block {
+    int64_t id, min_ts, max_ts;
+  };
+  std::vector<Block> blocks_;  // touched by the open transaction
+  // Dictionaries appended since the last commit (re-stored after a rollback: later records
+  // of the producer use them).
+  std::vector<std::pair<uint32_t, std::string>> uncommitted_dicts_;
+  std::string roles_, tags_;
   std::unique_ptr<BodyEncoder> encoder_;  // writer only
   std::string canon_, packed_;            // reused buffers
 };

@@ -91,6 +91,7 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
   auto st = Store::open_reader(db_path);
   if (!st) return st.error();
   sqlite3* db = (*st)->db();
+  const bool v1 = (*st)->schema_version() < 2;  // schema 1: the chain hashes canonical bytes
   VerifyReport rep;
   rep.chain_id = (*st)->chain_id();
   Walker w{rep, opt};
@@ -134,7 +135,8 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
   // Tombstones: the signed list of records that retention removed.
   std::map<uint64_t, Run> runs;  // by first seq
   {
-    auto t = Stmt::prepare(db, "SELECT seq, body FROM records WHERE kind = 7 ORDER BY seq");
+    auto t = Stmt::prepare(
+        db, "SELECT seq, body FROM records WHERE kind = 7 AND kind <> 1 ORDER BY seq");
     if (!t) return t.error();
     int rc;
     while ((rc = t->step()) == SQLITE_ROW) {
@@ -207,8 +209,9 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
   uint64_t expected = 1;
   Hash prev = genesis_hash(rep.chain_id);
   if (opt.from > 1) {
-    auto a = Stmt::prepare(
-        db, "SELECT seq, body FROM records WHERE kind = 8 AND seq <= ? ORDER BY seq DESC");
+    auto a = Stmt::prepare(db,
+                           "SELECT seq, body FROM records WHERE kind = 8 AND kind <> 1 AND seq <= "
+                           "? ORDER BY seq DESC");
     if (!a) return a.error();
     a->bind(1, static_cast<int64_t>(opt.from));
     while (a->step() == SQLITE_ROW) {
@@ -304,10 +307,15 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
     Hash stored_hash{};
     const bool hash_ok = stored.size() == stored_hash.size();
     if (hash_ok) std::memcpy(stored_hash.data(), stored.data(), stored.size());
-    canon.clear();
-    append_canonical(canon, seq, r, roles);
     const Hash before = prev;
-    const Hash h = chain_hash(prev, canon);
+    Hash h;
+    if (v1) {
+      canon.clear();
+      append_canonical(canon, seq, r, roles);
+      h = chain_hash(prev, canon);
+    } else {
+      h = chain_hash_v2(prev, seq, record_digest(r, roles));
+    }
     if (linked && (!hash_ok || h != stored_hash)) {
       w.problem(seq, "edited",
                 fmt::format("{} does not match the hash chain: it was edited or moved "
