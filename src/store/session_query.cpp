@@ -387,7 +387,8 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
     binds.emplace_back(f.cluster);
   }
   if (!f.role.empty()) {
-    where += " AND EXISTS (SELECT 1 FROM record_roles rr WHERE rr.role = ? AND rr.seq = r.seq)";
+    // The roles column holds the roles joined by ','.
+    where += " AND instr(',' || r.roles || ',', ',' || ? || ',') > 0";
     binds.emplace_back(f.role);
   }
   // Active: the record's flags say it (the JSON for records written before the flags).
@@ -452,11 +453,11 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
   };
   std::vector<Stream> streams;
   for (const auto& n : names) {
-    auto st = Stmt::prepare(
-        store.db(),
-        fmt::format("SELECT {} FROM records r INDEXED BY records_kind WHERE {} AND r.name {} "
-                    "ORDER BY r.seq DESC",
-                    kSessionColumns, where, n ? "= ?" : "IS NULL"));
+    auto st =
+        Stmt::prepare(store.db(), fmt::format("SELECT {} FROM records r INDEXED BY records_kind "
+                                              "WHERE r.kind <> 1 AND {} AND r.name {} "
+                                              "ORDER BY r.seq DESC",
+                                              kSessionColumns, where, n ? "= ?" : "IS NULL"));
     if (!st) return st.error();
     bind_all(*st, binds);
     if (n) st->bind_text(static_cast<int>(binds.size()) + 1, *n, true);
@@ -549,29 +550,20 @@ Status find_nested(const Store& store, const SessionSummary& root, size_t max_ne
       static_cast<int64_t>(root.start_ns > kSlackNs ? root.start_ns - kSlackNs : 0);
   const int64_t to =
       root.active || root.end_ns == 0 ? INT64_MAX : static_cast<int64_t>(root.end_ns + kSlackNs);
-  constexpr int64_t kTimeWalkMax = 20000;
-  auto cnt = Stmt::prepare(store.db(),
-                           fmt::format("SELECT count(*) FROM (SELECT 1 FROM records WHERE ts >= ? "
-                                       "AND ts <= ? LIMIT {})",
-                                       kTimeWalkMax));
-  if (!cnt) return cnt.error();
-  cnt->bind(1, from);
-  cnt->bind(2, to);
-  int rc = cnt->step();
-  if (rc != SQLITE_ROW) return sqlite_error(store.db(), rc, "session");
-  const bool by_time = cnt->int64(0) < kTimeWalkMax;
   auto st = Stmt::prepare(
       store.db(),
       fmt::format("SELECT DISTINCT r.ref, json_extract(r.body, '$.session.parent_id') FROM records "
-                  "r INDEXED BY {} WHERE r.kind = {} AND r.name NOT IN ({}) AND r.ts >= ? AND "
+                  "r INDEXED BY records_kind WHERE r.kind <> 1 AND r.kind = {} AND r.name NOT IN "
+                  "({}) AND r.ts >= ? AND "
                   "r.ts <= ? AND "
                   "typeof(r.body) = 'text' AND instr(r.body, 'parent_id') > 0 AND "
                   "json_valid(r.body) AND json_extract(r.body, '$.session.parent_id') IS NOT NULL",
-                  by_time ? "records_ts" : "records_kind", kSession, kTopLevelTypes));
+                  kSession, kTopLevelTypes));
   if (!st) return st.error();
   st->bind(1, from);
   st->bind(2, to);
   std::unordered_map<std::string, std::vector<std::string>> children;
+  int rc = SQLITE_OK;
   while ((rc = st->step()) == SQLITE_ROW) {
     children[std::string(st->text(1))].emplace_back(st->text(0));
   }
@@ -962,9 +954,10 @@ Result<SessionDetail> session_detail(const Store& store, const std::string& id,
     const uint64_t last = rows.empty() ? 0 : rows.back().seq;
     auto late = Stmt::prepare(
         store.db(),
-        fmt::format("SELECT {} FROM records r INDEXED BY records_kind WHERE r.kind IN "
-                    "(3, 4, 6) AND r.session = ? AND r.seq > ? ORDER BY r.seq LIMIT 1000",
-                    kRowColumns));
+        fmt::format(
+            "SELECT {} FROM records r INDEXED BY records_kind WHERE r.kind <> 1 AND r.kind IN "
+            "(3, 4, 6) AND r.session = ? AND r.seq > ? ORDER BY r.seq LIMIT 1000",
+            kRowColumns));
     if (!late) return late.error();
     for (const auto& sid : ids) {
       late->reset();
