@@ -302,6 +302,14 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     std::vector<const model::RecordSink*> sinks;
     for (const auto& s : pipeline.sinks()) sinks.push_back(s.get());
     metrics->set_active_sessions(pipeline.sessions().stats().sessions_active);
+    if (auto* b = pipeline.baselines()) {
+      const auto st = b->engine().stats();
+      for (size_t d = 0; d < ueba::kDimCount; ++d) {
+        metrics->set_baseline_counts(ueba::to_string(static_cast<ueba::Dim>(d)), st.entities[d],
+                                     st.mature[d]);
+      }
+      metrics->set_baseline_learned(st.learned);
+    }
     registry.publish(
         metrics->snapshot((*src)->stats(), sinks,
                           {u.user_s, u.sys_s, rss.total_kb, rss.ring_kb,

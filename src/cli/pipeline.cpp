@@ -28,12 +28,17 @@ std::string local_hostname() {
 }
 
 Pipeline::Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out,
-                   const std::string& host)
-    : enricher_(cfg.process_table.max_entries,
+                   const std::string& host, PipelineOptions opts)
+    : opts_(std::move(opts)),
+      enricher_(cfg.process_table.max_entries,
                 static_cast<uint64_t>(cfg.process_table.exited_grace_s) * 1'000'000'000ull),
       sessions_(
           enricher_.table(), enricher_.users(), *this,
-          session::TrackerOptions{host, session::read_boot_id(), cfg.process_table.max_entries}),
+          session::TrackerOptions{
+              host, opts_.boot_id.empty() ? session::read_boot_id() : opts_.boot_id,
+              cfg.process_table.max_entries, 16384, 30'000'000'000ull,
+              [this](model::Session& s, const model::Event* ev) { attribute_session(s, ev); }}),
+      attributor_(nullptr, attributor_options(opts_.recorded)),
       out_(std::move(out)) {
   enricher_.set_sensitive_paths(cfg.sensitive_paths);
   if (cfg.recording.enabled) {
@@ -47,13 +52,32 @@ Pipeline::Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLine
 }
 
 void Pipeline::session_changed(const model::Session& s) {
-  if (!out_->write_json(exporter::session_json(s))) ++output_errors_;
+  if (!opts_.output_alerts_only && !out_->write_json(exporter::session_json(s))) ++output_errors_;
   for (auto& sink : sinks_) sink->on_session(s);
   if (recorder_) recorder_->session_changed(s);
 }
 
-void Pipeline::escalation(const model::Escalation& e) {
-  if (!out_->write_json(exporter::escalation_json(e))) ++output_errors_;
+void Pipeline::escalation(const model::Escalation& esc) {
+  const model::Escalation* ep = &esc;
+  model::Escalation named;
+  if (opts_.recorded && current_ != nullptr) {  // the recording's names, not this host's NSS
+    named = esc;
+    const model::Event& ev = *current_;
+    if (ev.proc.loginuid != model::kUnsetId && !ev.login_user_name.empty()) {
+      named.human = ev.login_user_name;
+    }
+    if (named.to_uid == ev.proc.euid && !ev.effective_user_name.empty()) {
+      named.to_user = ev.effective_user_name;
+    }
+    if (named.from_uid == ev.proc.loginuid && !ev.login_user_name.empty()) {
+      named.from_user = ev.login_user_name;
+    }
+    ep = &named;
+  }
+  const model::Escalation& e = *ep;
+  if (!opts_.output_alerts_only && !out_->write_json(exporter::escalation_json(e))) {
+    ++output_errors_;
+  }
   for (auto& sink : sinks_) sink->on_escalation(e);
 }
 
@@ -73,10 +97,67 @@ std::string Pipeline::respond_stats_json() const {
       r.kernel_kills, r.sessions_quarantined, r.invalid_responses);
 }
 
-enrich::AttributorOptions Pipeline::attributor_options() {
+enrich::AttributorOptions Pipeline::attributor_options(bool recorded) {
   enrich::AttributorOptions o;
-  o.containers.runtimes = enrich::default_runtime_clients();
+  if (recorded) {
+    // The recorded processes are not this host's: never look them up here.
+    o.containers.proc_root = "/nonexistent/privwatch-import";
+    o.containers.cgroup2_root = "";
+  } else {
+    o.containers.runtimes = enrich::default_runtime_clients();
+  }
   return o;
+}
+
+void Pipeline::attribute_session(model::Session& s, const model::Event* ev) {
+  const enrich::Inventory& inv = *attributor_.inventory();
+  const model::Attribution* rec = opts_.recorded && ev != nullptr ? &ev->attr : nullptr;
+  if (rec != nullptr && !rec->host.empty()) s.host = rec->host;
+  if (opts_.recorded && ev != nullptr) {  // the recording's names, not this host's NSS
+    if (s.loginuid != model::kUnsetId && s.loginuid == ev->proc.loginuid &&
+        !ev->login_user_name.empty()) {
+      s.human = ev->login_user_name;
+    }
+    if (s.uid == ev->proc.uid && !ev->user_name.empty()) s.user = ev->user_name;
+  }
+  if (rec != nullptr && !rec->cluster.empty()) {
+    s.cluster = rec->cluster;
+  } else {
+    s.cluster = opts_.recorded ? inv.cluster_of(s.host) : inv.cluster();
+  }
+  if (rec != nullptr && !rec->roles.empty() && rec->human == s.human) {
+    s.roles = rec->roles;
+  } else if (!s.human.empty()) {
+    s.roles = attributor_.roles_for(s.human, s.loginuid != model::kUnsetId ? s.loginuid : s.uid);
+  }
+  if (rec != nullptr && !rec->service_account.empty()) {
+    s.service_account = rec->service_account;
+  } else if (ev != nullptr && !inv.service_accounts().empty()) {
+    const auto& cg = attributor_.containers().resolve(
+        ev->proc.pid, model::ns_to_ticks(ev->proc.start_ns), ev->proc.cgroup_id);
+    if (const auto* sa = attributor_.service_account_for(*ev, cg)) s.service_account = sa->name;
+  }
+}
+
+void Pipeline::restore_recorded(model::Event& ev) {
+  model::Attribution& a = ev.attr;
+  if (!recorded_.host.empty()) a.host = recorded_.host;
+  if (!recorded_.cluster.empty()) {
+    a.cluster = recorded_.cluster;
+  } else if (!recorded_.host.empty()) {
+    a.cluster = attributor_.inventory()->cluster_of(a.host);
+  }
+  if (!recorded_.roles.empty()) a.roles = recorded_.roles;
+  if (recorded_.escalated && !a.escalated) {
+    a.escalated = true;
+    a.escalation = recorded_.escalation;
+  }
+  if (!recorded_.service_account.empty()) a.service_account = recorded_.service_account;
+  if (!recorded_.container.id.empty()) a.container = recorded_.container;
+  if (recorded_.drift != 0) {
+    a.drift |= recorded_.drift;
+    if (a.drift_reason.empty()) a.drift_reason = recorded_.drift_reason;
+  }
 }
 
 Status Pipeline::load_inventory(const config::InventoryConfig& c) {
@@ -96,13 +177,28 @@ Status Pipeline::load_inventory(const config::InventoryConfig& c) {
 
 void Pipeline::on_event(model::Event& ev) {
   const uint64_t now = now_ns(CLOCK_BOOTTIME);
-  latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
   ev.seq = ++seq_;
-  enricher_.process(ev);
-  sessions_.process(ev);
-  attributor_.attribute(ev);  // host, cluster, roles, service account, container, drift
+  if (opts_.recorded) {
+    recorded_ = ev.attr;
+    enricher_.process_recorded(ev);
+    current_ = &ev;
+    sessions_.process(ev);
+    current_ = nullptr;
+    // The recording's human and session stand when the replayed process tree cannot tell.
+    if (!recorded_.human.empty()) ev.attr.human = recorded_.human;
+    if (!ev.attr.session && recorded_.session) ev.attr.session = recorded_.session;
+    attributor_.attribute(ev);
+    restore_recorded(ev);
+  } else {
+    latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
+    enricher_.process(ev);
+    sessions_.process(ev);
+    attributor_.attribute(ev);  // host, cluster, roles, service account, container, drift
+  }
   if (recorder_) recorder_->process(ev);
-  if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
+  if (!opts_.output_alerts_only && !out_->write(ev)) {
+    ++output_errors_;  // lines dropped are counted by the output
+  }
   for (auto& s : sinks_) s->on_event(ev);
   if ((ev.flags & model::kFlagKilled) != 0 && responder_) {
     emit_action(responder_->on_kernel_kill(ev));  // the kernel enforced respond.kill
@@ -116,6 +212,7 @@ void Pipeline::on_event(model::Event& ev) {
 }
 
 void Pipeline::emit_alert(const model::Alert& a, const model::Event* trigger) {
+  ++alerts_emitted_;
   if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
   for (auto& s : sinks_) s->on_alert(a);
   respond(a, trigger);

@@ -30,16 +30,28 @@ namespace privwatch::cli {
 // gethostname(), "unknown" when it fails.
 [[nodiscard]] std::string local_hostname();
 
+struct PipelineOptions {
+  // Recorded events (privwatch import) instead of live ones: the recording's times, names and
+  // attribution (host, cluster, human, roles, service account, container, session) are kept
+  // where present and computed only where missing; nothing reads this host's /proc or
+  // container runtimes about the recorded processes; no latency is measured.
+  bool recorded = false;
+  std::string boot_id;  // session id prefix; "" = this host's boot id
+  // The JSON lines output gets alerts and response actions only (no events, sessions or
+  // escalations); the sinks still get everything.
+  bool output_alerts_only = false;
+};
+
 class Pipeline : public source::EventSink, public session::SessionObserver {
  public:
   Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out,
-           const std::string& host);
+           const std::string& host, PipelineOptions opts = {});
 
   const session::Recorder* recorder() const { return recorder_.get(); }
   session::SessionTracker& sessions() { return sessions_; }
 
   void session_changed(const model::Session& s) override;
-  void escalation(const model::Escalation& e) override;
+  void escalation(const model::Escalation& esc) override;
 
   enrich::Enricher& enricher() { return enricher_; }
   exporter::JsonLinesOutput& output() { return *out_; }
@@ -62,7 +74,11 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   void set_responder(std::unique_ptr<respond::Responder> r) { responder_ = std::move(r); }
   respond::Responder* responder() { return responder_.get(); }
   void respond(const model::Alert& alert, const model::Event* trigger = nullptr) {
-    if (responder_) responder_->on_alert(alert, trigger, &enricher_.table());
+    if (responder_) {
+      responder_->on_alert(alert, trigger, &enricher_.table());
+    } else if (!alert.details_json.empty() && respond::parse_alert_response(alert.details_json)) {
+      ++responses_skipped_;
+    }
   }
   void emit_actions() {
     if (responder_) responder_->drain([this](const model::ResponseAction& a) { emit_action(a); });
@@ -70,7 +86,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   void emit_action(const model::ResponseAction& a);
   std::string respond_stats_json() const;
 
-  static enrich::AttributorOptions attributor_options();
+  static enrich::AttributorOptions attributor_options(bool recorded = false);
 
   // Inventory and access grants (docs/inventory.md): at start and on SIGHUP, between events.
   // A broken inventory on reload keeps the previous one.
@@ -88,14 +104,25 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   void set_baselines(std::unique_ptr<BaselineStage> b) { baselines_ = std::move(b); }
   BaselineStage* baselines() { return baselines_.get(); }
 
+  [[nodiscard]] uint64_t alerts() const { return alerts_emitted_; }
+  // Alerts whose rule asked for a response while no responder runs (imports): not carried out.
+  [[nodiscard]] uint64_t responses_skipped() const { return responses_skipped_; }
+
   void flush_sinks();
   void reopen_sinks();
   void close_sinks();
 
  private:
+  // Roles, cluster and service account of a session as it starts (docs/sessions.md).
+  void attribute_session(model::Session& s, const model::Event* ev);
+  void restore_recorded(model::Event& ev);
+
+  PipelineOptions opts_;
   enrich::Enricher enricher_;
   session::SessionTracker sessions_;
-  enrich::Attributor attributor_{nullptr, attributor_options()};
+  enrich::Attributor attributor_;
+  model::Attribution recorded_;            // recorded mode: the event's attribution as read
+  const model::Event* current_ = nullptr;  // recorded mode: the event the tracker is on
   enrich::GrantStore grants_;
   std::unique_ptr<exporter::JsonLinesOutput> out_;
   std::vector<std::unique_ptr<model::RecordSink>> sinks_;
@@ -110,6 +137,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   exporter::PipelineMetrics* metrics_ = nullptr;
   std::unique_ptr<detect::Engine> engine_;
   std::vector<model::Alert> alerts_;
+  uint64_t alerts_emitted_ = 0;
+  uint64_t responses_skipped_ = 0;
 };
 
 }  // namespace privwatch::cli

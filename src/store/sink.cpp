@@ -64,7 +64,11 @@ template <typename T>
 void StoreSink::enqueue(T&& item) {
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (wait_when_full_ && !stop_ && pending_.size() >= cfg_.queue_size) {
+      cv_.notify_one();
+      space_cv_.wait(lock);
+    }
     if (stop_ || pending_.size() >= cfg_.queue_size) {
       ++dropped_queue_;
       return;
@@ -93,6 +97,7 @@ void StoreSink::close() {
     stop_ = true;
   }
   cv_.notify_one();
+  space_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   shipper_.close();
   store_.reset();
@@ -286,6 +291,7 @@ void StoreSink::run() {
       batch.swap(pending_);
       stopping = stop_;
     }
+    space_cv_.notify_all();
     if (!batch.empty() || disk_full_.load()) write_batch(batch);
     batch.clear();
     if (batch.capacity() > 4 * kWakeBatch) batch.shrink_to_fit();
