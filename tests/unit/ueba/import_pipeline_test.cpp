@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "cli/pipeline.hpp"
 #include "config/config.hpp"
 #include "export/ecs_json.hpp"
+#include "export/json_lines_output.hpp"
 #include "store/query.hpp"
 #include "store/store.hpp"
 #include "ueba/engine.hpp"
@@ -216,6 +218,56 @@ TEST(ImportPipeline, AuditLogRunsSessionsAndRulesIntoTheStore) {
     EXPECT_GE(e.wall_ns, 1795323752ull * kSec);
     EXPECT_LT(e.wall_ns, 1795323752ull * kSec + 3600 * kSec);
   }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace privwatch::ueba
+
+namespace privwatch::ueba {
+namespace {
+
+// The live path (the agent's): a session starting gets the human's roles and this host's
+// cluster from the inventory, in its first record.
+TEST(PipelineSessions, LiveSessionsCarryRolesAndCluster) {
+  char tmpl[] = "/tmp/pw-pipe-live-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  std::ofstream(dir + "/inventory.yaml") << "host:\n  name: h1\n  cluster: ops\nclusters:\n  ops: "
+                                            "[h1]\nroles:\n  sre:\n    users: [root]\n";
+  std::ofstream(dir + "/privwatch.yaml")
+      << "inventory:\n  path: " << dir << "/inventory.yaml\noutput:\n  path: " << dir
+      << "/out.jsonl\n";
+  auto cfg = config::load_file(dir + "/privwatch.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  auto out = exporter::JsonLinesOutput::open(cfg->output, "h1");
+  ASSERT_TRUE(out);
+  {
+    cli::Pipeline p(*cfg, std::move(*out), "h1");
+    auto loaded = p.load_inventory(cfg->inventory);
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    const uint32_t unset = model::kUnsetId;
+    const uint64_t s0 = 100 * kSec;
+    const Proc sshd{300, 1, 0, 0, unset, unset, s0, kSec, "/usr/sbin/sshd", ""};
+    const Proc shell{301, 300, 0, 0, 0, 42, s0 + kSec, s0, "/usr/bin/bash", "pts/9"};
+    model::Event a = exec(sshd, kT0, {"sshd"});
+    model::Event b = exec(shell, kT0 + kSec, {"-bash"});
+    p.on_event(a);
+    p.on_event(b);
+    ASSERT_TRUE(p.output().flush());
+  }
+  bool found = false;
+  std::ifstream f(dir + "/out.jsonl");
+  std::string line;
+  while (std::getline(f, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j["privwatch"]["kind"] != "session") continue;
+    if (j["privwatch"].value("human", "") != "root") continue;
+    found = true;
+    EXPECT_EQ(j["privwatch"]["roles"], nlohmann::json::array({"sre"})) << line;
+    EXPECT_EQ(j["privwatch"]["cluster"], "ops") << line;
+    EXPECT_EQ(j["session"]["version"], 1) << line;  // in the start record already
+  }
+  EXPECT_TRUE(found);
   std::filesystem::remove_all(dir);
 }
 
