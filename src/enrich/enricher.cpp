@@ -130,9 +130,12 @@ void Enricher::process_recorded(model::Event& ev) {
     ev.login_user_name = users_.user_name(pc.loginuid);
   }
   if (ev.group_name.empty()) ev.group_name = users_.group_name(pc.gid);
-  if (now_ns_ >= next_expire_ns_) {
+  // A recording's time can advance by seconds per event (sparse history): expiry scans the whole
+  // table, so it also waits for kRecordedExpireEvents events (max_entries still bounds it).
+  if (now_ns_ >= next_expire_ns_ && events_ - expired_at_event_ >= kRecordedExpireEvents) {
     table_.expire(now_ns_);
     next_expire_ns_ = now_ns_ + kExpireIntervalNs;
+    expired_at_event_ = events_;
   }
 }
 

@@ -69,6 +69,8 @@ class Enricher {
   int64_t boot_to_realtime_ns_ = 0;
   uint64_t next_expire_ns_ = 0;
   size_t seeded_ = 0;
+  static constexpr uint64_t kRecordedExpireEvents = 4096;
+  uint64_t expired_at_event_ = 0;  // process_recorded: events_ at the last expiry
   uint64_t events_ = 0;
 };
 
