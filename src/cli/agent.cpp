@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/baseline_stage.hpp"
+#include "cli/pipeline.hpp"
 #include "detect/engine.hpp"
 #include "enrich/attribution.hpp"
 #include "enrich/enricher.hpp"
@@ -57,207 +58,6 @@ void install_signal_handlers() {
   sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
-
-uint64_t now_ns(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
-
-// Kernel → user-space pipeline for one host.
-class Pipeline : public source::EventSink, public session::SessionObserver {
- public:
-  Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out,
-           const std::string& host)
-      : enricher_(cfg.process_table.max_entries,
-                  static_cast<uint64_t>(cfg.process_table.exited_grace_s) * 1'000'000'000ull),
-        sessions_(
-            enricher_.table(), enricher_.users(), *this,
-            session::TrackerOptions{host, session::read_boot_id(), cfg.process_table.max_entries}),
-        out_(std::move(out)) {
-    enricher_.set_sensitive_paths(cfg.sensitive_paths);
-    if (cfg.recording.enabled) {
-      const auto& r = cfg.recording;
-      recorder_ = std::make_unique<session::Recorder>(
-          session::RecorderOptions{host, r.chunk_bytes, r.flush_ms, r.max_open},
-          [this](const model::RecordingChunk& c) {
-            for (auto& sink : sinks_) sink->on_recording_chunk(c);
-          });
-    }
-  }
-  const session::Recorder* recorder() const { return recorder_.get(); }
-
-  session::SessionTracker& sessions() { return sessions_; }
-
-  void session_changed(const model::Session& s) override {
-    if (!out_->write_json(exporter::session_json(s))) ++output_errors_;
-    for (auto& sink : sinks_) sink->on_session(s);
-    if (recorder_) recorder_->session_changed(s);
-  }
-  void escalation(const model::Escalation& e) override {
-    if (!out_->write_json(exporter::escalation_json(e))) ++output_errors_;
-    for (auto& sink : sinks_) sink->on_escalation(e);
-  }
-
-  enrich::Enricher& enricher() { return enricher_; }
-  exporter::JsonLinesOutput& output() { return *out_; }
-  const LatencyHistogram& latency() const { return latency_; }
-  uint64_t output_errors() const { return output_errors_; }
-
-  // Sinks at the end of the pipeline (store, exporters), called in order after the JSON lines
-  // output. Each must not block (DESIGN.md §3 export).
-  void add_sink(std::unique_ptr<model::RecordSink> sink) { sinks_.push_back(std::move(sink)); }
-  // Metrics are plain counters of this thread, published as snapshots (docs/exports.md).
-  void set_metrics(exporter::PipelineMetrics* m) { metrics_ = m; }
-  std::vector<std::unique_ptr<model::RecordSink>>& sinks() { return sinks_; }
-  // The store sink (also in sinks()), for its counters in the stats file; null when disabled.
-  void set_store(const store::StoreSink* s) { store_ = s; }
-  const store::StoreSink* store() const { return store_; }
-
-  // Response (docs/response.md). Call respond() with every alert, and the event it fired on
-  // when at hand; the actions run on the responder's thread and come back through
-  // emit_actions(), which the loop calls, as records to the output and every sink.
-  void set_responder(std::unique_ptr<respond::Responder> r) { responder_ = std::move(r); }
-  respond::Responder* responder() { return responder_.get(); }
-  void respond(const model::Alert& alert, const model::Event* trigger = nullptr) {
-    if (responder_) responder_->on_alert(alert, trigger, &enricher_.table());
-  }
-  void emit_actions() {
-    if (responder_) responder_->drain([this](const model::ResponseAction& a) { emit_action(a); });
-  }
-  void emit_action(const model::ResponseAction& a) {
-    ++actions_recorded_;
-    if (!out_->write_json(exporter::action_json(a))) ++output_errors_;
-    for (auto& s : sinks_) s->on_action(a);
-  }
-  std::string respond_stats_json() const {
-    const respond::ResponderStats r = responder_ ? responder_->stats() : respond::ResponderStats{};
-    return fmt::format(
-        "{{\"actions_recorded\":{},\"alerts_with_response\":{},\"actions_queued\":{},"
-        "\"actions_dropped\":{},\"kernel_kills\":{},\"sessions_quarantined\":{},"
-        "\"invalid_responses\":{}}}",
-        actions_recorded_, r.alerts_with_response, r.actions_queued, r.actions_dropped,
-        r.kernel_kills, r.sessions_quarantined, r.invalid_responses);
-  }
-
-  static enrich::AttributorOptions attributor_options() {
-    enrich::AttributorOptions o;
-    o.containers.runtimes = enrich::default_runtime_clients();
-    return o;
-  }
-
-  // Inventory and access grants (docs/inventory.md): at start and on SIGHUP, between events.
-  // A broken inventory on reload keeps the previous one.
-  Status load_inventory(const config::InventoryConfig& c) {
-    auto inv = enrich::Inventory::load_file(c.path);
-    if (!inv) return inv.error();
-    for (const auto& w : (*inv)->warnings()) log::warn("inventory: {}", w);
-    auto rep = grants_.load(c.grants);
-    if (!rep) {
-      log::warn("grants: {}", rep.error().to_string());
-    } else {
-      for (const auto& e : rep->rejected) log::warn("grants: {}", e.to_string());
-    }
-    attributor_.set_inventory(*inv);
-    attributor_.set_grants(grants_.snapshot());
-    return {};
-  }
-
-  void on_event(model::Event& ev) override {
-    const uint64_t now = now_ns(CLOCK_BOOTTIME);
-    latency_.record(now > ev.ts_ns ? now - ev.ts_ns : 0);
-    ev.seq = ++seq_;
-    enricher_.process(ev);
-    sessions_.process(ev);
-    attributor_.attribute(ev);  // host, cluster, roles, service account, container, drift
-    if (recorder_) recorder_->process(ev);
-    if (!out_->write(ev)) ++output_errors_;  // lines dropped are counted by the output
-    for (auto& s : sinks_) s->on_event(ev);
-    if ((ev.flags & model::kFlagKilled) != 0 && responder_) {
-      emit_action(responder_->on_kernel_kill(ev));  // the kernel enforced respond.kill
-    }
-    if (metrics_ != nullptr) metrics_->on_event(ev, now);
-    if (baselines_) baselines_->on_event(ev);  // its alerts come back through emit_alert
-    if (!engine_) return;
-    alerts_.clear();
-    engine_->evaluate(ev, alerts_);
-    for (const auto& a : alerts_) emit_alert(a, &ev);
-  }
-
-  // Every alert (rules, baselines) goes the same way: JSON lines output, sinks, metrics, and
-  // the responder (the rule's response: settings).
-  void emit_alert(const model::Alert& a, const model::Event* trigger = nullptr) {
-    if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
-    for (auto& s : sinks_) s->on_alert(a);
-    respond(a, trigger);
-    if (metrics_ != nullptr) {
-      const uint64_t now = now_ns(CLOCK_BOOTTIME);
-      const uint64_t ts = trigger != nullptr ? trigger->ts_ns : now;
-      metrics_->on_alert(a, now > ts ? now - ts : 0);
-    }
-  }
-
-  // Rules: built completely, then swapped in between two events (SIGHUP reloads).
-  Status load_rules(const config::DetectConfig& d) {
-    if (!d.enabled) return {};
-    std::string where;
-    auto rules = detect::load_rules(d.default_rules, d.rules, &where);
-    if (!rules) return rules.error();
-    detect::EngineOptions o;
-    o.dedup_window_ns = uint64_t{d.dedup_window_s} * 1'000'000'000ull;
-    o.rate_limit_per_minute = d.rate_limit_per_minute;
-    o.max_sequence_states = d.max_sequence_states;
-    o.host = hostname();
-    const size_t skipped = rules->skipped.size();
-    auto engine = std::make_unique<detect::Engine>(std::move(*rules), o);
-    if (engine_) engine->take_state_from(*engine_);
-    log::info("detect: {} rules loaded (default ruleset: {}; {} Sigma rules skipped{}{})",
-              engine->rules().rules.size(), d.default_rules ? where : "off", skipped,
-              skipped ? ", first: " : "", skipped ? engine->rules().skipped[0] : "");
-    engine_ = std::move(engine);
-    return {};
-  }
-  const detect::Engine* engine() const { return engine_.get(); }
-  void set_baselines(std::unique_ptr<BaselineStage> b) { baselines_ = std::move(b); }
-  BaselineStage* baselines() { return baselines_.get(); }
-
-  void flush_sinks() {
-    if (recorder_) recorder_->tick();
-    for (auto& s : sinks_) s->flush();
-  }
-  void reopen_sinks() {
-    for (auto& s : sinks_) s->reopen();
-  }
-  void close_sinks() {
-    if (recorder_) recorder_->close_all();
-    for (auto& s : sinks_) s->close();
-  }
-
- private:
-  enrich::Enricher enricher_;
-  session::SessionTracker sessions_;
-  enrich::Attributor attributor_{nullptr, attributor_options()};
-  enrich::GrantStore grants_;
-  std::unique_ptr<exporter::JsonLinesOutput> out_;
-  std::vector<std::unique_ptr<model::RecordSink>> sinks_;
-  const store::StoreSink* store_ = nullptr;
-  std::unique_ptr<respond::Responder> responder_;
-  uint64_t actions_recorded_ = 0;
-  std::unique_ptr<BaselineStage> baselines_;
-  std::unique_ptr<session::Recorder> recorder_;  // null unless recording.enabled
-  uint64_t seq_ = 0;
-  LatencyHistogram latency_;
-  uint64_t output_errors_ = 0;
-  exporter::PipelineMetrics* metrics_ = nullptr;
-  std::unique_ptr<detect::Engine> engine_;
-  std::vector<model::Alert> alerts_;
-};
 
 struct Usage {
   double user_s = 0, sys_s = 0;
@@ -398,7 +198,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   // Output writes run on their own thread: a slow disk must not delay capture.
   exporter::JsonLinesLimits limits;
   limits.async = true;
-  const std::string host = hostname();
+  const std::string host = local_hostname();
   auto out = exporter::JsonLinesOutput::open(cfg.output, host, limits);
   if (!out) {
     log::error("{}", out.error().to_string());
@@ -433,7 +233,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     metrics_server = std::move(*srv);
     log::info("metrics: serving http://{}:{}/metrics", hp->first, metrics_server->port());
   }
-  auto export_sinks = exporter::make_export_sinks(cfg.exports, hostname(), &registry);
+  auto export_sinks = exporter::make_export_sinks(cfg.exports, local_hostname(), &registry);
   if (!export_sinks) {
     log::error("{}", export_sinks.error().to_string());
     return 1;
@@ -502,6 +302,14 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     std::vector<const model::RecordSink*> sinks;
     for (const auto& s : pipeline.sinks()) sinks.push_back(s.get());
     metrics->set_active_sessions(pipeline.sessions().stats().sessions_active);
+    if (auto* b = pipeline.baselines()) {
+      const auto st = b->engine().stats();
+      for (size_t d = 0; d < ueba::kDimCount; ++d) {
+        metrics->set_baseline_counts(ueba::to_string(static_cast<ueba::Dim>(d)), st.entities[d],
+                                     st.mature[d]);
+      }
+      metrics->set_baseline_learned(st.learned);
+    }
     registry.publish(
         metrics->snapshot((*src)->stats(), sinks,
                           {u.user_s, u.sys_s, rss.total_kb, rss.ring_kb,

@@ -2,86 +2,40 @@
 // own JSON lines, or a Linux audit log) through the pipeline after capture — enrichment from
 // the replayed process tree, baselines (learning, and alerts), outputs — so a new deployment
 // learns from history and detection can be evaluated without a kernel.
-#include <pwd.h>
-#include <unistd.h>
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <functional>
-#include <unordered_map>
+#include <filesystem>
 
 #include "cli/baseline_stage.hpp"
 #include "cli/commands.hpp"
+#include "cli/pipeline.hpp"
 #include "config/config.hpp"
-#include "enrich/process_table.hpp"
+#include "export/exports.hpp"
 #include "export/json_lines_output.hpp"
-#include "export/record_json.hpp"
 #include "source/replay_source.hpp"
+#include "store/sink.hpp"
 #include "util/log.hpp"
 
 namespace privwatch::cli {
 
 namespace {
 
-// Recorded events carry their own enrichment; what is missing (audit logs have no parent
-// executable, and uids rather than names unless ENRICHED) is filled from the replayed process
-// tree and this host's user database.
-class ReplayEnricher {
- public:
-  ReplayEnricher() : table_(65536, 30ull * 1'000'000'000ull) {}
-  void operator()(model::Event& ev) {
-    table_.apply(ev);
-    if (ev.exe.empty()) {
-      if (const auto* self = table_.find(ev.proc.key())) ev.exe = self->exe;
-    }
-    if (ev.parent_exe.empty()) {
-      if (const auto* parent = table_.find(ev.proc.parent_key())) {
-        ev.parent_exe = parent->exe;
-        ev.parent_comm = parent->comm;
-      }
-    }
-    if (ev.user_name.empty()) ev.user_name = name(ev.proc.uid);
-    if (ev.effective_user_name.empty()) ev.effective_user_name = name(ev.proc.euid);
-    if (ev.login_user_name.empty() && ev.proc.loginuid != model::kUnsetId) {
-      ev.login_user_name = name(ev.proc.loginuid);
-    }
-    if (ev.ts_ns > next_expire_) {
-      table_.expire(ev.ts_ns);
-      next_expire_ = ev.ts_ns + 1'000'000'000ull;
-    }
+// Session ids are "<boot id>-<pid>-<start ticks>": an import takes its boot id from the file
+// (a hash of its absolute path), so re-importing a file gives the same ids (the store keeps
+// the latest version of each session) and two imported files never share one.
+std::string import_boot_id(const std::string& file) {
+  std::error_code ec;
+  const std::string abs = std::filesystem::absolute(file, ec).string();
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (const char c : ec ? file : abs) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 16777619u;
   }
-
- private:
-  const std::string& name(uint32_t uid) {
-    auto it = names_.find(uid);
-    if (it != names_.end()) return it->second;
-    std::string n = std::to_string(uid);
-    char buf[16384];
-    passwd pw{}, *found = nullptr;
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) n = pw.pw_name;
-    return names_.emplace(uid, std::move(n)).first->second;
-  }
-  enrich::ProcessTable table_;
-  std::unordered_map<uint32_t, std::string> names_;
-  uint64_t next_expire_ = 0;
-};
-
-// The stages after the source, in order. Sessions, rules and the store join here, one line
-// each (add_stage), as they land.
-class ImportPipeline : public source::EventSink {
- public:
-  void add_stage(std::function<void(model::Event&)> stage) { stages_.push_back(std::move(stage)); }
-  void on_event(model::Event& ev) override {
-    ev.seq = ++seq_;
-    for (auto& s : stages_) s(ev);
-  }
-  [[nodiscard]] uint64_t events() const { return seq_; }
-
- private:
-  std::vector<std::function<void(model::Event&)>> stages_;
-  uint64_t seq_ = 0;
-};
+  return fmt::format("{:08x}", h);
+}
 
 struct ImportOptions {
   std::string file;
@@ -129,54 +83,89 @@ int run_import(const ImportOptions& o) {
     std::fprintf(stderr, "privwatch: error: %s\n", out.error().to_string().c_str());
     return 1;
   }
-  uint64_t alerts = 0;
-  auto& output = **out;
-  auto baselines = BaselineStage::create(cfg->baselines, "", [&](const model::Alert& a) {
-    ++alerts;
-    (void)output.write_json(exporter::alert_json(a));
-  });
-  if (!baselines) {
-    std::fprintf(stderr, "privwatch: error: %s\n", baselines.error().to_string().c_str());
+  auto fail = [](const Error& e) {
+    std::fprintf(stderr, "privwatch: error: %s\n", e.to_string().c_str());
     return 1;
+  };
+  // The same pipeline as the agent (src/cli/pipeline.hpp) in recorded mode: the recording's
+  // times and attribution stand; no terminal recordings (no tty data is imported), no
+  // responder (docs/baselines.md "Learning from history").
+  cfg->recording.enabled = false;
+  const std::string host = local_hostname();
+  PipelineOptions po;
+  po.recorded = true;
+  po.boot_id = import_boot_id(o.file);
+  po.output_alerts_only = o.alerts_only;
+  Pipeline pipeline(*cfg, std::move(*out), host, po);
+  if (auto s = pipeline.load_rules(cfg->detect); !s) return fail(s.error());
+  if (auto s = pipeline.load_inventory(cfg->inventory); !s) return fail(s.error());
+  auto export_sinks = exporter::make_export_sinks(cfg->exports, host, nullptr);
+  if (!export_sinks) return fail(export_sinks.error());
+  for (auto& s : *export_sinks) pipeline.add_sink(std::move(s));
+  auto baselines = BaselineStage::create(
+      cfg->baselines, "", [&pipeline](const model::Alert& a) { pipeline.emit_alert(a); });
+  if (!baselines) return fail(baselines.error());
+  pipeline.set_baselines(std::move(*baselines));
+  if (cfg->store.enabled) {
+    auto sink = store::StoreSink::open(cfg->store, host);
+    if (!sink) return fail(sink.error());
+    (*sink)->set_wait_when_full(true);  // the file can wait for the disk: nothing dropped
+    pipeline.set_store(sink->get());
+    pipeline.add_sink(std::move(*sink));
   }
-
-  ReplayEnricher enrich;
-  ImportPipeline pipeline;
-  pipeline.add_stage(std::ref(enrich));
-  if (*baselines) pipeline.add_stage([&b = **baselines](model::Event& ev) { b.on_event(ev); });
-  if (!o.alerts_only) pipeline.add_stage([&output](model::Event& ev) { (void)output.write(ev); });
+  BaselineStage* bl = pipeline.baselines();
 
   const auto started = std::chrono::steady_clock::now();
   auto last_tick = started;
   while (!(*src)->exhausted()) {
     auto n = (*src)->poll(pipeline, 1000);
-    if (!n) {
-      std::fprintf(stderr, "privwatch: error: %s\n", n.error().to_string().c_str());
-      return 1;
-    }
+    if (!n) return fail(n.error());
     const auto now = std::chrono::steady_clock::now();
-    if (*baselines && now - last_tick > std::chrono::seconds(1)) {
-      (*baselines)->tick();
+    if (now - last_tick > std::chrono::seconds(1)) {
+      pipeline.flush_sinks();
+      if (bl != nullptr) bl->tick();
       last_tick = now;
     }
   }
-  if (*baselines) (*baselines)->close();
-  const bool flushed = static_cast<bool>(output.flush());
+  if (bl != nullptr) bl->close();
+  const bool flushed = static_cast<bool>(pipeline.output().flush());
+  std::vector<std::pair<std::string, model::SinkStats>> sink_stats;
+  pipeline.close_sinks();  // the store commits everything queued before it returns
+  for (const auto& s : pipeline.sinks()) sink_stats.emplace_back(s->name(), s->stats());
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto& rs = (*src)->replay_stats();
+  const auto ts = pipeline.sessions().stats();
   std::fprintf(
       stderr,
       "privwatch import: %s (%s): %llu lines, %llu events, %llu other records, %llu "
-      "unreadable; %llu alerts; %.2f s (%.0f events/s)\n",
+      "unreadable; %llu alerts (%llu by rules); %llu sessions, %llu escalations; %.2f s (%.0f "
+      "events/s)\n",
       o.file.c_str(),
       (*src)->format() == source::ReplayFormat::kAuditd ? "audit log" : "JSON lines",
       static_cast<unsigned long long>(rs.lines), static_cast<unsigned long long>(rs.events),
       static_cast<unsigned long long>(rs.other_records), static_cast<unsigned long long>(rs.errors),
-      static_cast<unsigned long long>(alerts), secs, secs > 0 ? rs.events / secs : 0.0);
+      static_cast<unsigned long long>(pipeline.alerts()),
+      static_cast<unsigned long long>(pipeline.engine() ? pipeline.engine()->stats().alerts : 0),
+      static_cast<unsigned long long>(ts.sessions_started),
+      static_cast<unsigned long long>(ts.escalations), secs, secs > 0 ? rs.events / secs : 0.0);
+  if (pipeline.responses_skipped() > 0) {
+    std::fprintf(stderr,
+                 "responses: %llu alert(s) asked for a response; not carried out on an import "
+                 "(the recorded processes are not this host's live ones)\n",
+                 static_cast<unsigned long long>(pipeline.responses_skipped()));
+  }
+  uint64_t sink_drops = 0;
+  for (const auto& [name, st] : sink_stats) {
+    std::fprintf(stderr, "output %s: %llu delivered, %llu dropped (queue full), %llu failed\n",
+                 name.c_str(), static_cast<unsigned long long>(st.delivered),
+                 static_cast<unsigned long long>(st.dropped_queue_full),
+                 static_cast<unsigned long long>(st.dropped_failed));
+    sink_drops += st.dropped_queue_full + st.dropped_failed;
+  }
   for (const auto& e : rs.error_samples) std::fprintf(stderr, "  unreadable: %s\n", e.c_str());
-  if (*baselines) {
-    const auto st = (*baselines)->engine().stats();
+  if (bl != nullptr) {
+    const auto st = bl->engine().stats();
     std::fprintf(stderr,
                  "baselines: %llu events learned; %llu users (%llu mature), %llu roles, %llu "
                  "clusters%s%s\n",
@@ -190,7 +179,7 @@ int run_import(const ImportOptions& o) {
   } else {
     std::fprintf(stderr, "baselines: disabled (baselines.enabled: false): nothing learned\n");
   }
-  if (!flushed) return 1;
+  if (!flushed || sink_drops > 0) return 1;
   return rs.events == 0 && rs.errors > 0 ? 2 : 0;
 }
 

@@ -108,6 +108,37 @@ void Enricher::process(model::Event& ev) {
   }
 }
 
+void Enricher::process_recorded(model::Event& ev) {
+  ++events_;
+  flag_sensitive(ev);
+  if (ev.ts_ns > now_ns_) now_ns_ = ev.ts_ns;
+  table_.apply(ev);
+  if (ev.exe.empty()) {
+    if (const ProcessInfo* self = table_.find(ev.proc.key())) ev.exe = self->exe;
+  }
+  if (ev.parent_exe.empty()) {
+    if (const ProcessInfo* parent = table_.find(ev.proc.parent_key())) {
+      ev.parent_exe = parent->exe;
+      ev.parent_comm = parent->comm;
+      ev.parent_args = parent->args;
+    }
+  }
+  const model::ProcessContext& pc = ev.proc;
+  if (ev.user_name.empty()) ev.user_name = users_.user_name(pc.uid);
+  if (ev.effective_user_name.empty()) ev.effective_user_name = users_.user_name(pc.euid);
+  if (ev.login_user_name.empty() && pc.loginuid != model::kUnsetId) {
+    ev.login_user_name = users_.user_name(pc.loginuid);
+  }
+  if (ev.group_name.empty()) ev.group_name = users_.group_name(pc.gid);
+  // A recording's time can advance by seconds per event (sparse history): expiry scans the whole
+  // table, so it also waits for kRecordedExpireEvents events (max_entries still bounds it).
+  if (now_ns_ >= next_expire_ns_ && events_ - expired_at_event_ >= kRecordedExpireEvents) {
+    table_.expire(now_ns_);
+    next_expire_ns_ = now_ns_ + kExpireIntervalNs;
+    expired_at_event_ = events_;
+  }
+}
+
 EnricherStats Enricher::stats() const {
   EnricherStats s;
   s.entries = table_.size();

@@ -42,6 +42,10 @@ class Enricher {
   // Applies ev to the process table, then fills ev's enrichment fields (cleared when
   // unknown). Expires the table at most once per second of event time.
   void process(model::Event& ev);
+  // A recorded event (privwatch import): applies it to the process table and fills only the
+  // fields the recording lacks (audit logs have no parent executable, and uids rather than
+  // names unless ENRICHED); keeps the recorded wall time and names.
+  void process_recorded(model::Event& ev);
 
   // Path prefixes (config sensitive_paths) that mark file events kFlagSensitive. The kernel
   // evaluates them only to decide whether to report an unmonitored subject's activity.
@@ -65,6 +69,8 @@ class Enricher {
   int64_t boot_to_realtime_ns_ = 0;
   uint64_t next_expire_ns_ = 0;
   size_t seeded_ = 0;
+  static constexpr uint64_t kRecordedExpireEvents = 4096;
+  uint64_t expired_at_event_ = 0;  // process_recorded: events_ at the last expiry
   uint64_t events_ = 0;
 };
 

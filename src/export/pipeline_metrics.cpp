@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <string>
 
 namespace privwatch::exporter {
@@ -30,8 +31,7 @@ PipelineMetrics::PipelineMetrics(MetricsLimits limits, uint64_t start_time_unix_
       processed_latency_(latency_bounds_ns()),
       alert_latency_(latency_bounds_ns()),
       file_created_({"path", "name"}, limits.file_created_max_series),
-      alerts_({"severity", "rule"}, limits.max_series),
-      baseline_maturity_({"dimension", "subject"}, limits.max_series) {}
+      alerts_({"severity", "rule"}, limits.max_series) {}
 
 void PipelineMetrics::on_event(const model::Event& ev, uint64_t received_boot_ns) {
   received_latency_.record(received_boot_ns > ev.ts_ns ? received_boot_ns - ev.ts_ns : 0);
@@ -51,9 +51,12 @@ void PipelineMetrics::on_alert(const model::Alert& a, uint64_t latency_ns) {
   alerts_.inc({model::to_string(a.severity), a.rule});
 }
 
-void PipelineMetrics::set_baseline_maturity(std::string_view dimension, std::string_view subject,
-                                            double ratio) {
-  baseline_maturity_.set({dimension, subject}, ratio);
+void PipelineMetrics::set_baseline_counts(std::string_view dimension, uint64_t entities,
+                                          uint64_t mature) {
+  for (size_t i = 0; i < kBaselineDimensions.size(); ++i) {
+    if (kBaselineDimensions[i] != dimension) continue;
+    baselines_[i] = {entities, std::min(mature, entities), true};
+  }
 }
 
 std::shared_ptr<MetricsSnapshot> PipelineMetrics::snapshot(
@@ -150,10 +153,33 @@ std::shared_ptr<MetricsSnapshot> PipelineMetrics::snapshot(
   s->family("privwatch_active_sessions", "Sessions currently open (entry leaders alive).",
             MetricType::kGauge)
       .add({}, static_cast<double>(active_sessions_));
-  baseline_maturity_.export_to(
-      s->family("privwatch_baseline_maturity",
-                "Maturity of each behavioural baseline, 0 (learning) to 1 (mature).",
-                MetricType::kGauge, {"dimension", "subject"}));
+  {
+    auto& ratio = s->family(
+        "privwatch_baseline_maturity",
+        "Share of the behavioural baselines of a dimension (user, role, cluster) that are mature "
+        "(learning period over), 0 to 1; 0 while none is known.",
+        MetricType::kGauge, {"dimension"});
+    auto& count = s->family("privwatch_baseline_entities",
+                            "Behavioural baselines known, by dimension and state (learning or "
+                            "mature).",
+                            MetricType::kGauge, {"dimension", "state"});
+    bool any = false;
+    for (size_t i = 0; i < kBaselineDimensions.size(); ++i) {
+      const BaselineCounts& b = baselines_[i];
+      if (!b.set) continue;
+      any = true;
+      const std::string dim(kBaselineDimensions[i]);
+      ratio.add({dim}, b.entities == 0
+                           ? 0.0
+                           : static_cast<double>(b.mature) / static_cast<double>(b.entities));
+      count.add({dim, "learning"}, static_cast<double>(b.entities - b.mature));
+      count.add({dim, "mature"}, static_cast<double>(b.mature));
+    }
+    auto& learned =
+        s->family("privwatch_baseline_learned_events",
+                  "Events learned as normal by the behavioural baselines.", MetricType::kCounter);
+    if (any) learned.add({}, static_cast<double>(baseline_learned_));
+  }
   file_created_.export_to(s->family(
       "privwatch_file_created",
       "Files created (open with O_CREAT that created the file), by path and name; label sets "
@@ -166,7 +192,6 @@ std::shared_ptr<MetricsSnapshot> PipelineMetrics::snapshot(
                         MetricType::kCounter, {"metric"});
     f.add({"privwatch_file_created_total"}, static_cast<double>(file_created_.folded()));
     f.add({"privwatch_alerts_total"}, static_cast<double>(alerts_.folded()));
-    f.add({"privwatch_baseline_maturity"}, static_cast<double>(baseline_maturity_.folded()));
   }
 
   {

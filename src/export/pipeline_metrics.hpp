@@ -44,8 +44,12 @@ class PipelineMetrics {
 
   // Set by the session tracker and the baseline engine (pipeline thread).
   void set_active_sessions(uint64_t n) { active_sessions_ = n; }
-  // Maturity of one baseline in [0, 1]: dimension "user" | "role" | "cluster", subject its key.
-  void set_baseline_maturity(std::string_view dimension, std::string_view subject, double ratio);
+  // Behavioural baselines of one dimension ("user" | "role" | "cluster"): entities known and
+  // how many of them are mature (learning period over), plus events learned in total.
+  // Exported as privwatch_baseline_maturity{dimension} (the mature share) and
+  // privwatch_baseline_entities{dimension,state}; nothing is exported until first set.
+  void set_baseline_counts(std::string_view dimension, uint64_t entities, uint64_t mature);
+  void set_baseline_learned(uint64_t events) { baseline_learned_ = events; }
 
   // Builds the snapshot; `sinks` are the pipeline's record sinks (name + stats()).
   [[nodiscard]] std::shared_ptr<MetricsSnapshot> snapshot(
@@ -63,7 +67,14 @@ class PipelineMetrics {
   FixedHistogram alert_latency_;
   GuardedCounter file_created_;
   GuardedCounter alerts_;
-  GuardedGauge baseline_maturity_;
+  struct BaselineCounts {
+    uint64_t entities = 0, mature = 0;
+    bool set = false;
+  };
+  static constexpr std::array<std::string_view, 3> kBaselineDimensions = {"user", "role",
+                                                                          "cluster"};
+  std::array<BaselineCounts, 3> baselines_{};
+  uint64_t baseline_learned_ = 0;
   uint64_t active_sessions_ = 0;
 };
 

@@ -72,6 +72,7 @@ struct Session {
   std::string leader_exe;
   std::vector<std::string> leader_args;
   uint64_t start_wall_ns = 0, end_wall_ns = 0;  // end 0 while active
+  uint64_t changed_wall_ns = 0;  // time of the event behind the latest version (0: unknown)
   uint32_t loginuid = kUnsetId, audit_session = kUnsetId;
   uint32_t uid = 0;   // uid of the entry leader (the user the session runs as)
   std::string user;   // that user's name

@@ -118,6 +118,7 @@ SessionTracker::SessionTracker(const enrich::ProcessTable& table, enrich::UserDi
 
 void SessionTracker::changed(model::Session& s) {
   ++s.version;
+  s.changed_wall_ns = now_wall_ns_ != 0 ? now_wall_ns_ : s.start_wall_ns;
   observer_.session_changed(s);
 }
 
@@ -168,6 +169,7 @@ std::shared_ptr<model::Session> SessionTracker::start_session(
   } else if (parent) {
     s->human = parent->human;
   }
+  if (opts_.attribute) opts_.attribute(*s, ev);
   sessions_.emplace(s->id, s);
   ++stats_.sessions_started;
   changed(*s);

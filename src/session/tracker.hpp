@@ -53,6 +53,10 @@ struct TrackerOptions {
   size_t max_sessions = 16384;   // bound on live sessions kept (oldest ended first)
   // How long an ended session stays known (late events of its processes).
   uint64_t ended_grace_ns = 30'000'000'000ull;
+  // Called as a session starts, before it is reported: the pipeline fills roles, cluster and
+  // service account from the inventory (`ev` is the event that started it, null when the
+  // session was found through the process table).
+  std::function<void(model::Session&, const model::Event*)> attribute;
 };
 
 struct TrackerStats {

@@ -57,6 +57,14 @@ const json* at(const json& j, std::initializer_list<const char*> path) {
   return p;
 }
 
+// j[key] on a const json is undefined behaviour when the key is missing: this returns a null
+// object instead (a line without privwatch.exec, for instance, is read with defaults).
+const json& member(const json& j, const char* key) {
+  static const json kNull;
+  const json* p = at(j, {key});
+  return p != nullptr ? *p : kNull;
+}
+
 std::string str(const json& j, std::initializer_list<const char*> path) {
   const json* p = at(j, path);
   return p != nullptr && p->is_string() ? p->get<std::string>() : std::string();
@@ -218,7 +226,7 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
     why = "missing or malformed @timestamp";
     return false;
   }
-  const json& pw = j["privwatch"];
+  const json& pw = member(j, "privwatch");
   ev.syscall = num<uint32_t>(pw, {"syscall"}, ~0u);
   if (boolean(pw, {"monitored"})) ev.flags |= model::kFlagMonitored;
   if (boolean(pw, {"sensitive"})) ev.flags |= model::kFlagSensitive;
@@ -342,7 +350,7 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
   switch (ev.kind) {
     case model::EventKind::kExec: {
       model::ExecData x;
-      const json& e = pw["exec"];
+      const json& e = member(pw, "exec");
       x.filename = str(e, {"filename"});
       x.result = result;
       if (boolean(e, {"memfd"})) x.flags |= model::kExecMemfd;
@@ -391,7 +399,7 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
           f.op = static_cast<model::FileOp>(op);
         }
       }
-      const json& pf = pw["file"];
+      const json& pf = member(pw, "file");
       const bool symlink = f.op == model::FileOp::kSymlink;
       const std::string path = str(j, {"file", "path"});
       const std::string target = str(j, {"file", "target_path"});
@@ -462,7 +470,7 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
     case model::EventKind::kCred: {
       model::CredData c;
       c.result = result;
-      const json& pc = pw["cred"];
+      const json& pc = member(pw, "cred");
       const json* args = at(pc, {"args"});
       for (size_t i = 0; args != nullptr && args->is_array() && i < args->size() && i < 3; ++i) {
         const json& a = (*args)[i];

@@ -120,7 +120,11 @@ void encode_session(const model::Session& s, std::string_view hostname, uint64_t
                     Record& r) {
   common(r);
   r.kind = RecordKind::kSession;
-  r.wall_ns = s.end_wall_ns != 0 ? s.end_wall_ns : (now_ns != 0 ? now_ns : s.start_wall_ns);
+  // The time of the change (the event behind it: an import keeps the recorded times), else now.
+  r.wall_ns = s.end_wall_ns != 0       ? s.end_wall_ns
+              : s.changed_wall_ns != 0 ? s.changed_wall_ns
+              : now_ns != 0            ? now_ns
+                                       : s.start_wall_ns;
   r.name = model::to_string(s.entry_type);
   r.flags = s.end_wall_ns != 0 ? kRecSessionEnded : kRecSessionActive;
   r.host = s.host.empty() ? std::string(hostname) : s.host;

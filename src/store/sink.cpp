@@ -75,7 +75,11 @@ template <typename T>
 void StoreSink::enqueue(T&& item) {
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (wait_when_full_ && !stop_ && pending_.size() >= cfg_.queue_size) {
+      cv_.notify_one();
+      space_cv_.wait(lock);
+    }
     if (stop_ || pending_.size() >= cfg_.queue_size) {
       ++dropped_queue_;
       return;
@@ -111,6 +115,7 @@ void StoreSink::close() {
     stop_ = true;
   }
   cv_.notify_one();
+  space_cv_.notify_all();
   if (encoder_.joinable()) encoder_.join();
   if (writer_.joinable()) writer_.join();
   shipper_.close();
@@ -328,6 +333,7 @@ void StoreSink::run_encoder() {
       batch.swap(pending_);
       stopping = stop_;
     }
+    space_cv_.notify_all();  // the queue has room again (import waits for it)
     for (size_t i = 0; i < batch.size();) {
       std::vector<Record> recs;
       {

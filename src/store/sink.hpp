@@ -60,6 +60,10 @@ class StoreSink : public model::RecordSink {
   void flush() override;
   void close() override;
 
+  // Back-pressure instead of drops: a full queue makes the caller wait for the writer
+  // (privwatch import, where the source can wait; never the agent, whose kernel cannot).
+  void set_wait_when_full(bool wait) { wait_when_full_ = wait; }
+
   // The generic entry for other producers (recordings, response actions, escalations).
   void append(Record record);
 
@@ -84,6 +88,8 @@ class StoreSink : public model::RecordSink {
   bool write_disk_full_notice();
 
   config::StoreConfig cfg_;
+  bool wait_when_full_ = false;
+  std::condition_variable space_cv_;  // the writer took a batch (wait_when_full_)
   std::string host_;
   std::unique_ptr<Store> store_;
   OpenInfo open_info_;

@@ -116,7 +116,9 @@ TEST(ExportPrometheus, RealPrometheusScrapesFileCreatedAndEventCounters) {
       << "install the Debian package prometheus (scripts/install-deps.sh)";
   std::string error;
   auto agent = Agent::start(
-      "metrics:\n  enabled: true\n  listen: \"127.0.0.1:0\"\n  interval_ms: 200\n", &error);
+      "metrics:\n  enabled: true\n  listen: \"127.0.0.1:0\"\n  interval_ms: 200\n"
+      "baselines:\n  enabled: true\n",
+      &error);
   ASSERT_NE(agent, nullptr) << error;
   const int port = metrics_port(*agent);
   ASSERT_GT(port, 0) << agent->stderr_text();
@@ -169,6 +171,24 @@ TEST(ExportPrometheus, RealPrometheusScrapesFileCreatedAndEventCounters) {
         return v && *v >= 1;
       },
       30s));
+  // Baseline maturity, per dimension: a share in [0, 1], and the entity counts by state.
+  for (const char* dim : {"user", "role", "cluster"}) {
+    EXPECT_TRUE(eventually(
+        [&] {
+          const auto v =
+              prom.query(fmt::format(R"(privwatch_baseline_maturity{{dimension="{}"}})", dim));
+          return v && *v >= 0 && *v <= 1;
+        },
+        30s))
+        << dim;
+    EXPECT_TRUE(prom.query(
+        fmt::format(R"(privwatch_baseline_entities{{dimension="{}",state="learning"}})", dim)))
+        << dim;
+    EXPECT_TRUE(prom.query(
+        fmt::format(R"(privwatch_baseline_entities{{dimension="{}",state="mature"}})", dim)))
+        << dim;
+  }
+  EXPECT_TRUE(prom.query("privwatch_baseline_learned_events_total"));
   const auto rss = prom.query(R"(privwatch_agent_resident_memory_bytes{area="agent"})");
   ASSERT_TRUE(rss);
   EXPECT_GT(*rss, 1024 * 1024);
@@ -223,7 +243,8 @@ TEST(ExportOtlp, AgentEventsAndMetricsReachAnOtlpReceiver) {
       Agent::start(fmt::format("metrics:\n  enabled: true\n  listen: \"127.0.0.1:0\"\n"
                                "exports:\n  otlp:\n    enabled: true\n    endpoint: {}\n"
                                "    headers: {{X-Tenant: pw-test}}\n    records: [events]\n"
-                               "    metrics_interval_s: 1\n    linger_ms: 50\n",
+                               "    metrics_interval_s: 1\n    linger_ms: 50\n"
+                               "baselines:\n  enabled: true\n",
                                rx.url("/otlp")),
                    &error);
   ASSERT_NE(agent, nullptr) << error;
@@ -234,6 +255,7 @@ TEST(ExportOtlp, AgentEventsAndMetricsReachAnOtlpReceiver) {
   // once each (a busy host sends many).
   json found;
   bool metrics_seen = false;
+  bool maturity_seen = false;  // privwatch_baseline_maturity{dimension="user"} as an OTLP gauge
   size_t scanned = 0;
   const auto scan = [&] {
     const auto reqs = rx.requests_since(scanned);
@@ -242,6 +264,11 @@ TEST(ExportOtlp, AgentEventsAndMetricsReachAnOtlpReceiver) {
       if (req.path == "/otlp/v1/metrics") {
         const json doc = json::parse(req.body);  // named: a temporary would dangle in the loop
         for (const auto& m : doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]) {
+          if (m["name"] == "privwatch_baseline_maturity" && m.contains("gauge")) {
+            for (const auto& dp : m["gauge"]["dataPoints"]) {
+              if (dp["attributes"][0]["value"]["stringValue"] == "user") maturity_seen = true;
+            }
+          }
           if (m["name"] != "privwatch_events") continue;
           for (const auto& dp : m["sum"]["dataPoints"]) {
             if (dp["attributes"][0]["value"]["stringValue"] == "file" && dp["asDouble"] >= 1) {
@@ -260,7 +287,7 @@ TEST(ExportOtlp, AgentEventsAndMetricsReachAnOtlpReceiver) {
         if (str(body, "file.name") == name && str(body, "event.action") == "open") found = body;
       }
     }
-    return !found.is_null() && metrics_seen;
+    return !found.is_null() && metrics_seen && maturity_seen;
   };
   const auto summary = [&] {
     std::map<std::string, int> by_path;
@@ -275,7 +302,8 @@ TEST(ExportOtlp, AgentEventsAndMetricsReachAnOtlpReceiver) {
   };
   ASSERT_TRUE(eventually(scan, 30s))
       << summary() << " " << scanned << " requests; event found: " << !found.is_null()
-      << ", metrics with file events: " << metrics_seen << "\n"
+      << ", metrics with file events: " << metrics_seen << ", baseline maturity: " << maturity_seen
+      << "\n"
       << agent->stderr_text() << sink_lines(scrape(metrics_port(*agent)));
   EXPECT_EQ(num(found, "process.pid"), pid);
   const StopResult r = agent->stop();

@@ -77,7 +77,11 @@ TEST(Metrics, RenderingIsCleanUnderPromtool) {
   a.severity = model::Severity::kHigh;
   m.on_alert(a, 2'000'000);
   m.set_active_sessions(4);
-  m.set_baseline_maturity("user", "alice", 0.25);
+  m.set_baseline_counts("user", 4, 1);
+  m.set_baseline_counts("role", 2, 2);
+  m.set_baseline_counts("cluster", 0, 0);
+  m.set_baseline_counts("nonsense", 9, 9);  // ignored
+  m.set_baseline_learned(1234);
   source::SourceStats src;
   src.received[1] = 10;
   src.kernel_lost[4] = 2;
@@ -107,7 +111,22 @@ TEST(Metrics, RenderingIsCleanUnderPromtool) {
   EXPECT_EQ(sample(text, R"(privwatch_alert_latency_seconds_bucket{le="0.001"})"), 0);
   EXPECT_EQ(sample(text, R"(privwatch_alert_latency_seconds_count)"), 1);
   EXPECT_EQ(sample(text, R"(privwatch_active_sessions)"), 4);
-  EXPECT_EQ(sample(text, R"(privwatch_baseline_maturity{dimension="user",subject="alice"})"), 0.25);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_maturity{dimension="user"})"), 0.25);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_maturity{dimension="role"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_maturity{dimension="cluster"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_entities{dimension="user",state="learning"})"), 3);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_entities{dimension="user",state="mature"})"), 1);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_entities{dimension="role",state="learning"})"), 0);
+  EXPECT_EQ(sample(text, R"(privwatch_baseline_learned_events_total)"), 1234);
+  EXPECT_EQ(text.find("nonsense"), std::string::npos);
+  {
+    // Baselines disabled: the families are described, without samples.
+    PipelineMetrics off;
+    const std::string t = render_prometheus(*off.snapshot(src, {}, ProcessSample{}));
+    EXPECT_NE(t.find("# TYPE privwatch_baseline_maturity gauge"), std::string::npos);
+    EXPECT_EQ(t.find("privwatch_baseline_maturity{"), std::string::npos);
+    EXPECT_EQ(t.find("privwatch_baseline_entities{"), std::string::npos);
+  }
   EXPECT_EQ(sample(text, R"(privwatch_agent_resident_memory_bytes{area="agent"})"), 9216 * 1024);
   EXPECT_EQ(sample(text, R"(privwatch_agent_resident_memory_bytes{area="ring_buffer"})"),
             1024 * 1024);

@@ -50,8 +50,8 @@ TEST(ImportCommand, LearnsFromHistoryAlertsAndTakesFeedback) {
   char tmpl[] = "/tmp/pw-import-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   const std::string config = dir + "/privwatch.yaml";
-  std::ofstream(config) << "baselines:\n  enabled: true\n  state_file: " << dir
-                        << "/baselines.state\n  feedback_file: " << dir
+  std::ofstream(config) << "store:\n  enabled: false\nbaselines:\n  enabled: true\n  state_file: "
+                        << dir << "/baselines.state\n  feedback_file: " << dir
                         << "/feedback.jsonl\n  learning_days: 7\n  min_events: 100\n"
                            "  dedup_window_s: 0\n";
   const Who alice{"alice", {"dba"}, "db-1", "db-servers", ""};
