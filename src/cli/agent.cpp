@@ -125,6 +125,7 @@ void write_stats(const std::string& path, const source::SourceStats& s, Pipeline
   const auto& lat = p.latency();
   const auto ts = p.sessions().stats();
   if (p.store() != nullptr) j += "\"store\":" + p.store()->stats_json() + ",";
+  j += "\"attribution\":" + p.attributor().stats_json() + ",";
   j += fmt::format(
       "\"events_total\":{},\"drops_total\":{},\"decode_errors\":{},\"output_errors\":{},"
       "\"lines_written\":{},\"lines_dropped\":{},\"latency_ns\":{{\"count\":{},\"p50\":{},\"p90\":{"

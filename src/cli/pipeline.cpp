@@ -163,12 +163,15 @@ void Pipeline::restore_recorded(model::Event& ev) {
 Status Pipeline::load_inventory(const config::InventoryConfig& c) {
   auto inv = enrich::Inventory::load_file(c.path);
   if (!inv) return inv.error();
-  for (const auto& w : (*inv)->warnings()) log::warn("inventory: {}", w);
+  // Inventory::load_file logs its own warnings and a summary line.
   auto rep = grants_.load(c.grants);
   if (!rep) {
     log::warn("grants: {}", rep.error().to_string());
   } else {
     for (const auto& e : rep->rejected) log::warn("grants: {}", e.to_string());
+    if (!c.grants.empty()) {
+      log::info("grants: loaded {} grants from {} files in {}", rep->grants, rep->files, c.grants);
+    }
   }
   attributor_.set_inventory(*inv);
   attributor_.set_grants(grants_.snapshot());

@@ -56,6 +56,7 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   enrich::Enricher& enricher() { return enricher_; }
   exporter::JsonLinesOutput& output() { return *out_; }
   const LatencyHistogram& latency() const { return latency_; }
+  const enrich::Attributor& attributor() const { return attributor_; }
   uint64_t output_errors() const { return output_errors_; }
 
   // Sinks at the end of the pipeline (store, exporters), called in order after the JSON lines
