@@ -31,10 +31,13 @@
 #include "export/recording_files.hpp"
 #include "model/record_sink.hpp"
 #include "respond/responder.hpp"
+#include "respond/targets.hpp"
 #include "session/recording.hpp"
 #include "session/tracker.hpp"
 #include "source/kernel_source.hpp"
+#include "store/session_close.hpp"
 #include "store/sink.hpp"
+#include "store/store.hpp"
 #include "util/histogram.hpp"
 #include "util/log.hpp"
 
@@ -97,6 +100,41 @@ Rss current_rss() {
     }
   }
   return r;
+}
+
+// Sessions the store still holds as active whose entry leader is gone (another boot, or no
+// such process in the table just seeded from /proc) ended while the agent was not running:
+// each gets a closing version (docs/sessions.md "Sessions that end while privwatch is down").
+void close_unobserved_sessions(const std::string& db, const std::string& host,
+                               const enrich::ProcessTable& table, store::StoreSink& sink) {
+  auto reader = store::Store::open_reader(db);
+  if (!reader) {
+    log::warn("store: cannot check for sessions left active: {}", reader.error().to_string());
+    return;
+  }
+  const std::string boot = session::read_boot_id();
+  auto alive = [&](const std::string& id) {
+    model::ProcessKey leader;
+    if (boot.empty() || id.rfind(boot + "-", 0) != 0) return false;  // another boot
+    if (!respond::parse_session_id(id, leader)) return true;         // not ours to judge
+    const auto* p = table.find(leader);
+    return p != nullptr && !p->exited;
+  };
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  const uint64_t now = uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
+  auto closing = store::close_unobserved_sessions(**reader, host, now, alive);
+  if (!closing) {
+    log::warn("store: cannot check for sessions left active: {}", closing.error().to_string());
+    return;
+  }
+  for (auto& r : *closing) sink.append(std::move(r));
+  if (!closing->empty()) {
+    log::info(
+        "store: {} sessions left active by an earlier run ended while privwatch was not "
+        "running; closed them (end not observed)",
+        closing->size());
+  }
 }
 
 void write_stats(const std::string& path, const source::SourceStats& s, Pipeline& p,
@@ -276,6 +314,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
       log::error("{}", sink.error().to_string());
       return 1;
     }
+    close_unobserved_sessions(cfg.store.path, host, pipeline.enricher().table(), **sink);
     pipeline.set_store(sink->get());
     pipeline.add_sink(std::move(*sink));
   }

@@ -12,6 +12,7 @@
 
 #include "detect/rules.hpp"
 #include "detect/sigma.hpp"
+#include "util/yaml_documents.hpp"
 
 namespace privwatch::detect {
 
@@ -80,34 +81,6 @@ std::optional<uint64_t> parse_duration(const std::string& s) {
   if (unit == "m") return n * 60'000'000'000ull;
   if (unit == "h") return n * 3'600'000'000'000ull;
   return std::nullopt;
-}
-
-// YAML::LoadAll of yaml-cpp 0.7 can loop forever (allocating) on some malformed input (found by
-// fuzz_rules). Documents are split at "---" lines here and each is loaded with YAML::Load, which
-// parses one document; leading newlines keep the line numbers of every mark right.
-std::vector<YAML::Node> load_documents(const std::string& text) {
-  std::vector<YAML::Node> docs;
-  size_t piece_start = 0, piece_line = 0, line = 0;
-  auto flush = [&](size_t end) {
-    std::string piece(piece_line, '\n');
-    piece.append(text, piece_start, end - piece_start);
-    docs.push_back(YAML::Load(piece));
-  };
-  for (size_t pos = 0; pos <= text.size();) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    const std::string_view l(text.data() + pos, eol - pos);
-    const bool marker = l == "---" || l.rfind("--- ", 0) == 0 || l == "---\r";
-    if (marker && pos != 0) {
-      flush(pos);
-      piece_start = pos;
-      piece_line = line;
-    }
-    pos = eol + 1;
-    ++line;
-  }
-  flush(text.size());
-  return docs;
 }
 
 }  // namespace
@@ -746,7 +719,7 @@ RuleSetBuilder& RuleSetBuilder::operator=(RuleSetBuilder&&) noexcept = default;
 Status RuleSetBuilder::add_text(const std::string& text, const std::string& origin) {
   impl_->origin = &origin;
   try {
-    const std::vector<YAML::Node> docs = load_documents(text);
+    const std::vector<YAML::Node> docs = load_yaml_documents(text);
     for (const auto& d : docs) {
       if (auto s = impl_->add_document(d); !s) return s;
     }

@@ -151,6 +151,7 @@ json summary_json(const SessionSummary& s, bool with_counts) {
   j["interactive"] = s.interactive;
   j["incomplete"] = s.incomplete;
   if (s.incomplete) j["lost_events"] = s.lost_events;
+  if (!s.end_observed) j["end_observed"] = false;
   if (!s.user.empty()) j["user"] = s.user;
   if (!s.human.empty()) j["human"] = s.human;
   if (!s.host.empty()) j["host"] = s.host;
@@ -540,7 +541,11 @@ std::string sessions_text(const SessionList& list, size_t limit) {
     r.push_back(fmt::format("{}{}", c.commands, plus));
     r.push_back(fmt::format("{}{}", c.alerts, c.alerts != 0 ? plus : ""));
     std::vector<std::string> notes;
-    if (s.incomplete) notes.push_back(fmt::format("INCOMPLETE ({} events lost)", s.lost_events));
+    if (!s.end_observed) {
+      notes.push_back("INCOMPLETE (ended while privwatch was not running)");
+    } else if (s.incomplete) {
+      notes.push_back(fmt::format("INCOMPLETE ({} events lost)", s.lost_events));
+    }
     if (!s.client_ip.empty()) {
       notes.push_back(fmt::format("from {}:{}", printable(s.client_ip), s.client_port));
     }
@@ -627,8 +632,11 @@ std::string session_detail_text(const SessionDetail& d) {
   }
   kv("parent", printable(s.parent_id));
   kv("start", rfc3339(s.start_ns));
-  kv("end", s.active ? "(active)" : rfc3339(s.end_ns));
-  if (s.incomplete) {
+  kv("end", s.active ? "(active)"
+            : s.end_observed
+                ? rfc3339(s.end_ns)
+                : "at or before " + rfc3339(s.end_ns) + " (ended while privwatch was not running)");
+  if (s.incomplete && s.end_observed) {
     kv("INCOMPLETE",
        fmt::format("{} events were lost in the kernel while it was active", s.lost_events));
   }

@@ -219,6 +219,9 @@ bool parse_session_body(const std::string& body, SessionSummary& s) {
   s.interactive = bool_at(*ses, {"interactive"});
   s.lost_events = static_cast<uint64_t>(std::max<int64_t>(0, int_at(*ses, {"lost_events"})));
   s.incomplete = bool_at(*ses, {"incomplete"}) || s.lost_events != 0;
+  if (const auto it = ses->find("end_observed"); it != ses->end() && it->is_boolean()) {
+    s.end_observed = it->get<bool>();
+  }
   s.version = static_cast<uint64_t>(std::max<int64_t>(0, int_at(*ses, {"version"})));
   s.start_ns = time_at(*ses, {"start"});
   if (s.start_ns == 0) s.start_ns = time_at(j, {"@timestamp"});

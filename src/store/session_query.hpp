@@ -50,6 +50,8 @@ struct SessionSummary {
   std::string container_id, container_name, container_image, pod_uid, pod_name, k8s_namespace;
   uint64_t start_ns = 0, end_ns = 0;  // end 0 while active
   bool active = false, interactive = false, incomplete = false;
+  // False when the session ended while privwatch was not running (end = at or before).
+  bool end_observed = true;
   uint64_t lost_events = 0;
   uint64_t version = 0;  // session.version of the newest stored version
   uint64_t seq = 0;      // that record's sequence number

@@ -216,5 +216,66 @@ TEST(SessionsCliTest, SshLoginSudoAndCommandsThroughTheStore) {
   EXPECT_NE(r.out.find("no session 'no-such-session'"), std::string::npos) << r.out;
 }
 
+// A login still active when the agent stops, that ends while no agent runs, is closed by the
+// next agent at its start: not active any more, end not observed, incomplete.
+TEST(SessionsCliTest, SessionLeftActiveWhenTheAgentStoppedIsClosedAtTheNextStart) {
+  PW_SKIP_UNLESS_KERNEL_TESTS_CAN_RUN();
+  const std::string user = "pwsessgone";
+  TempDir dir("pwsessgone");
+  ssh::TestUsers users({user});
+  ASSERT_TRUE(users.ok()) << "could not create the test user";
+  ssh::Sshd server(dir.path(), {user});
+  ASSERT_TRUE(server.ready()) << "sshd did not start";
+  const std::string db = dir / "store/privwatch.db";
+  const std::string config = "store:\n  path: " + db + "\n  key_path: " + dir / "store/store.key" +
+                             "\n  commit_interval_ms: 50\nmonitor:\n  loginuids: [" + user + "]\n";
+  std::string error;
+  auto agent = Agent::start(config, &error);
+  ASSERT_NE(agent, nullptr) << error;
+
+  ssh::Sshd::Login login(server, user);
+  login.type("echo started\n");
+  auto start = agent->wait_for(
+      [&](const json& e) {
+        return str(e, "privwatch.kind") == "session" && str(e, "session.type") == "sshd" &&
+               str(e, "privwatch.human") == user;
+      },
+      user, 30s);
+  ASSERT_TRUE(start) << "no session record for the login";
+  const std::string id = str(*start, "session.id");
+  StopResult stopped = agent->stop();
+  ASSERT_EQ(describe_status(stopped.status), "exit 0") << stopped.stderr_text;
+
+  Cli r = privwatch({"sessions", "--db", db, "--user", user, "--active", "--json"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find(id), std::string::npos) << "the login is active in the store\n" << r.out;
+
+  // The login ends while no agent runs; the next agent closes it.
+  login.type("exit 0\n");
+  const auto [status, out] = login.finish();
+  ASSERT_EQ(describe_status(status), "exit 0") << out;
+  agent = Agent::start(config, &error);
+  ASSERT_NE(agent, nullptr) << error;
+  stopped = agent->stop();
+  ASSERT_EQ(describe_status(stopped.status), "exit 0") << stopped.stderr_text;
+  EXPECT_NE(stopped.stderr_text.find("ended while privwatch was not running"), std::string::npos)
+      << stopped.stderr_text;
+
+  r = privwatch({"sessions", "--db", db, "--user", user, "--active", "--json"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find(id), std::string::npos) << "still active after the restart\n" << r.out;
+  r = privwatch({"session", "show", "--db", db, id, "--json"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  const json d = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(d.is_discarded()) << r.out;
+  EXPECT_EQ(d["session"]["active"], false) << r.out;
+  EXPECT_EQ(d["session"]["end_observed"], false) << r.out;
+  EXPECT_EQ(d["session"]["incomplete"], true) << r.out;
+  EXPECT_EQ(d["session"]["client"]["ip"], "127.0.0.1") << "the earlier versions' facts are kept";
+  r = privwatch({"session", "show", "--db", db, id});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("(ended while privwatch was not running)"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace privwatch::itest
