@@ -376,7 +376,7 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
     d += ",\"name\":";
     append_json_escaped(d, ev.proc.comm);
     d += fmt::format("}},\"event\":{{\"seq\":{},\"ts_ns\":{},\"kind\":\"{}\",\"action\":\"{}\"}}",
-                     ev.seq, ev.ts_ns, model::to_string(ev.kind), event_action(ev));
+                     ev.seq, ev.ts_ns, model::to_string(ev.kind), model::event_action(ev));
     if (!seq_key.empty()) {
       d += ",\"sequence_key\":";
       append_json_escaped(d, seq_key);

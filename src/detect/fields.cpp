@@ -47,33 +47,6 @@ std::optional<int64_t> result_of(const Event& ev) {
       ev.data);
 }
 
-std::string_view cred_action(uint32_t nr) {
-  switch (nr) {
-    case SYS_setuid:
-      return "setuid";
-    case SYS_setgid:
-      return "setgid";
-    case SYS_setreuid:
-      return "setreuid";
-    case SYS_setregid:
-      return "setregid";
-    case SYS_setresuid:
-      return "setresuid";
-    case SYS_setresgid:
-      return "setresgid";
-    case SYS_setfsuid:
-      return "setfsuid";
-    case SYS_setfsgid:
-      return "setfsgid";
-    case SYS_setgroups:
-      return "setgroups";
-    case SYS_capset:
-      return "capset";
-    default:
-      return "credential_change";
-  }
-}
-
 constexpr std::string_view kCredActions[] = {
     "setuid",   "setgid",   "setreuid",  "setregid", "setresuid",        "setresgid",
     "setfsuid", "setfsgid", "setgroups", "capset",   "credential_change"};
@@ -162,7 +135,7 @@ std::optional<int64_t> opt_id(uint32_t id) {
 // clang-format off
 const FieldDef kFields[] = {
   // event
-  {"event.action", FieldType::kString, [](EvalCtx& c) { return event_action(*c.ev); }, {}, {}, {}, {},
+  {"event.action", FieldType::kString, [](EvalCtx& c) { return model::event_action(*c.ev); }, {}, {}, {}, {},
    "exec, fork, exit, open, unlink, rename, chmod, chown, mkdir, rmdir, link, symlink, truncate, connect, accept, bind, listen, setuid ... capset, ptrace, init_module, finit_module, delete_module, bpf, mount, umount, signal"},
   {"event.outcome", FieldType::kString, [](EvalCtx& c) -> std::string_view {
      auto r = result_of(*c.ev);
@@ -477,49 +450,6 @@ std::string field_text(const FieldDef& f, EvalCtx& ctx) {
   return {};
 }
 
-std::string_view event_action(const model::Event& ev) {
-  switch (ev.kind) {
-    case EventKind::kExec:
-      return "exec";
-    case EventKind::kFork:
-      return "fork";
-    case EventKind::kExit:
-      return "exit";
-    case EventKind::kFile:
-      if (const auto* f = std::get_if<model::FileData>(&ev.data)) return model::to_string(f->op);
-      return "file";
-    case EventKind::kNet:
-      if (const auto* n = std::get_if<model::NetData>(&ev.data)) return model::to_string(n->op);
-      return "network";
-    case EventKind::kCred:
-      return cred_action(ev.syscall);
-    case EventKind::kPtrace:
-      return "ptrace";
-    case EventKind::kModule:
-      if (const auto* m = std::get_if<model::ModuleData>(&ev.data)) {
-        switch (m->op) {
-          case model::ModuleOp::kInit:
-            return "init_module";
-          case model::ModuleOp::kFinit:
-            return "finit_module";
-          case model::ModuleOp::kDelete:
-            return "delete_module";
-        }
-      }
-      return "module";
-    case EventKind::kBpf:
-      return "bpf";
-    case EventKind::kMount:
-      if (const auto* m = std::get_if<model::MountData>(&ev.data)) {
-        return m->op == model::MountOp::kUmount ? "umount" : "mount";
-      }
-      return "mount";
-    case EventKind::kSignal:
-      return "signal";
-  }
-  return "unknown";
-}
-
 KindMask kinds_of_action(std::string_view a) {
   static constexpr std::pair<std::string_view, EventKind> kSimple[] = {
       {"exec", EventKind::kExec},
@@ -546,7 +476,11 @@ KindMask kinds_of_action(std::string_view a) {
       {"bpf", EventKind::kBpf},
       {"mount", EventKind::kMount},
       {"umount", EventKind::kMount},
-      {"signal", EventKind::kSignal}};
+      {"signal", EventKind::kSignal},
+      {"tty-output", EventKind::kTty},
+      {"tty-input", EventKind::kTty},
+      {"tty-input-hidden", EventKind::kTty},
+      {"tty-resize", EventKind::kTty}};
   for (const auto& [name, kind] : kSimple) {
     if (name == a) return kind_bit(kind);
   }

@@ -89,8 +89,7 @@ struct FieldDef {
 // spaces, absent values are "".
 [[nodiscard]] std::string field_text(const FieldDef& f, EvalCtx& ctx);
 
-// event.action of an event (as the ECS output names it) and the kinds an action belongs to.
-[[nodiscard]] std::string_view event_action(const model::Event& ev);
+// The event kinds an event.action value (model::event_action) belongs to.
 [[nodiscard]] KindMask kinds_of_action(std::string_view action);   // 0 when unknown
 [[nodiscard]] KindMask kinds_of_kind_name(std::string_view kind);  // 0 when unknown
 

@@ -419,66 +419,6 @@ Categorization categorize(const model::Event& ev) {
   return {"process", "info", {}};
 }
 
-std::string_view module_op_name(model::ModuleOp op) {
-  switch (op) {
-    case model::ModuleOp::kInit:
-      return "init_module";
-    case model::ModuleOp::kFinit:
-      return "finit_module";
-    case model::ModuleOp::kDelete:
-      return "delete_module";
-  }
-  return "module";
-}
-
-std::string_view action_of(const model::Event& ev) {
-  switch (ev.kind) {
-    case EventKind::kExec:
-      return "exec";
-    case EventKind::kFork:
-      return "fork";
-    case EventKind::kExit:
-      return "exit";
-    case EventKind::kFile:
-      if (const auto* f = std::get_if<model::FileData>(&ev.data)) return model::to_string(f->op);
-      return "file";
-    case EventKind::kNet:
-      if (const auto* n = std::get_if<model::NetData>(&ev.data)) return model::to_string(n->op);
-      return "network";
-    case EventKind::kCred: {
-      const std::string_view name = cred_syscall_name(ev.syscall);
-      return name.empty() ? "credential_change" : name;
-    }
-    case EventKind::kPtrace:
-      return "ptrace";
-    case EventKind::kModule:
-      if (const auto* m = std::get_if<model::ModuleData>(&ev.data)) return module_op_name(m->op);
-      return "module";
-    case EventKind::kBpf:
-      return "bpf";
-    case EventKind::kMount:
-      if (const auto* m = std::get_if<model::MountData>(&ev.data)) {
-        return m->op == model::MountOp::kUmount ? "umount" : "mount";
-      }
-      return "mount";
-    case EventKind::kSignal:
-      return "signal";
-    case EventKind::kTty:
-      if (const auto* t = std::get_if<model::TtyData>(&ev.data)) {
-        switch (t->op) {
-          case model::TtyOp::kOutput:
-            return "tty-output";
-          case model::TtyOp::kInput:
-            return (t->flags & model::kTtyEchoOff) ? "tty-input-hidden" : "tty-input";
-          case model::TtyOp::kResize:
-            return "tty-resize";
-        }
-      }
-      return "tty";
-  }
-  return "unknown";
-}
-
 // --- flag names ------------------------------------------------------------------------------
 
 struct FlagName {
@@ -599,7 +539,7 @@ void write_event(Json& j, const model::Event& ev, const Outcome& oc) {
     j.elem_str(c.type1);
     if (!c.type2.empty()) j.elem_str(c.type2);
   }
-  j.str("action", action_of(ev));
+  j.str("action", model::event_action(ev));
   if (oc.has) j.str("outcome", oc.failed ? "failure" : "success");
 }
 
@@ -1084,7 +1024,8 @@ void write_privwatch(Json& j, const model::Event& ev) {
   j.num("pidns", p.pidns);
   j.num("mntns", p.mntns);
   if (p.sessionid != model::kUnsetId) j.num("audit_session_id", p.sessionid);
-  j.str("tty", p.tty);
+  // A terminal event names its terminal in the privwatch.tty object (no duplicate key).
+  if (ev.kind != EventKind::kTty) j.str("tty", p.tty);
   write_attribution(j, ev.attr);
   write_payload_details(j, ev);
 }
@@ -1177,33 +1118,6 @@ std::string_view errno_name(int err) {
       return "EIOCBQUEUED";
     case 530:
       return "ERECALLCONFLICT";
-    default:
-      return {};
-  }
-}
-
-std::string_view cred_syscall_name(uint32_t nr) {
-  switch (nr) {
-    case SYS_setuid:
-      return "setuid";
-    case SYS_setgid:
-      return "setgid";
-    case SYS_setreuid:
-      return "setreuid";
-    case SYS_setregid:
-      return "setregid";
-    case SYS_setresuid:
-      return "setresuid";
-    case SYS_setresgid:
-      return "setresgid";
-    case SYS_setfsuid:
-      return "setfsuid";
-    case SYS_setfsgid:
-      return "setfsgid";
-    case SYS_setgroups:
-      return "setgroups";
-    case SYS_capset:
-      return "capset";
     default:
       return {};
   }

@@ -26,8 +26,7 @@ void append_json_string(std::string& out, std::string_view s);
 void append_rfc3339(std::string& out, uint64_t epoch_ns);
 
 // Names used in the output (also used by docs and tests). Empty when unknown.
-[[nodiscard]] std::string_view errno_name(int err);             // 2 → "ENOENT"
-[[nodiscard]] std::string_view cred_syscall_name(uint32_t nr);  // SYS_setuid → "setuid"
+[[nodiscard]] std::string_view errno_name(int err);  // 2 → "ENOENT"
 [[nodiscard]] std::string_view ptrace_request_name(int64_t request);
 [[nodiscard]] std::string_view bpf_cmd_name(uint32_t cmd);
 [[nodiscard]] std::string_view bpf_prog_type_name(uint32_t type);

@@ -240,4 +240,10 @@ struct Event {
   Attribution attr;
 };
 
+// event.action as written to the outputs and matched by rules: "exec", "open", "setresuid",
+// "tty-input-hidden"... One name per kind and operation.
+[[nodiscard]] std::string_view event_action(const Event& ev);
+// SYS_setuid → "setuid"; "" for a syscall that is not a credential change.
+[[nodiscard]] std::string_view cred_syscall_name(uint32_t nr);
+
 }  // namespace privwatch::model

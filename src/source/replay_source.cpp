@@ -533,6 +533,27 @@ bool parse_ecs_event(std::string_view line, model::Event& ev, std::string& why) 
       ev.data = s;
       break;
     }
+    case model::EventKind::kTty: {  // terminal I/O as the ECS output wrote it (text, not bytes)
+      model::TtyData t;
+      const json& x = member(pw, "tty");
+      const std::string op = str(x, {"op"});
+      t.op = op == "input"    ? model::TtyOp::kInput
+             : op == "resize" ? model::TtyOp::kResize
+                              : model::TtyOp::kOutput;
+      t.tty = str(x, {"name"});
+      t.dev = (num<uint32_t>(x, {"dev_major"}) << 20) | (num<uint32_t>(x, {"dev_minor"}) & 0xfffff);
+      t.rows = num<uint16_t>(x, {"rows"});
+      t.cols = num<uint16_t>(x, {"cols"});
+      t.result = num<int64_t>(x, {"bytes"});
+      if (boolean(x, {"echo_off"})) t.flags |= model::kTtyEchoOff;
+      if (boolean(x, {"truncated"})) t.flags |= model::kTtyTruncated;
+      if (boolean(x, {"session_limit"})) t.flags |= model::kTtySessionLimit;
+      if (boolean(x, {"read_fail"})) t.flags |= model::kTtyReadFail;
+      t.data = str(x, {"data"});
+      if (ev.proc.tty.empty()) ev.proc.tty = t.tty;  // privwatch.tty is the object here
+      ev.data = std::move(t);
+      break;
+    }
   }
   return true;
 }

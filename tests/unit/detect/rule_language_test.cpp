@@ -1,14 +1,38 @@
 // The YAML rule language: operators, lists, macros, exceptions, templates, response settings,
 // and the load errors (file:line:column, what, what to do).
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "detect/fields.hpp"
 #include "detect_test_util.hpp"
 
 namespace privwatch::detect {
 namespace {
+
+// event.action in rules is the name the outputs write, terminal events included (they were
+// "unknown" to rules before the name moved into the model).
+TEST(EventAction, RulesSeeTheActionTheOutputsWrite) {
+  model::Event ev;
+  ev.kind = model::EventKind::kTty;
+  model::TtyData t;
+  t.op = model::TtyOp::kInput;
+  t.flags = model::kTtyEchoOff;
+  ev.data = t;
+  EXPECT_EQ(model::event_action(ev), "tty-input-hidden");
+  t.op = model::TtyOp::kResize;
+  ev.data = t;
+  EXPECT_EQ(model::event_action(ev), "tty-resize");
+  EXPECT_EQ(kinds_of_action("tty-input-hidden"), kind_bit(model::EventKind::kTty));
+  ev.kind = model::EventKind::kCred;
+  ev.syscall = SYS_setresuid;
+  ev.data = model::CredData{};
+  EXPECT_EQ(model::event_action(ev), "setresuid");
+  ev.syscall = SYS_read;
+  EXPECT_EQ(model::event_action(ev), "credential_change");
+}
 
 using namespace testing;
 

@@ -162,9 +162,9 @@ TEST(EcsJsonTest, NameTables) {
   EXPECT_EQ(errno_name(13), "EACCES");
   EXPECT_EQ(errno_name(524), "ENOTSUPP");
   EXPECT_EQ(errno_name(0), "");
-  EXPECT_EQ(cred_syscall_name(SYS_setresuid), "setresuid");
-  EXPECT_EQ(cred_syscall_name(SYS_capset), "capset");
-  EXPECT_EQ(cred_syscall_name(SYS_read), "");
+  EXPECT_EQ(model::cred_syscall_name(SYS_setresuid), "setresuid");
+  EXPECT_EQ(model::cred_syscall_name(SYS_capset), "capset");
+  EXPECT_EQ(model::cred_syscall_name(SYS_read), "");
   EXPECT_EQ(ptrace_request_name(16), "PTRACE_ATTACH");
   EXPECT_EQ(ptrace_request_name(0x4206), "PTRACE_SEIZE");
   EXPECT_EQ(ptrace_request_name(12345), "");

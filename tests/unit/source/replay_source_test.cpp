@@ -161,6 +161,28 @@ std::vector<model::Event> samples() {
     ev.data = m;
     v.push_back(ev);
   }
+  {
+    auto ev = base(model::EventKind::kTty, 8);
+    ev.syscall = SYS_write;
+    model::TtyData t;
+    t.op = model::TtyOp::kOutput;
+    t.tty = "pts3";
+    t.dev = (136u << 20) | 3;
+    t.rows = 24;
+    t.cols = 80;
+    t.result = 12;
+    t.data = "\x1b[31mhello\r\n";
+    t.flags = model::kTtyTruncated;
+    ev.data = t;
+    v.push_back(ev);
+    t.op = model::TtyOp::kInput;
+    t.flags = model::kTtyEchoOff;
+    t.data.clear();
+    t.result = 9;
+    ev.syscall = SYS_read;
+    ev.data = t;
+    v.push_back(ev);
+  }
   return v;
 }
 
@@ -224,7 +246,9 @@ TEST(ReplaySource, ReadsAFileCountsErrorsAndDetectsTheFormat) {
   EXPECT_EQ(rs.other_records, 1u);
   EXPECT_EQ(rs.errors, 1u);
   ASSERT_EQ(rs.error_samples.size(), 1u);
-  EXPECT_EQ(rs.error_samples[0], path + ":9: not a JSON object");
+  // The garbage line follows the samples and the alert line.
+  EXPECT_EQ(rs.error_samples[0],
+            path + ":" + std::to_string(samples().size() + 2) + ": not a JSON object");
   std::filesystem::remove(path);
 
   auto missing = ReplaySource::open("/nonexistent/file", {});
