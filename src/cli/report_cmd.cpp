@@ -70,12 +70,7 @@ void add_report_command(CLI::App& app, int& rc) {
       }
       o->q.until_ns = *until;
     }
-    auto path = o->loc.db_path();
-    if (!path) {
-      rc = report_error(path.error());
-      return;
-    }
-    auto st = store::Store::open_reader(*path);
+    auto st = o->loc.open_reader();
     if (!st) {
       rc = report_error(st.error());
       return;

@@ -135,12 +135,7 @@ void add_search_command(CLI::App& app, int& rc) {
       }
       o->f.until_ns = *t;
     }
-    auto path = o->loc.db_path();
-    if (!path) {
-      rc = report_error(path.error());
-      return;
-    }
-    auto st = store::Store::open_reader(*path);
+    auto st = o->loc.open_reader();
     if (!st) {
       rc = report_error(st.error());
       return;
@@ -193,12 +188,7 @@ void add_alerts_command(CLI::App& app, int& rc) {
       }
       o->f.since_ns = *t;
     }
-    auto path = o->loc.db_path();
-    if (!path) {
-      rc = report_error(path.error());
-      return;
-    }
-    auto st = store::Store::open_reader(*path);
+    auto st = o->loc.open_reader();
     if (!st) {
       rc = report_error(st.error());
       return;

@@ -70,12 +70,7 @@ void add_sessions_command(CLI::App& app, int& rc) {
       }
       o->f.since_ns = *since;
       o->f.until_ns = *until;
-      auto path = o->loc.db_path();
-      if (!path) {
-        rc = report_error(path.error());
-        return;
-      }
-      auto st = store::Store::open_reader(*path);
+      auto st = o->loc.open_reader();
       if (!st) {
         rc = report_error(st.error());
         return;
@@ -120,12 +115,7 @@ void add_sessions_command(CLI::App& app, int& rc) {
     show->callback([&rc, o] {
       log::init("warn");
       o->d.nested = !o->no_nested;
-      auto path = o->loc.db_path();
-      if (!path) {
-        rc = report_error(path.error());
-        return;
-      }
-      auto st = store::Store::open_reader(*path);
+      auto st = o->loc.open_reader();
       if (!st) {
         rc = report_error(st.error());
         return;

@@ -27,6 +27,12 @@ Result<std::string> StoreLocation::db_path() const {
   return cfg->store.path;
 }
 
+Result<std::unique_ptr<store::Store>> StoreLocation::open_reader() const {
+  auto path = db_path();
+  if (!path) return path.error();
+  return store::Store::open_reader(*path);
+}
+
 Result<std::string> StoreLocation::key_path() const {
   auto cfg = config_path.empty() ? config::load_default() : config::load_file(config_path);
   if (!cfg) return cfg.error();
@@ -84,12 +90,7 @@ void add_store_command(CLI::App& app, int& rc) {
   iloc->add_options(info);
   info->callback([&rc, iloc] {
     log::init("warn");
-    auto path = iloc->db_path();
-    if (!path) {
-      rc = report_error(path.error());
-      return;
-    }
-    auto st = store::Store::open_reader(*path);
+    auto st = iloc->open_reader();
     if (!st) {
       rc = report_error(st.error());
       return;
@@ -103,7 +104,7 @@ void add_store_command(CLI::App& app, int& rc) {
       rc = report_error(q.error());
       return;
     }
-    std::printf("store %s\nchain %s\n\n%-11s %12s %12s %12s  %-20s  %-20s\n", path->c_str(),
+    std::printf("store %s\nchain %s\n\n%-11s %12s %12s %12s  %-20s  %-20s\n", (*st)->path().c_str(),
                 (*st)->chain_id().c_str(), "kind", "records", "first", "last", "oldest", "newest");
     int r;
     while ((r = q->step()) == SQLITE_ROW) {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 
+#include "store/store.hpp"
 #include "util/result.hpp"
 
 namespace privwatch::cli {
@@ -15,6 +17,8 @@ struct StoreLocation {
   // store.path (or --db) and store.key_path of the configuration in effect.
   [[nodiscard]] Result<std::string> db_path() const;
   [[nodiscard]] Result<std::string> key_path() const;
+  // The store at db_path(), opened for reading.
+  [[nodiscard]] Result<std::unique_ptr<store::Store>> open_reader() const;
 };
 
 // Prints the error to stderr; returns the exit code (2 for bad input, 1 otherwise).
