@@ -17,140 +17,15 @@
 #include <thread>
 
 #include "agent_fixture.hpp"
+#include "sshd_fixture.hpp"
 
 namespace privwatch::itest {
 namespace {
 
-// The sshd / test-user helpers mirror tests/integration/session_test.cpp (kept local so the
-// two suites do not share users, sudoers files or state).
-int run_cmd(const std::string& cmd) { return std::system(cmd.c_str()); }
-
-uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const uint16_t port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
+using ssh::Sshd;
+using ssh::TestUsers;
 
 std::string password_of(const std::string& user) { return "Pw-" + user + "-S3cret-tty"; }
-
-class TestUsers {
- public:
-  explicit TestUsers(std::vector<std::string> names) : names_(std::move(names)) {
-    for (const auto& n : names_) {
-      run_cmd(fmt::format("userdel -r {} >/dev/null 2>&1", n));
-      ok_ = ok_ && run_cmd(fmt::format("useradd -m -s /bin/bash {} >/dev/null 2>&1", n)) == 0;
-      // Through chpasswd's stdin, never an argv: exec arguments are stored, and the test
-      // greps the store for the password.
-      FILE* p = ::popen("chpasswd", "w");
-      ok_ =
-          ok_ && p != nullptr && std::fprintf(p, "%s:%s\n", n.c_str(), password_of(n).c_str()) > 0;
-      ok_ = p != nullptr && ::pclose(p) == 0 && ok_;
-    }
-  }
-  ~TestUsers() {
-    for (const auto& n : names_) {
-      run_cmd(fmt::format("pkill -KILL -u {} >/dev/null 2>&1", n));
-      run_cmd(fmt::format("userdel -r {} >/dev/null 2>&1", n));
-    }
-  }
-  [[nodiscard]] bool ok() const { return ok_; }
-
- private:
-  std::vector<std::string> names_;
-  bool ok_ = true;
-};
-
-class Sshd {
- public:
-  Sshd(const std::string& dir, const std::vector<std::string>& users) : dir_(dir) {
-    mkdir("/run/sshd", 0755);
-    port_ = free_port();
-    const std::string keys = dir_ + "/keys";
-    mkdir(keys.c_str(), 0755);
-    run_cmd(fmt::format("ssh-keygen -q -t ed25519 -N '' -f {}/host_key", dir_));
-    run_cmd(fmt::format("ssh-keygen -q -t ed25519 -N '' -f {}/client_key", dir_));
-    for (const auto& u : users) {
-      run_cmd(fmt::format("cp {0}/client_key.pub {1}/{2} && chmod 644 {1}/{2}", dir_, keys, u));
-    }
-    write_file(dir_ + "/sshd_config", fmt::format(R"(Port {0}
-ListenAddress 127.0.0.1
-HostKey {1}/host_key
-PidFile {1}/sshd.pid
-AuthorizedKeysFile {1}/keys/%u
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-UsePAM yes
-PermitRootLogin no
-StrictModes no
-LogLevel VERBOSE
-)",
-                                                  port_, dir_));
-    sshd_ = Child::exec({"/usr/sbin/sshd", "-D", "-e", "-f", dir_ + "/sshd_config"},
-                        {.capture_stdout = false});
-    for (int i = 0; i < 100; ++i) {
-      const int fd = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port_);
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      const bool up = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-      close(fd);
-      if (up) {
-        ready_ = true;
-        break;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-  }
-  ~Sshd() { sshd_.kill(SIGTERM); }
-  [[nodiscard]] bool ready() const { return ready_; }
-
-  // ssh -tt as `user`, fed through a pipe: the test types when it chooses.
-  class Login {
-   public:
-    Login(const Sshd& d, const std::string& user) {
-      int p[2];
-      if (pipe2(p, O_CLOEXEC) != 0) return;
-      ssh_ = Child::exec(
-          {"/usr/bin/ssh", "-tt", "-i", d.dir_ + "/client_key", "-p", std::to_string(d.port_), "-o",
-           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-           "-o", "LogLevel=ERROR", user + "@127.0.0.1"},
-          {.capture_stdout = true, .stderr_to_stdout = true, .stdin_fd = p[0]});
-      ::close(p[0]);
-      in_ = p[1];
-    }
-    ~Login() {
-      if (in_ >= 0) ::close(in_);
-    }
-    void type(const std::string& text) {
-      if (in_ >= 0) (void)!::write(in_, text.data(), text.size());
-    }
-    std::pair<int, std::string> finish() {
-      if (in_ >= 0) ::close(in_);
-      in_ = -1;
-      const int status = ssh_.wait(60s);
-      return {status, ssh_.stdout_text()};
-    }
-
-   private:
-    Child ssh_;
-    int in_ = -1;
-  };
-
- private:
-  std::string dir_;
-  uint16_t port_ = 0;
-  Child sshd_;
-  bool ready_ = false;
-};
 
 class RecordingTest : public AgentSuite<RecordingTest> {
  public:
@@ -169,7 +44,7 @@ class RecordingTest : public AgentSuite<RecordingTest> {
   static void SetUpTestSuite() {
     AgentSuite<RecordingTest>::SetUpTestSuite();
     if (!kernel_skip_reason().empty()) return;
-    users_ = std::make_unique<TestUsers>(std::vector<std::string>{"pwtty1", "pwtty2"});
+    users_ = std::make_unique<TestUsers>(std::vector<std::string>{"pwtty1", "pwtty2"}, password_of);
     // pwtty1 must type a password for sudo (the prompt the recording must not capture).
     write_file("/etc/sudoers.d/privwatch-tty-test",
                "pwtty1 ALL=(ALL:ALL) ALL\npwtty2 ALL=(ALL:ALL) NOPASSWD: ALL\n", 0440);

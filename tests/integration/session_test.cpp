@@ -14,151 +14,23 @@
 #include <thread>
 
 #include "agent_fixture.hpp"
+#include "sshd_fixture.hpp"
 
 namespace privwatch::itest {
 namespace {
 
-int run_cmd(const std::string& cmd) { return std::system(cmd.c_str()); }
+using ssh::run_cmd;
+using ssh::Sshd;
+using ssh::TestUsers;
 
-uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const uint16_t port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
-// Local users for the test, removed (with their homes) afterwards.
-class TestUsers {
- public:
-  explicit TestUsers(std::vector<std::string> names) : names_(std::move(names)) {
-    for (const auto& n : names_) {
-      run_cmd(fmt::format("userdel -r {} >/dev/null 2>&1", n));
-      ok_ = ok_ && run_cmd(fmt::format("useradd -m -s /bin/bash {} >/dev/null 2>&1", n)) == 0;
-      ok_ = ok_ && run_cmd(fmt::format("echo '{}:pw-{}-secret' | chpasswd", n, n)) == 0;
-    }
-  }
-  ~TestUsers() {
-    for (const auto& n : names_) {
-      run_cmd(fmt::format("pkill -KILL -u {} >/dev/null 2>&1", n));
-      run_cmd(fmt::format("userdel -r {} >/dev/null 2>&1", n));
-    }
-  }
-  [[nodiscard]] bool ok() const { return ok_; }
-
- private:
-  std::vector<std::string> names_;
-  bool ok_ = true;
-};
-
-// sshd on 127.0.0.1:<free port>, key-only logins from the keys in dir/keys/<user>.
-class Sshd {
- public:
-  Sshd(const std::string& dir, const std::vector<std::string>& users) : dir_(dir) {
-    mkdir("/run/sshd", 0755);
-    port_ = free_port();
-    const std::string keys = dir_ + "/keys";
-    mkdir(keys.c_str(), 0755);
-    run_cmd(fmt::format("ssh-keygen -q -t ed25519 -N '' -f {}/host_key", dir_));
-    run_cmd(fmt::format("ssh-keygen -q -t ed25519 -N '' -f {}/client_key", dir_));
-    for (const auto& u : users) {
-      run_cmd(fmt::format("cp {0}/client_key.pub {1}/{2} && chmod 644 {1}/{2}", dir_, keys, u));
-    }
-    write_file(dir_ + "/sshd_config", fmt::format(R"(Port {0}
-ListenAddress 127.0.0.1
-HostKey {1}/host_key
-PidFile {1}/sshd.pid
-AuthorizedKeysFile {1}/keys/%u
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-UsePAM yes
-PermitRootLogin no
-StrictModes no
-LogLevel VERBOSE
-)",
-                                                  port_, dir_));
-    sshd_ = Child::exec({"/usr/sbin/sshd", "-D", "-e", "-f", dir_ + "/sshd_config"},
-                        {.capture_stdout = false});
-    // Ready when the port accepts connections.
-    for (int i = 0; i < 100; ++i) {
-      const int fd = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port_);
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      const bool up = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-      close(fd);
-      if (up) {
-        ready_ = true;
-        break;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-  }
-  ~Sshd() { sshd_.kill(SIGTERM); }
-  [[nodiscard]] bool ready() const { return ready_; }
-  [[nodiscard]] uint16_t port() const { return port_; }
-
-  // An interactive login: ssh -tt as `user`, fed through a pipe so the test types lines when
-  // it chooses (type-ahead would be swallowed by sudo's pty relay once its shell exits).
-  class Login {
-   public:
-    Login(const Sshd& d, const std::string& user) {
-      int p[2];
-      if (pipe2(p, O_CLOEXEC) != 0) return;
-      ssh_ = Child::exec(
-          {"/usr/bin/ssh", "-tt", "-i", d.dir_ + "/client_key", "-p", std::to_string(d.port_), "-o",
-           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-           "-o", "LogLevel=ERROR", user + "@127.0.0.1"},
-          {.capture_stdout = true, .stderr_to_stdout = true, .stdin_fd = p[0]});
-      ::close(p[0]);
-      in_ = p[1];
-    }
-    ~Login() {
-      if (in_ >= 0) ::close(in_);
-    }
-    void type(const std::string& text) {
-      if (in_ >= 0) (void)!::write(in_, text.data(), text.size());
-    }
-    // Closes the input and waits for ssh to exit: {wait status, everything it printed}.
-    std::pair<int, std::string> finish() {
-      if (in_ >= 0) ::close(in_);
-      in_ = -1;
-      const int status = ssh_.wait(60s);
-      return {status, ssh_.stdout_text()};
-    }
-
-   private:
-    Child ssh_;
-    int in_ = -1;
-  };
-
-  // Logs in and types the whole script at once (no sudo/su shells in it).
-  std::pair<int, std::string> login(const std::string& user, const std::string& script) {
-    Login l(*this, user);
-    l.type(script);
-    return l.finish();
-  }
-
- private:
-  std::string dir_;
-  uint16_t port_ = 0;
-  Child sshd_;
-  bool ready_ = false;
-};
+std::string password_of(const std::string& user) { return "pw-" + user + "-secret"; }
 
 class SessionTest : public AgentSuite<SessionTest> {
  protected:
   static void SetUpTestSuite() {
     AgentSuite<SessionTest>::SetUpTestSuite();
     if (!kernel_skip_reason().empty()) return;
-    users_ = std::make_unique<TestUsers>(std::vector<std::string>{"pwalice", "pwbob"});
+    users_ = std::make_unique<TestUsers>(std::vector<std::string>{"pwalice", "pwbob"}, password_of);
     write_file("/etc/sudoers.d/privwatch-test",
                "pwalice ALL=(ALL:ALL) NOPASSWD: ALL\npwbob ALL=(ALL:ALL) ALL\n", 0440);
     sshd_ = std::make_unique<Sshd>(suite_dir(), std::vector<std::string>{"pwalice", "pwbob"});

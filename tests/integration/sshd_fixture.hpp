@@ -1,6 +1,5 @@
 // A real OpenSSH server on a loopback port for end-to-end tests, with its own host key, config
-// and test users (the same fixture as session_test.cpp's, shared as a header so that other
-// suites can log in over ssh; session_test.cpp keeps its own copy for now).
+// and test users; every suite that logs in over ssh uses this one.
 #pragma once
 
 #include <fcntl.h>
@@ -10,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -35,13 +36,22 @@ inline uint16_t free_port() {
   return port;
 }
 
-// Local users for the test, removed (with their homes and processes) afterwards.
+// Local users for the test, removed (with their homes and processes) afterwards. With
+// `password_of`, each user gets that password: through chpasswd's stdin, never an argv (exec
+// arguments are captured and stored, and tests grep the store for passwords).
 class TestUsers {
  public:
-  explicit TestUsers(std::vector<std::string> names) : names_(std::move(names)) {
+  explicit TestUsers(std::vector<std::string> names,
+                     const std::function<std::string(const std::string&)>& password_of = {})
+      : names_(std::move(names)) {
     for (const auto& n : names_) {
       run_cmd(fmt::format("userdel -r {} >/dev/null 2>&1", n));
       ok_ = ok_ && run_cmd(fmt::format("useradd -m -s /bin/bash {} >/dev/null 2>&1", n)) == 0;
+      if (!password_of) continue;
+      FILE* p = ::popen("chpasswd", "w");
+      ok_ =
+          ok_ && p != nullptr && std::fprintf(p, "%s:%s\n", n.c_str(), password_of(n).c_str()) > 0;
+      ok_ = p != nullptr && ::pclose(p) == 0 && ok_;
     }
   }
   ~TestUsers() {
@@ -149,6 +159,14 @@ LogLevel VERBOSE
     Child ssh_;
     int in_ = -1;
   };
+
+  // Logs in and types the whole script at once (no sudo/su shells in it: type-ahead would be
+  // swallowed by sudo's pty relay once its shell exits; use Login to type line by line).
+  std::pair<int, std::string> login(const std::string& user, const std::string& script) const {
+    Login l(*this, user);
+    l.type(script);
+    return l.finish();
+  }
 
  private:
   std::string dir_;
