@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -835,6 +837,24 @@ void expect_process(const json& ev, const ExpectedProcess& e) {
   EXPECT_EQ(str(ev, "event.kind"), "event");
   EXPECT_EQ(str(ev, "event.module"), "privwatch");
   EXPECT_TRUE(has(ev, "@timestamp"));
+}
+
+Listener::Listener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
+    return;
+  }
+  port_ = ntohs(a.sin_port);
+}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace privwatch::itest

@@ -308,4 +308,20 @@ void expect_exe_identity(const json& ev, const std::string& path);
 void expect_categorized(const json& ev, const std::string& category,
                         const std::vector<std::string>& types);
 
+// ------------------------------------------------------------------------------------------
+// A TCP listener on 127.0.0.1:<free port>, closed on destruction. Connections complete in the
+// backlog; nothing is accepted. A failure to listen is a test failure (port() is then 0).
+class Listener {
+ public:
+  Listener();
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  [[nodiscard]] uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
 }  // namespace privwatch::itest

@@ -117,32 +117,6 @@ Child run_as(const std::vector<std::string>& argv, uint32_t loginuid, uint32_t u
   });
 }
 
-// A TCP listener on 127.0.0.1:<free port>, closed on destruction.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ADD_FAILURE() << "listener: " << std::strerror(errno);
-      return;
-    }
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
 // In a forked child: connect to 127.0.0.1:port as uid/gid.
 Child connect_as(uint16_t port, uint32_t uid, uint32_t gid) {
   return Child::run([=]() -> int {

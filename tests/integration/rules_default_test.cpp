@@ -28,32 +28,6 @@ namespace {
 
 std::string pid_needle(uint32_t pid) { return fmt::format("\"pid\":{},", pid); }
 
-// A TCP listener on 127.0.0.1 (connections complete in the backlog; nothing is accepted).
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
-      return;
-    }
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
 // Removes a path (file) when the test ends, whatever happens.
 struct RemoveOnExit {
   std::string path;
