@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "export/action_json.hpp"
+#include "export/ecs_json.hpp"
 #include "export/record_json.hpp"
 #include "util/log.hpp"
 
@@ -30,6 +31,7 @@ std::string local_hostname() {
 Pipeline::Pipeline(const config::Config& cfg, std::unique_ptr<exporter::JsonLinesOutput> out,
                    const std::string& host, PipelineOptions opts)
     : opts_(std::move(opts)),
+      host_(host),
       enricher_(cfg.process_table.max_entries,
                 static_cast<uint64_t>(cfg.process_table.exited_grace_s) * 1'000'000'000ull),
       sessions_(
@@ -199,10 +201,16 @@ void Pipeline::on_event(model::Event& ev) {
     attributor_.attribute(ev);  // host, cluster, roles, service account, container, drift
   }
   if (recorder_) recorder_->process(ev);
-  if (!opts_.output_alerts_only && !out_->write(ev)) {
-    ++output_errors_;  // lines dropped are counted by the output
+  if (opts_.output_alerts_only) {
+    for (auto& s : sinks_) s->on_event(ev);
+  } else {
+    // Rendered once: the output writes it, the store keeps it (its encoder thread would render
+    // the same document again: ~40 % of that thread's work).
+    json_.clear();
+    exporter::append_ecs_json(ev, json_, ev.attr.host.empty() ? host_ : ev.attr.host);
+    if (!out_->write_json(json_)) ++output_errors_;  // lines dropped are counted by the output
+    for (auto& s : sinks_) s->on_rendered_event(ev, json_);
   }
-  for (auto& s : sinks_) s->on_event(ev);
   if ((ev.flags & model::kFlagKilled) != 0 && responder_) {
     emit_action(responder_->on_kernel_kill(ev));  // the kernel enforced respond.kill
   }

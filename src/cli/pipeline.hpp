@@ -119,6 +119,8 @@ class Pipeline : public source::EventSink, public session::SessionObserver {
   void restore_recorded(model::Event& ev);
 
   PipelineOptions opts_;
+  std::string host_;  // this host's name (events attributed to no host)
+  std::string json_;  // the current event's ECS JSON, rendered once for the output and sinks
   enrich::Enricher enricher_;
   session::SessionTracker sessions_;
   enrich::Attributor attributor_;

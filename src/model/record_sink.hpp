@@ -31,6 +31,11 @@ class RecordSink {
   virtual ~RecordSink() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;
   virtual void on_event(const Event& ev) = 0;
+  // The same event with its ECS JSON document (exporter::append_ecs_json, host = the event's
+  // attributed host, else this host) already rendered by the pipeline for the JSON lines output:
+  // a sink that keeps or sends that document takes it instead of rendering it again. The view
+  // is valid during the call only.
+  virtual void on_rendered_event(const Event& ev, std::string_view /*ecs_json*/) { on_event(ev); }
   virtual void on_alert(const Alert& /*alert*/) {}
   // A session started, changed (new escalation, losses) or ended (end_wall_ns != 0).
   virtual void on_session(const Session& /*session*/) {}

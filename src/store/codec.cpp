@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "store/record.hpp"
 #include "store/sqlite.hpp"
 #include "util/log.hpp"
 
@@ -93,6 +94,7 @@ Status BodyEncoder::load() {
     const auto d = q->blob(1);
     cdict_ = ZSTD_createCDict(d.data(), d.size(), kLevel);
     if (cdict_ == nullptr) return Error{ErrorKind::kCorrupt, "compression dictionary damaged", ""};
+    dict_hash_ = dict_digest(d);
   } else if (rc != SQLITE_DONE) {
     return sqlite_error(db_, rc, "read the compression dictionary");
   }
@@ -131,6 +133,7 @@ Status BodyEncoder::train() {
   ZSTD_freeCDict(cdict_);
   cdict_ = cd;
   dict_id_ = id;
+  dict_hash_ = dict_digest(dict);
   if (db_ != nullptr) {
     dict_committed_ = false;
   } else {
@@ -146,6 +149,7 @@ Status BodyEncoder::use_dict(uint32_t id, std::string_view dict) {
   ZSTD_freeCDict(cdict_);
   cdict_ = cd;
   dict_id_ = id;
+  dict_hash_ = dict_digest(dict);
   return {};
 }
 

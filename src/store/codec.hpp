@@ -1,10 +1,12 @@
 // Event bodies are stored compressed with a zstd dictionary trained on this host's first
 // events (ECS JSON compresses ~10x with it: the keys and structure repeat). The dictionaries
-// live in the `dicts` table; the hash chain covers the UNcompressed body, so a damaged or
-// replaced dictionary shows up in verify as edited records. Stored as a BLOB:
+// live in the `dicts` table. The hash chain covers the compressed body together with the hash
+// of its dictionary (schema 3; schema 2 hashed the uncompressed body), so a damaged or replaced
+// dictionary shows up in verify as edited records. Stored as a BLOB:
 //   u32 dictionary id (little endian) | zstd frame.  Plain JSON bodies are stored as TEXT.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -58,6 +60,8 @@ class BodyEncoder {
   // True and *out = the BLOB when the body was compressed; false: store it as plain text.
   // May train and insert a dictionary (inside the caller's transaction).
   bool encode(std::string_view body, std::string* out);
+  // BLAKE2b-256 of the dictionary the last encode() used (record_digest_v3).
+  [[nodiscard]] const std::array<uint8_t, 32>& dict_hash() const { return dict_hash_; }
   // The transaction that inserted a new dictionary committed / rolled back (forget it).
   void committed() { dict_committed_ = true; }
   void rollback();
@@ -68,6 +72,7 @@ class BodyEncoder {
   ZSTD_CCtx_s* cctx_;
   ZSTD_CDict_s* cdict_ = nullptr;
   uint32_t dict_id_ = 0;
+  std::array<uint8_t, 32> dict_hash_{};
   bool dict_committed_ = true;
   std::vector<std::string> samples_;
   bool training_failed_ = false;

@@ -30,12 +30,16 @@ void common(Record& r) {
   r.text.clear();
   r.body.clear();
   r.data.clear();
+  r.tags.clear();
+  r.packed.clear();
+  r.has_digest = false;
   r.seq = 0;
 }
 
 }  // namespace
 
-void encode_event(const model::Event& ev, std::string_view hostname, Record& r) {
+void encode_event(const model::Event& ev, std::string_view hostname, Record& r,
+                  std::string_view rendered) {
   common(r);
   r.kind = RecordKind::kEvent;
   r.wall_ns = ev.wall_time_ns;
@@ -78,7 +82,11 @@ void encode_event(const model::Event& ev, std::string_view hostname, Record& r) 
       },
       ev.data);
   if (!r.text.empty() && ev.kind != model::EventKind::kExec) add_text(r.text, ev.proc.comm);
-  exporter::append_ecs_json(ev, r.body, r.host);
+  if (!rendered.empty()) {
+    r.body.assign(rendered.data(), rendered.size());
+  } else {
+    exporter::append_ecs_json(ev, r.body, r.host);
+  }
 }
 
 void encode_alert(const model::Alert& a, std::string_view hostname, Record& r) {

@@ -13,7 +13,10 @@
 namespace privwatch::store {
 
 // `r` is reused between calls (its strings keep their capacity).
-void encode_event(const model::Event& ev, std::string_view hostname, Record& r);
+// `rendered`: the event's ECS JSON when the pipeline rendered it already (the body then is a
+// copy of it); empty: rendered here.
+void encode_event(const model::Event& ev, std::string_view hostname, Record& r,
+                  std::string_view rendered = {});
 void encode_alert(const model::Alert& a, std::string_view hostname, Record& r);
 void encode_escalation(const model::Escalation& e, std::string_view hostname, Record& r);
 void encode_session(const model::Session& s, std::string_view hostname, uint64_t now_ns, Record& r);

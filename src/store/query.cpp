@@ -75,10 +75,6 @@ struct Plan {
   bool empty = false;  // nothing can match (no block in the time range)
 };
 
-std::string quoted_tag(std::string_view prefix, std::string_view value) {
-  return "\"" + tag(prefix, value) + "\"";
-}
-
 // Subject filter shared by search and reports.
 void add_subject(Plan& p, const std::string& user, const std::string& host, const std::string& role,
                  const std::string& cluster) {

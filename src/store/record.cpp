@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace privwatch::store {
@@ -104,9 +105,9 @@ struct Hasher {
 
 }  // namespace
 
-Hash record_digest(const Record& r, std::string_view roles) {
-  Hasher h;
-  h.raw("PWR2", 4);
+namespace {
+
+void digest_fields(Hasher& h, const Record& r, std::string_view roles) {
   h.u64(r.wall_ns);
   h.u64(static_cast<uint64_t>(r.kind));
   h.str(r.name);
@@ -120,9 +121,41 @@ Hash record_digest(const Record& r, std::string_view roles) {
   h.u64(static_cast<uint64_t>(static_cast<int64_t>(r.severity)));
   h.u64(r.flags);
   h.str(r.text);
+}
+
+}  // namespace
+
+Hash record_digest(const Record& r, std::string_view roles) {
+  Hasher h;
+  h.raw("PWR2", 4);
+  digest_fields(h, r, roles);
   h.str(r.body);
   h.str(r.data);
   return h.done();
+}
+
+Hash record_digest_v3(const Record& r, std::string_view roles, std::string_view packed,
+                      const Hash& dict_hash) {
+  Hasher h;
+  h.raw("PWR3", 4);
+  digest_fields(h, r, roles);
+  if (!packed.empty()) {
+    h.u64(1);
+    h.str(packed);
+    h.raw(dict_hash.data(), dict_hash.size());
+  } else {
+    h.u64(0);
+    h.str(r.body);
+  }
+  h.str(r.data);
+  return h.done();
+}
+
+Hash dict_digest(std::string_view dict) {
+  Hash out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(dict.data()),
+                     dict.size(), nullptr, 0);
+  return out;
 }
 
 Hash chain_hash_v2(const Hash& prev, uint64_t seq, const Hash& digest) {
@@ -143,17 +176,35 @@ std::string tag(std::string_view prefix, std::string_view value) {
   return out;
 }
 
+std::string quoted_tag(std::string_view prefix, std::string_view value) {
+  return "\"" + tag(prefix, value) + "\"";
+}
+
+std::string session_match(std::string_view session_id) {
+  return "tags : " + quoted_tag("pws", session_id);
+}
+
 void append_tags(std::string& out, RecordKind kind, std::string_view name, std::string_view user,
                  std::string_view human, std::string_view session, std::string_view roles,
                  std::string_view cluster) {
   static constexpr char kDigits[] = "0123456789abcdef";
+  // Sized once, then written in place (the encoder thread runs this for every record).
+  out.reserve(out.size() + 8 +
+              2 * (name.size() + user.size() + human.size() + session.size() + roles.size() +
+                   cluster.size()) +
+              5 * 8 + 4 * static_cast<size_t>(std::count(roles.begin(), roles.end(), ',')));
   auto add = [&out](std::string_view prefix, std::string_view value) {
     if (value.empty()) return;
-    if (!out.empty()) out += ' ';
-    out.append(prefix.data(), prefix.size());
+    const size_t at = out.size();
+    const size_t sep = at == 0 ? 0 : 1;
+    out.resize(at + sep + prefix.size() + 2 * value.size());
+    char* p = out.data() + at;
+    if (sep != 0) *p++ = ' ';
+    std::memcpy(p, prefix.data(), prefix.size());
+    p += prefix.size();
     for (unsigned char c : value) {
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
+      *p++ = kDigits[c >> 4];
+      *p++ = kDigits[c & 15];
     }
   };
   if (!out.empty()) out += ' ';

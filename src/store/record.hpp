@@ -61,7 +61,8 @@ struct Record {
   std::string packed;        // the body compressed (BodyEncoder BLOB); empty: store `body`
   uint32_t new_dict_id = 0;  // a compression dictionary trained with this record: stored with it
   std::string new_dict;
-  bool has_digest = false;  // `digest` = record_digest(*this) (schema 2)
+  std::string tags;  // the full-text tags (append_tags), when set by the producer; else the store
+  bool has_digest = false;  // `digest` = the record's digest (record_digest_v3, or schema 2's)
   std::array<uint8_t, 32> digest{};
 
   // Set by the store on append.
@@ -85,6 +86,19 @@ void append_canonical(std::string& out, uint64_t seq, const Record& r, std::stri
 // The first record's predecessor is genesis(chain id).
 [[nodiscard]] Hash record_digest(const Record& r, std::string_view roles);
 [[nodiscard]] Hash chain_hash_v2(const Hash& prev, uint64_t seq, const Hash& digest);
+// Schema 3 (current): as schema 2, but the body is hashed as stored — the compressed BLOB
+// (`packed`, dictionary id included) bound to the BLAKE2b-256 of the dictionary it needs
+// (`dict_hash`), or the plain text (`packed` empty) — so that neither the writer side nor
+// verify has to touch the ~10x larger uncompressed JSON, and a replaced dictionary still shows
+// as edited records:
+//   d(seq) = BLAKE2b-256("PWR3" || fields as in schema 2 up to text ||
+//                        u64le 1 || str(packed) || dict_hash   (compressed)
+//                        u64le 0 || str(body)                  (plain)   || str(data))
+// The chain link is chain_hash_v2.
+[[nodiscard]] Hash record_digest_v3(const Record& r, std::string_view roles,
+                                    std::string_view packed, const Hash& dict_hash);
+// BLAKE2b-256 of a compression dictionary.
+[[nodiscard]] Hash dict_digest(std::string_view dict);
 
 // The search tokens of a record's indexed fields (the `tags` column of the full-text index):
 // pwk<kind>, pwn<hex name>, pwu<hex user>, pwh<hex human>, pws<hex session>, pwr<hex role>
@@ -94,6 +108,16 @@ void append_tags(std::string& out, RecordKind kind, std::string_view name, std::
                  std::string_view cluster);
 // One tag: prefix ("pwu") + hex(value).
 [[nodiscard]] std::string tag(std::string_view prefix, std::string_view value);
+// The same tag as an FTS5 string (quoted), for MATCH expressions.
+[[nodiscard]] std::string quoted_tag(std::string_view prefix, std::string_view value);
+
+// SQL for "the records of one session", in sequence order, through the full-text index's
+// session tag (events have no B-tree index on session; the tag indexes every kind). Selects
+// from `records r`; binds ?1 = session_match(id), ?2 = id (the exact test on the row).
+inline constexpr const char* kSessionRecordsFrom =
+    "records_fts f CROSS JOIN records r ON r.seq = f.rowid WHERE records_fts MATCH ?1 AND "
+    "r.session = ?2";
+[[nodiscard]] std::string session_match(std::string_view session_id);
 [[nodiscard]] Hash genesis_hash(std::string_view chain_id);
 
 [[nodiscard]] std::string to_hex(const uint8_t* p, size_t n);

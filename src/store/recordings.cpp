@@ -246,13 +246,16 @@ Error not_in_store(const Store& st, const std::string& id) {
   // When did the session happen? Its other records (session versions, events, alerts) may
   // still be there.
   const std::string session = id.substr(0, id.find('.'));
-  auto q = Stmt::prepare(st.db(),
-                         "SELECT max(ts) FROM records WHERE (session = ?1 OR ref = ?1) "
-                         "AND kind != ?2");
+  auto q = Stmt::prepare(st.db(), fmt::format("SELECT max(ts) FROM (SELECT r.ts AS ts FROM {} AND "
+                                              "r.kind != ?3 UNION ALL SELECT ts FROM records "
+                                              "WHERE ref = ?2 AND kind != ?3)",
+                                              kSessionRecordsFrom));
   uint64_t last_seen = 0;
+  const std::string match = session_match(session);
   if (q) {
-    q->bind_text(1, session);
-    q->bind(2, kRecordingKind);
+    q->bind_text(1, match);
+    q->bind_text(2, session);
+    q->bind(3, kRecordingKind);
     if (q->step() == SQLITE_ROW && !q->is_null(0)) last_seen = static_cast<uint64_t>(q->int64(0));
   }
   const std::string when = rfc3339(ret->before_ns);

@@ -335,12 +335,14 @@ namespace {
 
 // Counts over one session's own records (bounded).
 Status count_session(const Store& store, size_t cap, SessionSummary& s) {
-  auto st = Stmt::prepare(store.db(),
-                          "SELECT r.kind, r.name, r.user, r.flags FROM records r "
-                          "WHERE r.session = ? LIMIT ?");
+  auto st = Stmt::prepare(store.db(), fmt::format("SELECT r.kind, r.name, r.user, r.flags FROM {} "
+                                                  "ORDER BY f.rowid LIMIT ?3",
+                                                  kSessionRecordsFrom));
   if (!st) return st.error();
-  st->bind_text(1, s.id, true);
-  st->bind(2, static_cast<int64_t>(cap) + 1);
+  const std::string match = session_match(s.id);  // bound SQLITE_STATIC: outlives the steps
+  st->bind_text(1, match);
+  st->bind_text(2, s.id, true);
+  st->bind(3, static_cast<int64_t>(cap) + 1);
   auto& c = s.counts;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW) {
@@ -905,21 +907,23 @@ Result<SessionDetail> session_detail(const Store& store, const std::string& id,
   }
 
   // The records of every session shown, oldest first, at most `limit` in all. Each session's
-  // records stream in sequence order from the session index; the streams are merged.
+  // records stream in sequence order from the full-text index's session tag; the streams are
+  // merged.
   const size_t limit = std::max<size_t>(opts.limit, 1);
   auto st = Stmt::prepare(store.db(),
-                          fmt::format("SELECT {} FROM records r WHERE r.session = ? AND r.kind <> "
-                                      "{} AND NOT (r.kind = 1 AND r.name IS 'tty') "
-                                      "ORDER BY r.seq LIMIT ?",
-                                      kRowColumns, kSession));
+                          fmt::format("SELECT {} FROM {} AND r.kind <> {} AND NOT (r.kind = 1 AND "
+                                      "r.name IS 'tty') ORDER BY f.rowid LIMIT ?3",
+                                      kRowColumns, kSessionRecordsFrom, kSession));
   if (!st) return st.error();
   BodyDecoder decoder(store.db());
   std::vector<RawRow> rows;
   bool hit_limit = false;
   for (const auto& sid : ids) {
     st->reset();
-    st->bind_text(1, sid, true);
-    st->bind(2, static_cast<int64_t>(limit) + 1);
+    const std::string match = session_match(sid);
+    st->bind_text(1, match);
+    st->bind_text(2, sid, true);
+    st->bind(3, static_cast<int64_t>(limit) + 1);
     size_t n = 0;
     int rc;
     while ((rc = st->step()) == SQLITE_ROW) {
@@ -943,12 +947,15 @@ Result<SessionDetail> session_detail(const Store& store, const std::string& id,
     d.truncated = true;
     // How many there are (index only), and the alerts, escalations and responses past the
     // limit: few, and the part an analyst must not miss.
-    auto cnt = Stmt::prepare(store.db(), "SELECT count(*) FROM records WHERE session = ?");
+    auto cnt =
+        Stmt::prepare(store.db(), fmt::format("SELECT count(*) FROM {}", kSessionRecordsFrom));
     if (!cnt) return cnt.error();
     uint64_t total = 0;
     for (const auto& sid : ids) {
       cnt->reset();
-      cnt->bind_text(1, sid, true);
+      const std::string match = session_match(sid);
+      cnt->bind_text(1, match);
+      cnt->bind_text(2, sid, true);
       const int rc = cnt->step();
       if (rc != SQLITE_ROW) return sqlite_error(store.db(), rc, "session");
       total += static_cast<uint64_t>(cnt->int64(0));

@@ -8,6 +8,7 @@
 #include "export/ecs_json.hpp"
 #include "store/encode.hpp"
 #include "util/log.hpp"
+#include "util/thread_priority.hpp"
 
 namespace privwatch::store {
 
@@ -52,6 +53,7 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
       host_(std::move(hostname)),
       store_(std::move(store)),
       open_info_(store_->open_info()),
+      schema_(store_->schema_version()),
       shipper_(ShipperOptions{cfg.checkpoint_file, cfg.checkpoint_syslog, cfg.checkpoint_url}) {
   head_seq_ = store_->head_seq();
   pending_.reserve(kWakeBatch);
@@ -92,6 +94,9 @@ void StoreSink::enqueue(T&& item) {
 }
 
 void StoreSink::on_event(const model::Event& ev) { enqueue(ev); }
+void StoreSink::on_rendered_event(const model::Event& ev, std::string_view ecs_json) {
+  enqueue(RenderedEvent{ev, std::string(ecs_json)});
+}
 void StoreSink::on_alert(const model::Alert& alert) { enqueue(alert); }
 void StoreSink::on_session(const model::Session& session) { enqueue(session); }
 void StoreSink::on_escalation(const model::Escalation& e) { enqueue(e); }
@@ -125,6 +130,8 @@ void StoreSink::close() {
 void StoreSink::encode(const Item& item, Record& r) {
   if (const auto* ev = std::get_if<model::Event>(&item)) {
     encode_event(*ev, host_, r);
+  } else if (const auto* re = std::get_if<RenderedEvent>(&item)) {
+    encode_event(re->ev, host_, r, re->json);
   } else if (const auto* a = std::get_if<model::Alert>(&item)) {
     encode_alert(*a, host_, r);
   } else if (const auto* e = std::get_if<model::Escalation>(&item)) {
@@ -152,8 +159,12 @@ void StoreSink::encode(const Item& item, Record& r) {
     if (!roles_buf_.empty()) roles_buf_ += ',';
     roles_buf_ += role;
   }
-  r.digest = record_digest(r, roles_buf_);
+  r.digest = schema_ >= 3 ? record_digest_v3(r, roles_buf_, r.packed, body_encoder_.dict_hash())
+                          : record_digest(r, roles_buf_);
   r.has_digest = true;
+  // The full-text tags too: the writer only inserts them.
+  r.tags.clear();
+  append_tags(r.tags, r.kind, r.name, r.user, r.human, r.session, roles_buf_, r.cluster);
 }
 
 void StoreSink::after_failure(const Error& e, uint64_t lost) {
@@ -322,6 +333,7 @@ void StoreSink::maybe_prune() {
 }
 
 void StoreSink::run_encoder() {
+  util::become_background_thread("pw-store-enc");
   std::vector<Item> batch;
   batch.reserve(kWakeBatch);
   const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
@@ -350,6 +362,7 @@ void StoreSink::run_encoder() {
       std::unique_lock<std::mutex> lock(wmu_);
       wspace_.wait(lock, [this] { return encoded_.size() < kMaxChunks; });
       encoded_.push_back({std::move(recs), n});
+      if (i == batch.size()) ++batch_ends_;  // the writer commits whole encoder batches
       lock.unlock();
       wcv_.notify_one();
     }
@@ -369,6 +382,7 @@ void StoreSink::run_encoder() {
 }
 
 void StoreSink::run_writer() {
+  util::become_background_thread("pw-store-write");
   std::vector<Chunk> chunks;
   std::vector<Record> batch;
   const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
@@ -376,7 +390,13 @@ void StoreSink::run_writer() {
     bool done = false;
     {
       std::unique_lock<std::mutex> lock(wmu_);
-      wcv_.wait_for(lock, interval, [this] { return encoder_done_ || !encoded_.empty(); });
+      // One transaction per encoder batch (everything that waited for the encoder: up to
+      // commit_interval_ms, or 8192+ records under load), not per chunk: each commit flushes a
+      // full-text segment that later merges cost again, so small commits cost more per record.
+      wcv_.wait_for(lock, interval, [this] {
+        return encoder_done_ || batch_ends_ > 0 || encoded_.size() >= kMaxChunks;
+      });
+      batch_ends_ = 0;
       chunks.swap(encoded_);
       done = encoder_done_ && chunks.empty();
     }

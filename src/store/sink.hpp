@@ -50,6 +50,7 @@ class StoreSink : public model::RecordSink {
 
   [[nodiscard]] std::string_view name() const override { return "store"; }
   void on_event(const model::Event& ev) override;
+  void on_rendered_event(const model::Event& ev, std::string_view ecs_json) override;
   void on_alert(const model::Alert& alert) override;
   void on_session(const model::Session& session) override;
   void on_escalation(const model::Escalation& escalation) override;
@@ -73,8 +74,13 @@ class StoreSink : public model::RecordSink {
   [[nodiscard]] const OpenInfo& open_info() const { return open_info_; }
 
  private:
+  // An event with the ECS JSON the pipeline rendered for it (on_rendered_event).
+  struct RenderedEvent {
+    model::Event ev;
+    std::string json;
+  };
   using Item = std::variant<model::Event, model::Alert, model::Session, model::Escalation, Record,
-                            model::RecordingChunk>;
+                            model::RecordingChunk, RenderedEvent>;
   StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
   template <typename T>
   void enqueue(T&& item);
@@ -93,6 +99,7 @@ class StoreSink : public model::RecordSink {
   std::string host_;
   std::unique_ptr<Store> store_;
   OpenInfo open_info_;
+  int schema_;  // the store's schema version: which record digest the encoder computes
   CheckpointShipper shipper_;
 
   mutable std::mutex mu_;
@@ -111,6 +118,7 @@ class StoreSink : public model::RecordSink {
   std::mutex wmu_;
   std::condition_variable wcv_, wspace_;
   std::vector<Chunk> encoded_;
+  size_t batch_ends_ = 0;                  // encoder batches complete in encoded_ (wmu_)
   std::vector<std::vector<Record>> free_;  // record vectors to reuse (their strings keep capacity)
   bool encoder_done_ = false;
   BodyEncoder body_encoder_{nullptr};  // encoder thread

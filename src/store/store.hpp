@@ -21,7 +21,10 @@ namespace privwatch::store {
 
 // 2: chain over per-record digests, field tags in the full-text index, fewer B-tree indexes,
 // time blocks. Schema 1 stores can still be verified; the writer refuses them (docs/store.md).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
+// The oldest schema the writer still appends to (2 and 3 differ only in the record digest and
+// in the session index, which schema 3 does not create: sessions are found by their tag).
+inline constexpr int kOldestWritableSchema = 2;
 // Records per `blocks` row (seq >> kBlockShift): the time range of each run of 4096 records.
 inline constexpr int kBlockShift = 12;
 

@@ -18,6 +18,33 @@ namespace privwatch::store {
 
 namespace {
 
+// The hashes of the compression dictionaries, by id (schema 3 binds each compressed body to
+// its dictionary's hash). Loaded on first use; nullptr when the body names no stored one.
+class DictHashes {
+ public:
+  explicit DictHashes(sqlite3* db) : db_(db) {}
+  const Hash* hash_of(std::string_view packed) {
+    if (packed.size() < 4) return nullptr;
+    uint32_t id = 0;
+    std::memcpy(&id, packed.data(), 4);
+    auto it = cache_.find(id);
+    if (it == cache_.end()) {
+      std::optional<Hash> h;
+      auto q = Stmt::prepare(db_, "SELECT dict FROM dicts WHERE id = ?");
+      if (q) {
+        q->bind(1, static_cast<int64_t>(id));
+        if (q->step() == SQLITE_ROW) h = dict_digest(q->blob(0));
+      }
+      it = cache_.emplace(id, h).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<uint32_t, std::optional<Hash>> cache_;
+};
+
 using nlohmann::json;
 
 struct Run {
@@ -91,7 +118,8 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
   auto st = Store::open_reader(db_path);
   if (!st) return st.error();
   sqlite3* db = (*st)->db();
-  const bool v1 = (*st)->schema_version() < 2;  // schema 1: the chain hashes canonical bytes
+  const bool v1 = (*st)->schema_version() < 2;   // schema 1: the chain hashes canonical bytes
+  const bool v3 = (*st)->schema_version() >= 3;  // schema 3: bodies are hashed as stored
   VerifyReport rep;
   rep.chain_id = (*st)->chain_id();
   Walker w{rep, opt};
@@ -237,6 +265,7 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
   std::string canon;
   Record r;
   BodyDecoder decoder(db);
+  DictHashes dicts(db);
   int rc;
   bool first = true;
   while ((rc = walk->step()) == SQLITE_ROW) {
@@ -292,7 +321,20 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
     r.severity = static_cast<int32_t>(walk->int64(11));
     r.flags = static_cast<uint32_t>(walk->int64(12));
     r.text = walk->text(13);
-    if (walk->is_blob(14)) {
+    std::string_view packed;
+    const Hash* dict_hash = nullptr;
+    if (walk->is_blob(14) && v3) {
+      // Hashed as stored, with its dictionary's hash: no decompression.
+      packed = walk->blob(14);
+      r.body.clear();
+      dict_hash = dicts.hash_of(packed);
+      if (dict_hash == nullptr) {
+        w.problem(seq, "edited",
+                  fmt::format("{}: its body names a compression dictionary that is not in the "
+                              "store",
+                              describe_row(seq, kind, r.wall_ns)));
+      }
+    } else if (walk->is_blob(14)) {
       if (auto d = decoder.decode(walk->blob(14), &r.body); !d) {
         w.problem(seq, "edited",
                   fmt::format("{}: its body cannot be read: {}", describe_row(seq, kind, r.wall_ns),
@@ -313,6 +355,10 @@ Result<VerifyReport> verify_store(const std::string& db_path, const VerifyOption
       canon.clear();
       append_canonical(canon, seq, r, roles);
       h = chain_hash(prev, canon);
+    } else if (v3) {
+      h = chain_hash_v2(
+          prev, seq,
+          record_digest_v3(r, roles, packed, dict_hash != nullptr ? *dict_hash : Hash{}));
     } else {
       h = chain_hash_v2(prev, seq, record_digest(r, roles));
     }

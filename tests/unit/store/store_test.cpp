@@ -193,7 +193,10 @@ TEST(Verify, DetectsARewrittenChainThroughTheSignedCheckpoint) {
       r.flags = sqlite3_column_int(q, 12);
       r.text = col(13);
       r.body = col(14);
-      prev = chain_hash_v2(prev, static_cast<uint64_t>(seq), record_digest(r, col(8)));
+      // Bodies here are plain text (too few events to train a dictionary): schema 3 hashes
+      // them as they are.
+      prev = chain_hash_v2(prev, static_cast<uint64_t>(seq),
+                           record_digest_v3(r, col(8), std::string_view{}, Hash{}));
       rewritten.emplace_back(seq, prev);
     }
     sqlite3_finalize(q);
@@ -504,6 +507,26 @@ TEST(StoreOpen, AnOlderSchemaIsAClearErrorNotAMixedChain) {
   EXPECT_FALSE(rep->ok());
 }
 
+// A schema-2 store (the previous release) is still appended to, with schema 2's record digest
+// (the uncompressed body), so that its chain stays one chain; verify reads the version.
+TEST(StoreOpen, ASchema2StoreGoesOnWithItsOwnDigest) {
+  TempDir dir;
+  {
+    auto st = testing::open_store(dir);
+    ASSERT_TRUE(st);
+  }
+  raw_sql(dir / "db/privwatch.db", "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  {
+    auto st = filled(dir);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->schema_version(), 2);
+  }
+  EXPECT_TRUE(verify(dir).ok()) << format_report(verify(dir));
+  // The digests really are schema 2's: read as schema 3, the first record does not match.
+  raw_sql(dir / "db/privwatch.db", "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+  EXPECT_EQ(first_problem(verify(dir)), "edited@1");
+}
+
 // Field filters are tags of the text index: a common word combined with filters that exclude
 // all of its matches finds nothing (and the time range bounds the scan).
 TEST(Search, WordsIntersectWithFieldFiltersAndTimeBlocks) {
@@ -612,7 +635,8 @@ namespace privwatch::store {
 namespace {
 
 // Past the first BodyEncoder::kTrainSamples events, event bodies are stored compressed with
-// a dictionary trained on them; the chain still covers the JSON, reads still return it.
+// a dictionary trained on them; the chain covers them as stored, bound to the dictionary's
+// hash (schema 3), and reads still return the JSON.
 TEST(Compression, BodiesAreCompressedAndStillVerifiedAndSearchable) {
   TempDir dir;
   auto st = testing::open_store(dir);
