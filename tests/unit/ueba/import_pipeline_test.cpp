@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
@@ -91,6 +92,23 @@ model::Event exit_of(const Proc& p, uint64_t t) {
   return ev;
 }
 
+// The pipeline renders each event's document once: the store keeps exactly the line the output
+// wrote (same host too: the recording's, not this machine's).
+void expect_stored_events_are_output_lines(const store::Store& st, const std::string& out_path) {
+  std::set<std::string> lines;
+  {
+    std::ifstream out(out_path);
+    for (std::string line; std::getline(out, line);) lines.insert(line);
+  }
+  store::SearchFilter f;
+  f.kind = "event";
+  f.limit = 100000;
+  auto events = store::search(st, f);
+  ASSERT_TRUE(events);
+  ASSERT_FALSE(events->empty());
+  for (const auto& e : *events) EXPECT_EQ(lines.count(e.body), 1u) << e.body;
+}
+
 TEST(ImportPipeline, SessionsEscalationsRulesBaselinesAndStoreFromAJsonlRecording) {
   char tmpl[] = "/tmp/pw-import-pipe-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
@@ -133,6 +151,7 @@ TEST(ImportPipeline, SessionsEscalationsRulesBaselinesAndStoreFromAJsonlRecordin
 
   auto st = store::Store::open_reader(dir + "/store/privwatch.db");
   ASSERT_TRUE(st) << st.error().to_string();
+  expect_stored_events_are_output_lines(**st, dir + "/out.jsonl");
   auto rows = [&](const std::string& kind) {
     store::SearchFilter f;
     f.kind = kind;
@@ -218,6 +237,7 @@ TEST(ImportPipeline, AuditLogRunsSessionsAndRulesIntoTheStore) {
     EXPECT_GE(e.wall_ns, 1795323752ull * kSec);
     EXPECT_LT(e.wall_ns, 1795323752ull * kSec + 3600 * kSec);
   }
+  expect_stored_events_are_output_lines(**st, dir + "/out.jsonl");
   std::filesystem::remove_all(dir);
 }
 
