@@ -207,9 +207,11 @@ void append_tags(std::string& out, RecordKind kind, std::string_view name, std::
       *p++ = kDigits[c & 15];
     }
   };
-  if (!out.empty()) out += ' ';
-  out += "pwk";
-  out += static_cast<char>('0' + static_cast<int>(kind) % 10);
+  if (kind != RecordKind::kEvent) {  // events: see the kind column (schema 3)
+    if (!out.empty()) out += ' ';
+    out += "pwk";
+    out += static_cast<char>('0' + static_cast<int>(kind) % 10);
+  }
   add("pwn", name);
   add("pwu", user);
   if (human != user) add("pwh", human);

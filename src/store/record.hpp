@@ -101,8 +101,8 @@ void append_canonical(std::string& out, uint64_t seq, const Record& r, std::stri
 [[nodiscard]] Hash dict_digest(std::string_view dict);
 
 // The search tokens of a record's indexed fields (the `tags` column of the full-text index):
-// pwk<kind>, pwn<hex name>, pwu<hex user>, pwh<hex human>, pws<hex session>, pwr<hex role>
-// (each), pwc<hex cluster>. Hex keeps any value one exact, case-sensitive token.
+// pwk<kind> (all but events), pwn<hex name>, pwu<hex user>, pwh<hex human>, pws<hex session>,
+// pwr<hex role> (each), pwc<hex cluster>. Hex keeps any value one exact, case-sensitive token.
 void append_tags(std::string& out, RecordKind kind, std::string_view name, std::string_view user,
                  std::string_view human, std::string_view session, std::string_view roles,
                  std::string_view cluster);

@@ -6,8 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/cli.hpp"
 #include "cli/pipeline.hpp"
