@@ -204,11 +204,10 @@ class Sink {
   // Bytes a JSON string's content always leaves free behind it (room for closing characters).
   static constexpr size_t kSlack = 8;
 
-  Sink(std::string& out, size_t expected) : out_(out) {
-    const size_t at = out_.size();
-    out_.resize(at + expected);
+  Sink(std::string& out, size_t expected) : out_(out), start_(out.size()) {
+    out_.resize(start_ + expected);
     base_ = out_.data();
-    p_ = base_ + at;
+    p_ = base_ + start_;
     end_ = base_ + out_.size();
   }
   ~Sink() { out_.resize(pos()); }
@@ -315,15 +314,18 @@ class Sink {
     return in;
   }
 
+  // At least doubles what this Sink wrote so far: a long value full of escapes grows the
+  // string a logarithmic number of times, and what the caller had before is never counted.
   [[gnu::noinline]] void grow(size_t n) {
     const size_t at = pos();
-    out_.resize(std::max(out_.size() * 2, at + n + 1024));
+    out_.resize(at + n + std::max<size_t>(at - start_, 1024));
     base_ = out_.data();
     p_ = base_ + at;
     end_ = base_ + out_.size();
   }
 
   std::string& out_;
+  size_t start_;  // where this Sink began writing
   char* base_;
   char* p_;
   char* end_;
