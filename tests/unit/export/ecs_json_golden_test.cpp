@@ -36,7 +36,9 @@ const std::string kGoldenPath =
     std::string(PRIVWATCH_SOURCE_DIR) + "/tests/unit/export/fixtures/ecs_json_golden.txt";
 
 // SplitMix64: the same sequence on every platform and standard library (std::*_distribution
-// is implementation-defined, so it is not used).
+// is implementation-defined, so it is not used). Every expression below draws at most once,
+// or in an order the language fixes (braced lists, ?:, the comma operator), so that every
+// compiler builds the same events.
 class Rng {
  public:
   explicit Rng(uint64_t seed) : s_(seed) {}
@@ -167,8 +169,12 @@ std::string path(Rng& r) {
       return "/";
     case 3:
       return "/usr/bin/" + std::string(r.pick(kWords));
-    default:
-      return "/" + str(r) + "/" + str(r);
+    default: {  // one draw per statement: operands of + are evaluated in any order
+      std::string s = "/" + str(r);
+      s += "/";
+      s += str(r);
+      return s;
+    }
   }
 }
 
