@@ -590,8 +590,9 @@ void write_attempted_path(Json& j, uint32_t syscall, const model::ExecData& d) {
 // Boot-time ns → epoch ns using the event's (wall, boot) clock pair; 0 when unknown.
 uint64_t boot_to_wall(const model::Event& ev, uint64_t boot_ns) {
   if (boot_ns == 0 || ev.wall_time_ns == 0) return 0;
-  const int64_t offset = static_cast<int64_t>(ev.wall_time_ns - ev.ts_ns);
-  const int64_t wall = static_cast<int64_t>(boot_ns) + offset;
+  // Modular arithmetic, read as signed: a boot time before the pair's can give a negative
+  // wall time (→ 0), and absurd inputs wrap instead of overflowing.
+  const auto wall = static_cast<int64_t>(boot_ns + (ev.wall_time_ns - ev.ts_ns));
   return wall > 0 ? static_cast<uint64_t>(wall) : 0;
 }
 
