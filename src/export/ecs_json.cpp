@@ -121,19 +121,32 @@ int digit_count(uint64_t v) {
   return t + (v >= kPow10[t]);
 }
 
-// Writes v in decimal at p (up to 20 bytes); returns the end.
-char* put_uint(char* p, uint64_t v) {
-  char* const end = p + digit_count(v);
-  char* q = end;
+// Writes v in decimal, two digits per step, ending at `end` (v has end - p digits).
+template <typename U>
+void put_digits(char* end, U v) {
   while (v >= 100) {
-    q -= 2;
-    std::memcpy(q, kDigitPairs + (v % 100) * 2, 2);
+    end -= 2;
+    std::memcpy(end, kDigitPairs + (v % 100) * 2, 2);
     v /= 100;
   }
   if (v >= 10) {
-    std::memcpy(q - 2, kDigitPairs + v * 2, 2);
+    std::memcpy(end - 2, kDigitPairs + v * 2, 2);
   } else {
-    q[-1] = static_cast<char>('0' + v);
+    end[-1] = static_cast<char>('0' + v);
+  }
+}
+
+// Writes v in decimal at p (up to 20 bytes); returns the end.
+char* put_uint(char* p, uint64_t v) {
+  if (v < 10) {  // ids, flags, counts: mostly small
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  char* const end = p + digit_count(v);
+  if (v <= UINT32_MAX) {
+    put_digits(end, static_cast<uint32_t>(v));  // 32-bit division is cheaper
+  } else {
+    put_digits(end, v);
   }
   return end;
 }
