@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "util/path.hpp"
 
@@ -46,6 +47,24 @@ size_t first_marked(uint64_t mask) {
     return static_cast<size_t>(std::countl_zero(mask)) / 8;
   }
 }
+
+// The JSON form of each ASCII byte that is not plain: \" \\ \n \r \t \b \f, else \u00XX
+// (DEL and the control characters). Plain bytes have an entry too but never use it.
+struct Escape {
+  char text[6];
+  uint8_t size;
+};
+constexpr std::array<Escape, 128> kEscapes = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<Escape, 128> t{};
+  for (size_t c = 0; c < t.size(); ++c) {
+    t[c] = {{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]}, 6};
+  }
+  const std::pair<char, char> kShort[] = {{'"', '"'},  {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'},
+                                          {'\t', 't'}, {'\b', 'b'},  {'\f', 'f'}};
+  for (const auto& [c, letter] : kShort) t[static_cast<size_t>(c)] = {{'\\', letter}, 2};
+  return t;
+}();
 
 // Eight bytes from p as one word, in memory order.
 uint64_t load8(const unsigned char* p) {
@@ -283,44 +302,24 @@ class Sink {
 
  private:
   // One byte (or UTF-8 sequence) that is not plain; returns the input after it.
-  const unsigned char* put_special(const unsigned char* in, const unsigned char* end) {
-    static constexpr char kHex[] = "0123456789abcdef";
+  [[gnu::noinline]] const unsigned char* put_special(const unsigned char* in,
+                                                     const unsigned char* end) {
     const unsigned char c = *in;
     if (c >= 0x80) {
       const size_t n = utf8_sequence_len(in, end);
       if (n != 0) {  // valid: copied as is (n bytes for n: the invariant holds)
-        put_bytes(reinterpret_cast<const char*>(in), n);
+        p_[0] = static_cast<char>(in[0]);
+        p_[1] = static_cast<char>(in[1]);
+        if (n > 2) p_[2] = static_cast<char>(in[2]);
+        if (n > 3) p_[3] = static_cast<char>(in[3]);
+        p_ += n;
         return in + n;
       }
       put("\\ufffd");
     } else {
-      switch (c) {
-        case '"':
-          put("\\\"");
-          break;
-        case '\\':
-          put("\\\\");
-          break;
-        case '\n':
-          put("\\n");
-          break;
-        case '\r':
-          put("\\r");
-          break;
-        case '\t':
-          put("\\t");
-          break;
-        case '\b':
-          put("\\b");
-          break;
-        case '\f':
-          put("\\f");
-          break;
-        default: {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          put_bytes(esc, sizeof(esc));
-        }
-      }
+      const Escape& e = kEscapes[c];
+      std::memcpy(p_, e.text, sizeof(e.text));
+      p_ += e.size;
     }
     ++in;
     ensure(static_cast<size_t>(end - in) + kSlack);  // the escape took more than it consumed
