@@ -4,9 +4,8 @@
 // line; the JSON itself is ~7 MB, too big to commit). The golden file was written by the encoder
 // as it was before the fast writer, so a rewrite of the writer must reproduce it exactly.
 //
-// To see what changed, dump the full output of both versions and diff them:
-//   PRIVWATCH_GOLDEN_DUMP=/tmp/new.jsonl build/tests/privwatch_unit_tests \
-//       --gtest_filter='EcsJsonGolden*'
+// To see what changed, run the test of the old and of the new build with
+// PRIVWATCH_GOLDEN_DUMP=<file> (the whole output is written there) and diff the two files.
 // An intentional change of the output regenerates the golden file:
 //   PRIVWATCH_UPDATE_GOLDEN=1 build/tests/privwatch_unit_tests --gtest_filter='EcsJsonGolden*'
 #include <fcntl.h>
