@@ -6,10 +6,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-#include <cassert>
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "util/path.hpp"
 
@@ -19,14 +22,82 @@ using model::EventKind;
 
 namespace {
 
-// --- low-level appends ---------------------------------------------------------------------
+// --- characters ------------------------------------------------------------------------------
 
-template <typename T>
-void append_int(std::string& out, T v) {
-  static_assert(std::is_integral_v<T>);
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
+// The high bit of every byte of `w` that cannot go into a JSON string as it is: anything but
+// printable ASCII, and '"' and '\\'. Exact per byte: no carry crosses a byte, so the first
+// marked byte is the first one to escape (or to check as UTF-8).
+constexpr uint64_t non_plain_bytes(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const uint64_t low = w & kLow7;
+  const auto is_zero = [&](uint64_t x) { return ~(((x & kLow7) + kLow7) | x); };
+  const uint64_t control = ~(low + kOnes * (0x80 - 0x20));  // low 7 bits < 0x20
+  const uint64_t del_or_high = (low + kOnes) | w;           // 0x7F, or >= 0x80
+  return (control | del_or_high | is_zero(w ^ (kOnes * '"')) | is_zero(w ^ (kOnes * '\\'))) & kHigh;
+}
+
+// Index (in memory order) of the first byte marked by non_plain_bytes(); mask != 0.
+size_t first_marked(uint64_t mask) {
+  if constexpr (std::endian::native == std::endian::little) {
+    return static_cast<size_t>(std::countr_zero(mask)) / 8;
+  } else {
+    return static_cast<size_t>(std::countl_zero(mask)) / 8;
+  }
+}
+
+// The JSON form of each ASCII byte that is not plain: \" \\ \n \r \t \b \f, else \u00XX
+// (DEL and the control characters). Plain bytes have an entry too but never use it.
+struct Escape {
+  char text[6];
+  uint8_t size;
+};
+constexpr std::array<Escape, 128> kEscapes = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<Escape, 128> t{};
+  for (size_t c = 0; c < t.size(); ++c) {
+    t[c] = {{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]}, 6};
+  }
+  const std::pair<char, char> kShort[] = {{'"', '"'},  {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'},
+                                          {'\t', 't'}, {'\b', 'b'},  {'\f', 'f'}};
+  for (const auto& [c, letter] : kShort) t[static_cast<size_t>(c)] = {{'\\', letter}, 2};
+  return t;
+}();
+
+// Eight bytes from p as one word, in memory order.
+uint64_t load8(const unsigned char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// The n < 8 bytes at p as one word (memory order), the rest filled with spaces (plain): no
+// read beyond p + n.
+uint64_t load_tail(const unsigned char* p, size_t n) {
+  constexpr uint64_t kSpaces = 0x2020202020202020ull;
+  if constexpr (std::endian::native == std::endian::little) {
+    uint64_t w = 0;
+    if (n >= 4) {  // two overlapping 4-byte loads
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = lo | (uint64_t{hi} << (8 * (n - 4)));
+    } else if (n >= 2) {
+      uint16_t lo, hi;
+      std::memcpy(&lo, p, 2);
+      std::memcpy(&hi, p + n - 2, 2);
+      w = lo | (uint64_t{hi} << (8 * (n - 2)));
+    } else if (n == 1) {
+      w = p[0];
+    }
+    return w | (kSpaces << (8 * n));
+  } else {
+    unsigned char b[8];
+    std::memset(b, ' ', sizeof(b));
+    std::memcpy(b, p, n);
+    return load8(b);
+  }
 }
 
 // Bytes of the valid UTF-8 sequence starting at p (lead byte >= 0x80), 0 when invalid
@@ -47,219 +118,436 @@ size_t utf8_sequence_len(const unsigned char* p, const unsigned char* end) {
   return 0;
 }
 
-// The inside of a JSON string (no quotes).
-void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* const end = p + s.size();
-  const auto* run = p;
-  auto flush_run = [&] { out.append(reinterpret_cast<const char*>(run), p - run); };
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-      ++p;
-      continue;
-    }
-    flush_run();
-    if (c >= 0x80) {
-      const size_t n = utf8_sequence_len(p, end);
-      if (n != 0) {
-        out.append(reinterpret_cast<const char*>(p), n);
-        p += n;
-      } else {
-        out.append("\\ufffd");
-        ++p;
-      }
-      run = p;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default: {
-        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(esc, sizeof(esc));
-      }
-    }
-    ++p;
-    run = p;
-  }
-  flush_run();
+// --- numbers into a raw buffer ---------------------------------------------------------------
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+constexpr auto kPow10 = [] {
+  std::array<uint64_t, 20> t{};
+  uint64_t v = 1;
+  for (auto& x : t) x = v, v *= 10;
+  return t;
+}();
+
+// Decimal digits of v, at least 1.
+int digit_count(uint64_t v) {
+  v |= 1;                                          // 0 has one digit, like 1
+  const int t = (std::bit_width(v) * 1233) >> 12;  // log10 estimate: exact or one less
+  return t + (v >= kPow10[t]);
 }
 
-// "0755": permission bits (with setuid/setgid/sticky), at least four octal digits.
-void append_mode(std::string& out, uint32_t mode) {
-  char buf[8];
-  mode &= 07777;
-  for (int i = 3; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + (mode & 7));
-    mode >>= 3;
+// Writes v in decimal, two digits per step, ending at `end` (v has end - p digits).
+template <typename U>
+void put_digits(char* end, U v) {
+  while (v >= 100) {
+    end -= 2;
+    std::memcpy(end, kDigitPairs + (v % 100) * 2, 2);
+    v /= 100;
   }
-  out.push_back('"');
-  out.append(buf, 4);
-  out.push_back('"');
+  if (v >= 10) {
+    std::memcpy(end - 2, kDigitPairs + v * 2, 2);
+  } else {
+    end[-1] = static_cast<char>('0' + v);
+  }
 }
+
+// Writes v in decimal at p (up to 20 bytes); returns the end.
+char* put_uint(char* p, uint64_t v) {
+  if (v < 10) {  // ids, flags, counts: mostly small
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  char* const end = p + digit_count(v);
+  if (v <= UINT32_MAX) {
+    put_digits(end, static_cast<uint32_t>(v));  // 32-bit division is cheaper
+  } else {
+    put_digits(end, v);
+  }
+  return end;
+}
+
+// Up to 20 bytes (21 with the sign).
+template <typename T>
+char* put_int(char* p, T v) {
+  static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
+  if constexpr (std::is_signed_v<T>) {
+    if (v < 0) {
+      *p++ = '-';
+      return put_uint(p, 0 - static_cast<uint64_t>(static_cast<int64_t>(v)));
+    }
+  }
+  return put_uint(p, static_cast<uint64_t>(v));
+}
+
+constexpr size_t kMaxInt = 21;
+constexpr size_t kRfc3339 = 30;  // "2026-11-22T02:14:15.123456789Z"
+
+// RFC 3339 UTC with nanoseconds, kRfc3339 bytes at p.
+void put_rfc3339(char* p, uint64_t epoch_ns) {
+  const uint64_t secs = epoch_ns / 1'000'000'000ull;
+  const auto frac = static_cast<uint32_t>(epoch_ns % 1'000'000'000ull);
+  const auto days = static_cast<int64_t>(secs / 86400);
+  const auto sod = static_cast<uint32_t>(secs % 86400);
+
+  // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible date algorithms").
+  const int64_t z = days + 719468;
+  const int64_t era = z / 146097;  // z >= 0: epoch_ns is unsigned
+  const auto doe = static_cast<uint32_t>(z - era * 146097);
+  const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const uint32_t mp = (5 * doy + 2) / 153;
+  const uint32_t day = doy - (153 * mp + 2) / 5 + 1;
+  const uint32_t month = mp < 10 ? mp + 3 : mp - 9;
+  const auto year = static_cast<uint32_t>(static_cast<int64_t>(yoe) + era * 400 + (month <= 2));
+
+  auto two = [p](int pos, uint32_t v) { std::memcpy(p + pos, kDigitPairs + v * 2, 2); };
+  two(0, year / 100 % 100);
+  two(2, year % 100);
+  p[4] = '-';
+  two(5, month);
+  p[7] = '-';
+  two(8, day);
+  p[10] = 'T';
+  two(11, sod / 3600);
+  p[13] = ':';
+  two(14, (sod / 60) % 60);
+  p[16] = ':';
+  two(17, sod % 60);
+  p[19] = '.';
+  two(20, frac / 10'000'000);
+  two(22, frac / 100'000 % 100);
+  two(24, frac / 1'000 % 100);
+  two(26, frac / 10 % 100);
+  p[28] = static_cast<char>('0' + frac % 10);
+  p[29] = 'Z';
+}
+
+// --- the output buffer -----------------------------------------------------------------------
+
+// Writes through a raw pointer into the caller's string: the string is resized once up front
+// (no allocation when the caller reuses its buffer) and cut back to what was written when the
+// Sink goes away. Every write is preceded by one ensure() for its worst-case size.
+class Sink {
+ public:
+  // Bytes a JSON string's content always leaves free behind it (room for closing characters).
+  static constexpr size_t kSlack = 8;
+
+  Sink(std::string& out, size_t expected) : out_(out), start_(out.size()) {
+    out_.resize(start_ + expected);
+    base_ = out_.data();
+    p_ = base_ + start_;
+    end_ = base_ + out_.size();
+  }
+  ~Sink() { out_.resize(pos()); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  [[gnu::always_inline]] void ensure(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) [[unlikely]]
+      grow(n);
+  }
+  [[nodiscard]] size_t pos() const { return static_cast<size_t>(p_ - base_); }
+  void rewind(size_t pos) { p_ = base_ + pos; }
+  char& at(size_t pos) { return base_[pos]; }
+
+  // The put functions assume ensure() was called for their size.
+  void put(char c) { *p_++ = c; }
+  template <size_t N>
+  void put(const char (&text)[N]) {  // a literal without its NUL, in one fixed-size copy
+    std::memcpy(p_, text, N - 1);
+    p_ += N - 1;
+  }
+  void put_bytes(const char* s, size_t n) {
+    std::memcpy(p_, s, n);
+    p_ += n;
+  }
+  template <typename T>
+  void put_number(T v) {  // kMaxInt bytes
+    p_ = put_int(p_, v);
+  }
+  void put_rfc3339_time(uint64_t epoch_ns) {  // kRfc3339 bytes
+    put_rfc3339(p_, epoch_ns);
+    p_ += kRfc3339;
+  }
+
+  // The inside of a JSON string: escapes quotes, backslash, control characters and DEL;
+  // invalid UTF-8 bytes become \ufffd. Needs s.size() + kSlack bytes ensured, and leaves at
+  // least kSlack free.
+  void put_escaped(std::string_view s) {
+    const auto* in = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* const end = in + s.size();
+    // Invariant: at least (end - in) + kSlack bytes free, so 8 bytes can be stored before
+    // they are checked, and an escape (at most 6 bytes for 1) always fits.
+    while (in != end) {
+      const auto left = static_cast<size_t>(end - in);
+      const uint64_t w = left >= 8 ? load8(in) : load_tail(in, left);
+      std::memcpy(p_, &w, 8);  // stored before it is checked: the plain prefix stays
+      const uint64_t marked = non_plain_bytes(w);
+      if (marked == 0) {
+        const size_t n = std::min<size_t>(left, 8);
+        in += n;
+        p_ += n;
+        continue;
+      }
+      const size_t n = first_marked(marked);  // < left: the padding is plain
+      in += n;
+      p_ += n;
+      in = put_special(in, end);
+    }
+  }
+
+ private:
+  // One byte (or UTF-8 sequence) that is not plain; returns the input after it.
+  [[gnu::noinline]] const unsigned char* put_special(const unsigned char* in,
+                                                     const unsigned char* end) {
+    const unsigned char c = *in;
+    if (c >= 0x80) {
+      const size_t n = utf8_sequence_len(in, end);
+      if (n != 0) {  // valid: copied as is (n bytes for n: the invariant holds)
+        p_[0] = static_cast<char>(in[0]);
+        p_[1] = static_cast<char>(in[1]);
+        if (n > 2) p_[2] = static_cast<char>(in[2]);
+        if (n > 3) p_[3] = static_cast<char>(in[3]);
+        p_ += n;
+        return in + n;
+      }
+      put("\\ufffd");
+    } else {
+      const Escape& e = kEscapes[c];
+      std::memcpy(p_, e.text, sizeof(e.text));
+      p_ += e.size;
+    }
+    ++in;
+    ensure(static_cast<size_t>(end - in) + kSlack);  // the escape took more than it consumed
+    return in;
+  }
+
+  // At least doubles what this Sink wrote so far: a long value full of escapes grows the
+  // string a logarithmic number of times, and what the caller had before is never counted.
+  [[gnu::noinline]] void grow(size_t n) {
+    const size_t at = pos();
+    out_.resize(at + n + std::max<size_t>(at - start_, 1024));
+    base_ = out_.data();
+    p_ = base_ + at;
+    end_ = base_ + out_.size();
+  }
+
+  std::string& out_;
+  size_t start_;  // where this Sink began writing
+  char* base_;
+  char* p_;
+  char* end_;
+};
 
 // --- a JSON object writer that drops empty objects -----------------------------------------
 
+// An object key as written: `,"name":` (the comma of the first member of an object is
+// replaced by the opening bracket when the object closes). Built at compile time from a
+// literal by "name"_k, so writing a key is one fixed-size copy.
+template <size_t N>
+struct Key {
+  char text[N + 4];  // and a NUL, so that Sink::put() copies it like a literal
+  consteval Key(const char (&name)[N]) : text{} {  // NOLINT: implicit from a literal
+    text[0] = ',';
+    text[1] = '"';
+    for (size_t i = 0; i + 1 < N; ++i) {
+      const char c = name[i];
+      if (c < 0x20 || c == '"' || c == '\\') throw "a key must not need escaping";
+      text[2 + i] = c;
+    }
+    text[N + 1] = '"';
+    text[N + 2] = ':';
+    text[N + 3] = '\0';
+  }
+};
+
+template <Key K>
+constexpr const auto& operator""_k() {
+  return K;
+}
+
+// The expected size of one event: the buffer is resized once for it (1–2 KiB is typical).
+constexpr size_t kExpectedEventSize = 2048;
+
+// Every member is written with a leading comma; closing an object or array turns the comma
+// of its first member into the bracket, or removes the whole member (key included) when
+// nothing was written into it.
 class Json {
  public:
-  explicit Json(std::string& out) : out_(out) {
-    out_.push_back('{');
-    frames_[0] = {out_.size(), true, true};
-  }
-  void finish() {
-    assert(depth_ == 0);
-    out_.push_back('}');
-  }
+  struct Scope {
+    size_t mark;  // before the key: rollback point
+    size_t body;  // after the key: where the first member's comma is
+  };
 
-  // Nested object or array; removed again on close() when nothing was written into it.
-  void open(std::string_view k, char bracket = '{') {
-    const size_t mark = out_.size();
-    const bool parent_first = frames_[depth_].first;
-    key(k);
-    out_.push_back(bracket);
-    assert(depth_ + 1 < kMaxDepth);
-    frames_[++depth_] = {mark, true, parent_first};
-  }
-  void close(char bracket = '}') {
-    const Frame f = frames_[depth_--];
-    if (f.first) {
-      out_.resize(f.mark);
-      frames_[depth_].first = f.parent_first;
+  explicit Json(std::string& out) : s_(out, kExpectedEventSize), top_(s_.pos()) {}
+  void finish() {
+    s_.ensure(2);
+    if (s_.pos() == top_) {
+      s_.put("{}");
     } else {
-      out_.push_back(bracket);
+      s_.at(top_) = '{';
+      s_.put('}');
     }
   }
 
-  void str(std::string_view k, std::string_view v) {
+  template <size_t N>
+  Scope open(const Key<N>& k) {
+    const size_t mark = s_.pos();
+    s_.ensure(sizeof(k.text));
+    s_.put(k.text);
+    return {mark, s_.pos()};
+  }
+  void close(Scope sc, char open_bracket, char close_bracket) {
+    if (s_.pos() == sc.body) {
+      s_.rewind(sc.mark);
+    } else {
+      s_.at(sc.body) = open_bracket;
+      s_.ensure(1);
+      s_.put(close_bracket);
+    }
+  }
+
+  template <size_t N>
+  void str(const Key<N>& k, std::string_view v) {
     if (v.empty()) return;
-    key(k);
-    append_json_string(out_, v);
+    s_.ensure(sizeof(k.text) + 1 + v.size() + Sink::kSlack);
+    s_.put(k.text);
+    s_.put('"');
+    s_.put_escaped(v);
+    s_.put('"');
   }
-  template <typename T>
-  void num(std::string_view k, T v) {
-    key(k);
-    append_int(out_, v);
+  template <size_t N, typename T>
+  void num(const Key<N>& k, T v) {
+    s_.ensure(sizeof(k.text) + kMaxInt);
+    s_.put(k.text);
+    s_.put_number(v);
   }
-  // A numeric id as a string (ECS keyword fields such as user.id).
-  void id(std::string_view k, uint32_t v) {
-    key(k);
-    out_.push_back('"');
-    append_int(out_, v);
-    out_.push_back('"');
+  // A number as a string (ECS keyword fields such as user.id).
+  template <size_t N, typename T>
+  void quoted_num(const Key<N>& k, T v) {
+    s_.ensure(sizeof(k.text) + kMaxInt + 2);
+    s_.put(k.text);
+    s_.put('"');
+    s_.put_number(v);
+    s_.put('"');
   }
-  void boolean(std::string_view k, bool v) {
-    key(k);
-    out_.append(v ? "true" : "false");
+  template <size_t N>
+  void id(const Key<N>& k, uint32_t v) {
+    quoted_num(k, v);
   }
-  void time(std::string_view k, uint64_t epoch_ns) {
-    key(k);
-    out_.push_back('"');
-    append_rfc3339(out_, epoch_ns);
-    out_.push_back('"');
+  template <size_t N>
+  void boolean(const Key<N>& k, bool v) {
+    s_.ensure(sizeof(k.text) + 5);
+    s_.put(k.text);
+    if (v) {
+      s_.put("true");
+    } else {
+      s_.put("false");
+    }
   }
-  void mode(std::string_view k, uint32_t m) {
-    key(k);
-    append_mode(out_, m);
+  template <size_t N>
+  void time(const Key<N>& k, uint64_t epoch_ns) {
+    s_.ensure(sizeof(k.text) + kRfc3339 + 2);
+    s_.put(k.text);
+    s_.put('"');
+    s_.put_rfc3339_time(epoch_ns);
+    s_.put('"');
   }
-  void hex64(std::string_view k, uint64_t v) {
+  // "0755": permission bits (with setuid/setgid/sticky), four octal digits.
+  template <size_t N>
+  void mode(const Key<N>& k, uint32_t m) {
+    const char v[6] = {'"',
+                       static_cast<char>('0' + ((m >> 9) & 7)),
+                       static_cast<char>('0' + ((m >> 6) & 7)),
+                       static_cast<char>('0' + ((m >> 3) & 7)),
+                       static_cast<char>('0' + (m & 7)),
+                       '"'};
+    s_.ensure(sizeof(k.text) + sizeof(v));
+    s_.put(k.text);
+    s_.put_bytes(v, sizeof(v));
+  }
+  template <size_t N>
+  void hex64(const Key<N>& k, uint64_t v) {
     static constexpr char kHex[] = "0123456789abcdef";
     char buf[18] = {'"'};
     for (int i = 16; i >= 1; --i, v >>= 4) buf[i] = kHex[v & 0xF];
     buf[17] = '"';
-    key(k);
-    out_.append(buf, sizeof(buf));
+    s_.ensure(sizeof(k.text) + sizeof(buf));
+    s_.put(k.text);
+    s_.put_bytes(buf, sizeof(buf));
   }
+  // "<pid>-<start ticks>"
+  template <size_t N>
+  void entity_id(const Key<N>& k, model::ProcessKey key) {
+    s_.ensure(sizeof(k.text) + 2 * kMaxInt + 3);
+    s_.put(k.text);
+    s_.put('"');
+    s_.put_number(key.pid);
+    s_.put('-');
+    s_.put_number(key.start_ticks);
+    s_.put('"');
+  }
+  // One string: the parts joined by spaces (process.command_line).
+  template <size_t N>
+  void joined(const Key<N>& k, const std::vector<std::string>& parts) {
+    s_.ensure(sizeof(k.text) + 1);
+    s_.put(k.text);
+    s_.put('"');
+    for (size_t i = 0; i < parts.size(); ++i) {
+      s_.ensure(1 + parts[i].size() + Sink::kSlack);
+      if (i != 0) s_.put(' ');
+      s_.put_escaped(parts[i]);
+    }
+    s_.put('"');  // kSlack left
+  }
+
   // Array elements.
   void elem_str(std::string_view v) {
-    comma();
-    append_json_string(out_, v);
+    s_.ensure(2 + v.size() + Sink::kSlack);
+    s_.put(",\"");
+    s_.put_escaped(v);
+    s_.put('"');
   }
   template <typename T>
   void elem_num(T v) {
-    comma();
-    append_int(out_, v);
-  }
-  // Raw access for values assembled in place (command_line).
-  std::string& raw_value(std::string_view k) {
-    key(k);
-    return out_;
+    s_.ensure(1 + kMaxInt);
+    s_.put(',');
+    s_.put_number(v);
   }
 
  private:
-  static constexpr int kMaxDepth = 8;
-  static constexpr size_t kMaxKey = 32;
-  struct Frame {
-    size_t mark;        // out_ size before this frame's key: rollback point
-    bool first;         // nothing written in this frame yet
-    bool parent_first;  // parent's `first` before this frame's key
-  };
-
-  void comma() {
-    if (!frames_[depth_].first) out_.push_back(',');
-    frames_[depth_].first = false;
-  }
-  void key(std::string_view k) {  // keys are short literals: no escaping, one append
-    char buf[kMaxKey + 4];
-    size_t n = 0;
-    if (!frames_[depth_].first) buf[n++] = ',';
-    frames_[depth_].first = false;
-    buf[n++] = '"';
-    assert(k.size() <= kMaxKey);
-    if (k.size() > kMaxKey) k = k.substr(0, kMaxKey);
-    std::memcpy(buf + n, k.data(), k.size());
-    n += k.size();
-    buf[n++] = '"';
-    buf[n++] = ':';
-    out_.append(buf, n);
-  }
-
-  std::string& out_;
-  Frame frames_[kMaxDepth];
-  int depth_ = 0;
+  Sink s_;
+  size_t top_;  // where the top-level object starts
 };
 
 // Scoped nested object / array.
 class Obj {
  public:
-  Obj(Json& j, std::string_view k) : j_(j) { j_.open(k); }
-  ~Obj() { j_.close(); }
+  template <size_t N>
+  Obj(Json& j, const Key<N>& k) : j_(j), scope_(j.open(k)) {}
+  ~Obj() { j_.close(scope_, '{', '}'); }
   Obj(const Obj&) = delete;
   Obj& operator=(const Obj&) = delete;
 
  private:
   Json& j_;
+  Json::Scope scope_;
 };
 
 class Arr {
  public:
-  Arr(Json& j, std::string_view k) : j_(j) { j_.open(k, '['); }
-  ~Arr() { j_.close(']'); }
+  template <size_t N>
+  Arr(Json& j, const Key<N>& k) : j_(j), scope_(j.open(k)) {}
+  ~Arr() { j_.close(scope_, '[', ']'); }
   Arr(const Arr&) = delete;
   Arr& operator=(const Arr&) = delete;
 
  private:
   Json& j_;
+  Json::Scope scope_;
 };
 
 // --- value helpers ---------------------------------------------------------------------------
@@ -276,25 +564,19 @@ std::string_view dirname_of(std::string_view path) {
 }
 
 void write_path_fields(Json& j, std::string_view path) {
-  j.str("path", path);
-  j.str("name", basename_of(path));
-  j.str("directory", dirname_of(path));
+  j.str("path"_k, path);
+  j.str("name"_k, basename_of(path));
+  j.str("directory"_k, dirname_of(path));
 }
 
 void write_args(Json& j, const std::vector<std::string>& args) {
   if (args.empty()) return;
   {
-    Arr a(j, "args");
+    Arr a(j, "args"_k);
     for (const auto& s : args) j.elem_str(s);
   }
-  j.num("args_count", args.size());
-  std::string& out = j.raw_value("command_line");
-  out.push_back('"');
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (i != 0) out.push_back(' ');
-    append_escaped(out, args[i]);
-  }
-  out.push_back('"');
+  j.num("args_count"_k, args.size());
+  j.joined("command_line"_k, args);
 }
 
 bool exec_failed(const model::ExecData& d) {
@@ -309,28 +591,20 @@ void write_attempted_path(Json& j, uint32_t syscall, const model::ExecData& d) {
   const std::string_view f = d.filename;
   if (f.empty()) return;
   if (f.front() == '/') {
-    j.str("attempted_path", normalize_path({}, f));
+    j.str("attempted_path"_k, normalize_path({}, f));
     return;
   }
   if (syscall != SYS_execve || d.cwd.empty() || d.cwd.front() != '/') return;
-  j.str("attempted_path", normalize_path(d.cwd, f));
+  j.str("attempted_path"_k, normalize_path(d.cwd, f));
 }
 
 // Boot-time ns → epoch ns using the event's (wall, boot) clock pair; 0 when unknown.
 uint64_t boot_to_wall(const model::Event& ev, uint64_t boot_ns) {
   if (boot_ns == 0 || ev.wall_time_ns == 0) return 0;
-  const int64_t offset = static_cast<int64_t>(ev.wall_time_ns - ev.ts_ns);
-  const int64_t wall = static_cast<int64_t>(boot_ns) + offset;
+  // Modular arithmetic, read as signed: a boot time before the pair's can give a negative
+  // wall time (→ 0), and absurd inputs wrap instead of overflowing.
+  const auto wall = static_cast<int64_t>(boot_ns + (ev.wall_time_ns - ev.ts_ns));
   return wall > 0 ? static_cast<uint64_t>(wall) : 0;
-}
-
-void write_entity_id(Json& j, std::string_view k, model::ProcessKey key) {
-  std::string& out = j.raw_value(k);
-  out.push_back('"');
-  append_int(out, key.pid);
-  out.push_back('-');
-  append_int(out, key.start_ticks);
-  out.push_back('"');
 }
 
 // The payload's system call result; `has` is false for payloads without one (fork, exit).
@@ -442,7 +716,7 @@ void write_open_flags(Json& j, uint32_t flags) {
       {O_ASYNC, "O_ASYNC"},     {O_DIRECT, "O_DIRECT"},   {O_NOFOLLOW, "O_NOFOLLOW"},
       {O_NOATIME, "O_NOATIME"}, {O_CLOEXEC, "O_CLOEXEC"}, {O_PATH, "O_PATH"},
   };
-  Arr a(j, "flags");
+  Arr a(j, "flags"_k);
   switch (flags & O_ACCMODE) {
     case O_RDONLY:
       j.elem_str("O_RDONLY");
@@ -508,7 +782,7 @@ void write_mount_flags(Json& j, const model::MountData& m) {
       {MNT_EXPIRE, "MNT_EXPIRE"},
       {UMOUNT_NOFOLLOW, "UMOUNT_NOFOLLOW"},
   };
-  Arr a(j, "flag_names");
+  Arr a(j, "flag_names"_k);
   if (m.op == model::MountOp::kUmount) {
     for (const auto& f : kUmountFlags) {
       if (m.flags & f.bit) j.elem_str(f.name);
@@ -526,150 +800,147 @@ void write_mount_flags(Json& j, const model::MountData& m) {
 // --- sections --------------------------------------------------------------------------------
 
 void write_event(Json& j, const model::Event& ev, const Outcome& oc) {
-  Obj o(j, "event");
-  j.str("kind", "event");
-  j.str("module", "privwatch");
+  Obj o(j, "event"_k);
+  j.str("kind"_k, "event");
+  j.str("module"_k, "privwatch");
   const Categorization c = categorize(ev);
   {
-    Arr a(j, "category");
+    Arr a(j, "category"_k);
     j.elem_str(c.category);
   }
   {
-    Arr a(j, "type");
+    Arr a(j, "type"_k);
     j.elem_str(c.type1);
     if (!c.type2.empty()) j.elem_str(c.type2);
   }
-  j.str("action", model::event_action(ev));
-  if (oc.has) j.str("outcome", oc.failed ? "failure" : "success");
+  j.str("action"_k, model::event_action(ev));
+  if (oc.has) j.str("outcome"_k, oc.failed ? "failure" : "success");
 }
 
 void write_error(Json& j, const Outcome& oc) {
   if (!oc.has || !oc.failed || oc.result >= 0) return;
   const int err = static_cast<int>(-oc.result);
-  Obj o(j, "error");
+  Obj o(j, "error"_k);
   const std::string_view name = errno_name(err);
   if (!name.empty()) {
-    j.str("code", name);
+    j.str("code"_k, name);
   } else {
-    std::string& out = j.raw_value("code");
-    out.push_back('"');
-    append_int(out, err);
-    out.push_back('"');
+    j.quoted_num("code"_k, err);
   }
-  if (const char* desc = strerrordesc_np(err)) j.str("message", desc);
+  if (const char* desc = strerrordesc_np(err)) j.str("message"_k, desc);
 }
 
 void write_process(Json& j, const model::Event& ev) {
   const model::ProcessContext& p = ev.proc;
   const auto* exec = std::get_if<model::ExecData>(&ev.data);
-  Obj o(j, "process");
-  j.num("pid", p.pid);
+  Obj o(j, "process"_k);
+  j.num("pid"_k, p.pid);
   {
-    Obj t(j, "thread");
-    j.num("id", p.tid);
+    Obj t(j, "thread"_k);
+    j.num("id"_k, p.tid);
   }
-  j.str("name", p.comm);
+  j.str("name"_k, p.comm);
   // A failed exec loaded nothing: the process still runs its old program (ev.exe, from the
   // process table); what it tried to run is privwatch.exec.filename.
   if (exec != nullptr && !exec_failed(*exec) && !exec->exe_path.empty()) {
-    j.str("executable", exec->exe_path);
+    j.str("executable"_k, exec->exe_path);
   } else {
-    j.str("executable", ev.exe);
+    j.str("executable"_k, ev.exe);
   }
   if (exec != nullptr) {
     write_args(j, exec->args);
-    j.str("working_directory", exec->cwd);
+    j.str("working_directory"_k, exec->cwd);
   }
-  if (const uint64_t start = boot_to_wall(ev, p.start_ns)) j.time("start", start);
-  write_entity_id(j, "entity_id", p.key());
+  if (const uint64_t start = boot_to_wall(ev, p.start_ns)) j.time("start"_k, start);
+  j.entity_id("entity_id"_k, p.key());
   if (const auto* exit = std::get_if<model::ExitData>(&ev.data)) {
-    j.num("exit_code", exit->signal() != 0 ? 128 + exit->signal() : exit->status());
+    j.num("exit_code"_k, exit->signal() != 0 ? 128 + exit->signal() : exit->status());
   }
   if (p.tty_dev != 0) {
-    Obj t(j, "tty");
-    Obj cd(j, "char_device");
-    j.num("major", p.tty_dev >> 20);
-    j.num("minor", p.tty_dev & 0xfffff);
+    Obj t(j, "tty"_k);
+    Obj cd(j, "char_device"_k);
+    j.num("major"_k, p.tty_dev >> 20);
+    j.num("minor"_k, p.tty_dev & 0xfffff);
   }
   {
-    Obj parent(j, "parent");
-    j.num("pid", p.ppid);
-    if (const uint64_t start = boot_to_wall(ev, p.parent_start_ns)) j.time("start", start);
-    if (p.ppid != 0) write_entity_id(j, "entity_id", p.parent_key());
-    j.str("executable", ev.parent_exe);
-    j.str("name", ev.parent_comm);
+    Obj parent(j, "parent"_k);
+    j.num("pid"_k, p.ppid);
+    if (const uint64_t start = boot_to_wall(ev, p.parent_start_ns)) j.time("start"_k, start);
+    if (p.ppid != 0) j.entity_id("entity_id"_k, p.parent_key());
+    j.str("executable"_k, ev.parent_exe);
+    j.str("name"_k, ev.parent_comm);
     write_args(j, ev.parent_args);
   }
   if (const auto& s = ev.attr.session) {
-    Obj el(j, "entry_leader");  // ECS: the process that began the session
-    j.num("pid", s->leader.pid);
-    write_entity_id(j, "entity_id", s->leader);
-    if (s->start_wall_ns != 0) j.time("start", s->start_wall_ns);
-    j.str("executable", s->leader_exe);
+    Obj el(j, "entry_leader"_k);  // ECS: the process that began the session
+    j.num("pid"_k, s->leader.pid);
+    j.entity_id("entity_id"_k, s->leader);
+    if (s->start_wall_ns != 0) j.time("start"_k, s->start_wall_ns);
+    j.str("executable"_k, s->leader_exe);
     {
-      Obj m(j, "entry_meta");
-      j.str("type", model::to_string(s->entry_type));
+      Obj m(j, "entry_meta"_k);
+      j.str("type"_k, model::to_string(s->entry_type));
       if (!s->client_ip.empty()) {
-        Obj src(j, "source");
-        j.str("ip", s->client_ip);
-        if (s->client_port != 0) j.num("port", s->client_port);
+        Obj src(j, "source"_k);
+        j.str("ip"_k, s->client_ip);
+        if (s->client_port != 0) j.num("port"_k, s->client_port);
       }
     }
     {
-      Obj u(j, "user");
-      j.id("id", s->uid);
-      j.str("name", s->user);
+      Obj u(j, "user"_k);
+      j.id("id"_k, s->uid);
+      j.str("name"_k, s->user);
     }
   }
   {
-    Obj u(j, "user");  // ECS: process.user is the effective user
-    j.id("id", p.euid);
-    j.str("name", ev.effective_user_name);
+    Obj u(j, "user"_k);  // ECS: process.user is the effective user
+    j.id("id"_k, p.euid);
+    j.str("name"_k, ev.effective_user_name);
   }
   {
-    Obj u(j, "real_user");
-    j.id("id", p.uid);
-    j.str("name", ev.user_name);
+    Obj u(j, "real_user"_k);
+    j.id("id"_k, p.uid);
+    j.str("name"_k, ev.user_name);
   }
   {
-    Obj u(j, "saved_user");
-    j.id("id", p.suid);
+    Obj u(j, "saved_user"_k);
+    j.id("id"_k, p.suid);
   }
   {
-    Obj g(j, "group");
-    j.id("id", p.egid);
+    Obj g(j, "group"_k);
+    j.id("id"_k, p.egid);
   }
   {
-    Obj g(j, "real_group");
-    j.id("id", p.gid);
-    j.str("name", ev.group_name);
+    Obj g(j, "real_group"_k);
+    j.id("id"_k, p.gid);
+    j.str("name"_k, ev.group_name);
   }
 }
 
 void write_user(Json& j, const model::Event& ev) {
   const model::ProcessContext& p = ev.proc;
   {
-    Obj u(j, "user");
-    j.id("id", p.uid);
-    j.str("name", ev.user_name);
+    Obj u(j, "user"_k);
+    j.id("id"_k, p.uid);
+    j.str("name"_k, ev.user_name);
     {
-      Obj e(j, "effective");
-      j.id("id", p.euid);
-      j.str("name", ev.effective_user_name);
+      Obj e(j, "effective"_k);
+      j.id("id"_k, p.euid);
+      j.str("name"_k, ev.effective_user_name);
     }
     if (p.loginuid != model::kUnsetId) {
-      Obj a(j, "audit");
-      j.id("id", p.loginuid);
-      j.str("name", ev.login_user_name);
+      Obj a(j, "audit"_k);
+      j.id("id"_k, p.loginuid);
+      j.str("name"_k, ev.login_user_name);
     }
   }
-  Obj g(j, "group");
-  j.id("id", p.gid);
-  j.str("name", ev.group_name);
+  Obj g(j, "group"_k);
+  j.id("id"_k, p.gid);
+  j.str("name"_k, ev.group_name);
 }
 
 void write_file(Json& j, const model::FileData& f) {
-  Obj o(j, "file");
+  Obj o(j, "file"_k);
   // symlink(target, linkpath): FileData.path is the link content and target_path the link
   // created. ECS wants file.path = the link and file.target_path = what it points to, which is
   // the content exactly as stored (a relative content resolves against the link's directory,
@@ -677,22 +948,22 @@ void write_file(Json& j, const model::FileData& f) {
   const bool symlink = f.op == model::FileOp::kSymlink;
   if (symlink) {
     write_path_fields(j, f.target_path);
-    j.str("target_path",
+    j.str("target_path"_k,
           f.requested_path.empty() ? std::string_view(f.path) : std::string_view(f.requested_path));
   } else {
     write_path_fields(j, f.path);
-    j.str("target_path", f.target_path);
+    j.str("target_path"_k, f.target_path);
   }
-  if (f.op == model::FileOp::kMkdir || f.op == model::FileOp::kRmdir) j.str("type", "dir");
-  if (symlink) j.str("type", "symlink");
+  if (f.op == model::FileOp::kMkdir || f.op == model::FileOp::kRmdir) j.str("type"_k, "dir");
+  if (symlink) j.str("type"_k, "symlink");
   const bool creating_open = f.op == model::FileOp::kOpen &&
                              ((f.open_flags & O_CREAT) || (f.open_flags & O_TMPFILE) == O_TMPFILE);
   if (f.op == model::FileOp::kChmod || f.op == model::FileOp::kMkdir || creating_open) {
-    j.mode("mode", f.mode);
+    j.mode("mode"_k, f.mode);
   }
   if (f.op == model::FileOp::kChown) {
-    if (f.uid != model::kUnsetId) j.id("uid", f.uid);
-    if (f.gid != model::kUnsetId) j.id("gid", f.gid);
+    if (f.uid != model::kUnsetId) j.id("uid"_k, f.uid);
+    if (f.gid != model::kUnsetId) j.id("gid"_k, f.gid);
   }
 }
 
@@ -702,8 +973,9 @@ bool ip_of(uint16_t family, const std::array<uint8_t, 16>& a, char (&buf)[INET6_
   return inet_ntop(family, a.data(), buf, sizeof(buf)) != nullptr;
 }
 
-void write_endpoint(Json& j, std::string_view k, uint16_t family,
-                    const std::array<uint8_t, 16>& addr, uint16_t port, bool even_if_zero) {
+template <size_t N>
+void write_endpoint(Json& j, const Key<N>& k, uint16_t family, const std::array<uint8_t, 16>& addr,
+                    uint16_t port, bool even_if_zero) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (!ip_of(family, addr, buf)) return;
   const size_t len = family == AF_INET ? 4 : 16;
@@ -711,47 +983,44 @@ void write_endpoint(Json& j, std::string_view k, uint16_t family,
   for (size_t i = 0; i < len && zero; ++i) zero = addr[i] == 0;
   if (zero && !even_if_zero) return;
   Obj o(j, k);
-  j.str("ip", buf);
-  j.num("port", port);
+  j.str("ip"_k, buf);
+  j.num("port"_k, port);
 }
 
 void write_network(Json& j, const model::NetData& n) {
   using model::NetOp;
   switch (n.op) {
     case NetOp::kConnect:
-      write_endpoint(j, "source", n.family, n.local_addr, n.local_port, false);
-      write_endpoint(j, "destination", n.family, n.remote_addr, n.remote_port, true);
+      write_endpoint(j, "source"_k, n.family, n.local_addr, n.local_port, false);
+      write_endpoint(j, "destination"_k, n.family, n.remote_addr, n.remote_port, true);
       break;
     case NetOp::kAccept:
-      write_endpoint(j, "source", n.family, n.remote_addr, n.remote_port, true);
-      write_endpoint(j, "destination", n.family, n.local_addr, n.local_port, false);
+      write_endpoint(j, "source"_k, n.family, n.remote_addr, n.remote_port, true);
+      write_endpoint(j, "destination"_k, n.family, n.local_addr, n.local_port, false);
       break;
     case NetOp::kBind:
     case NetOp::kListen:
-      write_endpoint(j, "source", n.family, n.local_addr, n.local_port, true);
+      write_endpoint(j, "source"_k, n.family, n.local_addr, n.local_port, true);
       break;
   }
-  Obj o(j, "network");
+  Obj o(j, "network"_k);
   if (n.family == AF_INET || n.family == AF_INET6) {
     uint16_t proto = n.protocol;
     if (proto == 0 && n.sock_type == SOCK_STREAM) proto = IPPROTO_TCP;
     if (proto == 0 && n.sock_type == SOCK_DGRAM) proto = IPPROTO_UDP;
-    if (proto == IPPROTO_TCP) j.str("transport", "tcp");
-    if (proto == IPPROTO_UDP) j.str("transport", "udp");
-    if (proto == IPPROTO_ICMP) j.str("transport", "icmp");
-    if (proto == IPPROTO_ICMPV6) j.str("transport", "ipv6-icmp");
+    if (proto == IPPROTO_TCP) j.str("transport"_k, "tcp");
+    if (proto == IPPROTO_UDP) j.str("transport"_k, "udp");
+    if (proto == IPPROTO_ICMP) j.str("transport"_k, "icmp");
+    if (proto == IPPROTO_ICMPV6) j.str("transport"_k, "ipv6-icmp");
     if (proto != 0) {
-      std::string& out = j.raw_value("iana_number");
-      out.push_back('"');
-      append_int(out, proto);
-      out.push_back('"');
+      j.quoted_num("iana_number"_k, proto);
     }
   }
-  if (n.family == AF_INET) j.str("type", "ipv4");
-  if (n.family == AF_INET6) j.str("type", "ipv6");
-  if (n.family == AF_UNIX) j.str("type", "unix");
-  if (n.op == NetOp::kConnect) j.str("direction", "egress");
-  if (n.op == NetOp::kAccept) j.str("direction", "ingress");
+  if (n.family == AF_INET) j.str("type"_k, "ipv4");
+  if (n.family == AF_INET6) j.str("type"_k, "ipv6");
+  if (n.family == AF_UNIX) j.str("type"_k, "unix");
+  if (n.op == NetOp::kConnect) j.str("direction"_k, "egress");
+  if (n.op == NetOp::kAccept) j.str("direction"_k, "ingress");
 }
 
 std::string_view socket_type_name(uint16_t t) {
@@ -775,7 +1044,7 @@ std::string_view socket_type_name(uint16_t t) {
 // CredData::args for each call. Raw syscall arguments that are pointers (setgroups' list,
 // capset's header and data) are never printed: the program stores what they point to.
 void write_cred_args(Json& j, uint32_t nr, const std::array<uint64_t, 3>& a) {
-  Arr arr(j, "args");
+  Arr arr(j, "args"_k);
   switch (nr) {
     case SYS_setresuid:  // ids; 4294967295 (-1) means "unchanged"
     case SYS_setresgid:
@@ -808,18 +1077,19 @@ void write_cred_args(Json& j, uint32_t nr, const std::array<uint64_t, 3>& a) {
   }
 }
 
-void write_creds(Json& j, std::string_view k, const model::Creds& c) {
+template <size_t N>
+void write_creds(Json& j, const Key<N>& k, const model::Creds& c) {
   Obj o(j, k);
-  j.num("uid", c.uid);
-  j.num("euid", c.euid);
-  j.num("suid", c.suid);
-  j.num("fsuid", c.fsuid);
-  j.num("gid", c.gid);
-  j.num("egid", c.egid);
-  j.num("sgid", c.sgid);
-  j.num("fsgid", c.fsgid);
-  j.hex64("cap_effective", c.cap_effective);
-  j.hex64("cap_permitted", c.cap_permitted);
+  j.num("uid"_k, c.uid);
+  j.num("euid"_k, c.euid);
+  j.num("suid"_k, c.suid);
+  j.num("fsuid"_k, c.fsuid);
+  j.num("gid"_k, c.gid);
+  j.num("egid"_k, c.egid);
+  j.num("sgid"_k, c.sgid);
+  j.num("fsgid"_k, c.fsgid);
+  j.hex64("cap_effective"_k, c.cap_effective);
+  j.hex64("cap_permitted"_k, c.cap_permitted);
 }
 
 void write_payload_details(Json& j, const model::Event& ev) {
@@ -827,121 +1097,120 @@ void write_payload_details(Json& j, const model::Event& ev) {
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, model::ExecData>) {
-          Obj o(j, "exec");
-          j.str("filename", d.filename);
+          Obj o(j, "exec"_k);
+          j.str("filename"_k, d.filename);
           if (exec_failed(d)) write_attempted_path(j, ev.syscall, d);
-          j.boolean("memfd", d.flags & model::kExecMemfd);
-          j.boolean("deleted", d.flags & model::kExecDeleted);
-          j.boolean("setuid", d.flags & model::kExecSetuid);
-          j.boolean("setgid", d.flags & model::kExecSetgid);
-          j.boolean("args_truncated", d.flags & model::kExecArgsTruncated);
-          j.num("args_size", d.args_size);
-          j.boolean("failed", exec_failed(d));
+          j.boolean("memfd"_k, d.flags & model::kExecMemfd);
+          j.boolean("deleted"_k, d.flags & model::kExecDeleted);
+          j.boolean("setuid"_k, d.flags & model::kExecSetuid);
+          j.boolean("setgid"_k, d.flags & model::kExecSetgid);
+          j.boolean("args_truncated"_k, d.flags & model::kExecArgsTruncated);
+          j.num("args_size"_k, d.args_size);
+          j.boolean("failed"_k, exec_failed(d));
           if (d.exe_ino != 0) {
-            j.mode("exe_mode", d.exe_mode);
-            j.num("exe_uid", d.exe_uid);
-            j.num("exe_dev", d.exe_dev);
-            j.num("exe_ino", d.exe_ino);
+            j.mode("exe_mode"_k, d.exe_mode);
+            j.num("exe_uid"_k, d.exe_uid);
+            j.num("exe_dev"_k, d.exe_dev);
+            j.num("exe_ino"_k, d.exe_ino);
           }
         } else if constexpr (std::is_same_v<T, model::ForkData>) {
-          Obj o(j, "fork");
-          j.num("child_pid", d.child_pid);
-          write_entity_id(j, "child_entity_id",
-                          {d.child_pid, model::ns_to_ticks(d.child_start_ns)});
+          Obj o(j, "fork"_k);
+          j.num("child_pid"_k, d.child_pid);
+          j.entity_id("child_entity_id"_k, {d.child_pid, model::ns_to_ticks(d.child_start_ns)});
           if (const uint64_t start = boot_to_wall(ev, d.child_start_ns))
-            j.time("child_start", start);
+            j.time("child_start"_k, start);
         } else if constexpr (std::is_same_v<T, model::ExitData>) {
-          Obj o(j, "exit");
-          j.num("status", d.status());
-          j.num("signal", d.signal());
+          Obj o(j, "exit"_k);
+          j.num("status"_k, d.status());
+          j.num("signal"_k, d.signal());
           if (d.signal() != 0) {
             char buf[16];
-            j.str("signal_name", signal_name(static_cast<uint32_t>(d.signal()), buf));
+            j.str("signal_name"_k, signal_name(static_cast<uint32_t>(d.signal()), buf));
           }
-          j.boolean("core_dumped", d.core_dumped());
+          j.boolean("core_dumped"_k, d.core_dumped());
         } else if constexpr (std::is_same_v<T, model::FileData>) {
-          Obj o(j, "file");
+          Obj o(j, "file"_k);
           const bool symlink = d.op == model::FileOp::kSymlink;
-          j.str("requested_path", symlink ? d.requested_target : d.requested_path);
-          j.str("requested_target", symlink ? d.requested_path : d.requested_target);
+          j.str("requested_path"_k, symlink ? d.requested_target : d.requested_path);
+          j.str("requested_target"_k, symlink ? d.requested_path : d.requested_target);
           if (d.op == model::FileOp::kOpen) write_open_flags(j, d.open_flags);
-          j.boolean("created", d.file_flags & model::kFileCreated);
-          j.boolean("write", d.file_flags & model::kFileWrite);
-          j.boolean("fd_based", d.file_flags & model::kFileFdBased);
-          j.num("dirfd", d.dirfd);
+          j.boolean("created"_k, d.file_flags & model::kFileCreated);
+          j.boolean("write"_k, d.file_flags & model::kFileWrite);
+          j.boolean("fd_based"_k, d.file_flags & model::kFileFdBased);
+          j.num("dirfd"_k, d.dirfd);
         } else if constexpr (std::is_same_v<T, model::NetData>) {
-          Obj o(j, "net");
-          j.str("unix_path", d.unix_path);
-          j.num("fd", d.fd);
-          j.str("socket_type", socket_type_name(d.sock_type));
-          if (d.op == model::NetOp::kListen) j.num("backlog", d.backlog);
+          Obj o(j, "net"_k);
+          j.str("unix_path"_k, d.unix_path);
+          j.num("fd"_k, d.fd);
+          j.str("socket_type"_k, socket_type_name(d.sock_type));
+          if (d.op == model::NetOp::kListen) j.num("backlog"_k, d.backlog);
         } else if constexpr (std::is_same_v<T, model::CredData>) {
-          Obj o(j, "cred");
+          Obj o(j, "cred"_k);
           write_cred_args(j, ev.syscall, d.args);
-          j.boolean("before_valid", d.before_valid);
-          if (d.before_valid) write_creds(j, "before", d.before);
-          write_creds(j, "after", d.after);
+          j.boolean("before_valid"_k, d.before_valid);
+          if (d.before_valid) write_creds(j, "before"_k, d.before);
+          write_creds(j, "after"_k, d.after);
         } else if constexpr (std::is_same_v<T, model::PtraceData>) {
-          Obj o(j, "ptrace");
-          j.num("request", d.request);
-          j.str("request_name", ptrace_request_name(d.request));
-          j.num("target_pid", d.target_pid);
+          Obj o(j, "ptrace"_k);
+          j.num("request"_k, d.request);
+          j.str("request_name"_k, ptrace_request_name(d.request));
+          j.num("target_pid"_k, d.target_pid);
         } else if constexpr (std::is_same_v<T, model::ModuleData>) {
-          Obj o(j, "module");
+          Obj o(j, "module"_k);
           switch (d.op) {
             case model::ModuleOp::kInit:
-              j.str("op", "init");
+              j.str("op"_k, "init");
               break;
             case model::ModuleOp::kFinit:
-              j.str("op", "finit");
+              j.str("op"_k, "finit");
               break;
             case model::ModuleOp::kDelete:
-              j.str("op", "delete");
+              j.str("op"_k, "delete");
               break;
           }
-          j.str("name", d.name);
-          j.str("params", d.params);
-          j.num("flags", d.flags);
+          j.str("name"_k, d.name);
+          j.str("params"_k, d.params);
+          j.num("flags"_k, d.flags);
         } else if constexpr (std::is_same_v<T, model::BpfData>) {
-          Obj o(j, "bpf");
-          j.num("cmd", d.cmd);
-          j.str("cmd_name", bpf_cmd_name(d.cmd));
+          Obj o(j, "bpf"_k);
+          j.num("cmd"_k, d.cmd);
+          j.str("cmd_name"_k, bpf_cmd_name(d.cmd));
           if (d.prog_type != 0) {
-            j.num("prog_type", d.prog_type);
-            j.str("prog_type_name", bpf_prog_type_name(d.prog_type));
+            j.num("prog_type"_k, d.prog_type);
+            j.str("prog_type_name"_k, bpf_prog_type_name(d.prog_type));
           }
-          j.str("prog_name", d.prog_name);
+          j.str("prog_name"_k, d.prog_name);
         } else if constexpr (std::is_same_v<T, model::MountData>) {
-          Obj o(j, "mount");
-          j.str("op", d.op == model::MountOp::kUmount ? "umount" : "mount");
-          j.str("source", d.source);
-          j.str("target", d.target);
-          j.str("fstype", d.fstype);
-          j.num("flags", d.flags);
+          Obj o(j, "mount"_k);
+          j.str("op"_k, d.op == model::MountOp::kUmount ? "umount" : "mount");
+          j.str("source"_k, d.source);
+          j.str("target"_k, d.target);
+          j.str("fstype"_k, d.fstype);
+          j.num("flags"_k, d.flags);
           write_mount_flags(j, d);
         } else if constexpr (std::is_same_v<T, model::SignalData>) {
-          Obj o(j, "signal");
-          j.num("number", d.sig);
+          Obj o(j, "signal"_k);
+          j.num("number"_k, d.sig);
           char buf[16];
-          j.str("name", signal_name(d.sig, buf));
-          j.num("target_pid", d.target_pid);
+          j.str("name"_k, signal_name(d.sig, buf));
+          j.num("target_pid"_k, d.target_pid);
         } else if constexpr (std::is_same_v<T, model::TtyData>) {
-          Obj o(j, "tty");
-          j.str("op", model::to_string(d.op));
-          j.str("name", d.tty);
-          j.num("dev_major", d.dev >> 20);
-          j.num("dev_minor", d.dev & 0xfffff);
-          j.num("rows", d.rows);
-          j.num("cols", d.cols);
+          Obj o(j, "tty"_k);
+          j.str("op"_k, model::to_string(d.op));
+          j.str("name"_k, d.tty);
+          j.num("dev_major"_k, d.dev >> 20);
+          j.num("dev_minor"_k, d.dev & 0xfffff);
+          j.num("rows"_k, d.rows);
+          j.num("cols"_k, d.cols);
           if (d.op != model::TtyOp::kResize) {
-            j.num("bytes", d.result);
-            j.num("captured_bytes", d.data.size());
+            j.num("bytes"_k, d.result);
+            j.num("captured_bytes"_k, d.data.size());
           }
-          if (d.flags & model::kTtyEchoOff) j.boolean("echo_off", true);
-          if (d.flags & model::kTtyTruncated) j.boolean("truncated", true);
-          if (d.flags & model::kTtySessionLimit) j.boolean("session_limit", true);
-          if (d.flags & model::kTtyReadFail) j.boolean("read_fail", true);
-          j.str("data", d.data);  // invalid UTF-8 becomes U+FFFD; the recording keeps bytes
+          if (d.flags & model::kTtyEchoOff) j.boolean("echo_off"_k, true);
+          if (d.flags & model::kTtyTruncated) j.boolean("truncated"_k, true);
+          if (d.flags & model::kTtySessionLimit) j.boolean("session_limit"_k, true);
+          if (d.flags & model::kTtyReadFail) j.boolean("read_fail"_k, true);
+          j.str("data"_k, d.data);  // invalid UTF-8 becomes U+FFFD; the recording keeps bytes
         }
       },
       ev.data);
@@ -950,37 +1219,37 @@ void write_payload_details(Json& j, const model::Event& ev) {
 // Identity and session (privwatch.*): who is behind the event, in which session.
 void write_attribution(Json& j, const model::Attribution& a) {
   if (const auto& s = a.session) {
-    Obj o(j, "session");
-    j.str("id", s->id);
-    j.str("parent_id", s->parent_id);
-    j.str("type", model::to_string(s->entry_type));
+    Obj o(j, "session"_k);
+    j.str("id"_k, s->id);
+    j.str("parent_id"_k, s->parent_id);
+    j.str("type"_k, model::to_string(s->entry_type));
     if (s->incomplete()) {
-      j.boolean("incomplete", true);
-      j.num("lost_events", s->lost_events);
+      j.boolean("incomplete"_k, true);
+      j.num("lost_events"_k, s->lost_events);
     }
   }
-  j.str("human", a.human);
+  j.str("human"_k, a.human);
   if (!a.roles.empty()) {
-    Arr r(j, "roles");
+    Arr r(j, "roles"_k);
     for (const auto& role : a.roles) j.elem_str(role);
   }
-  j.str("cluster", a.cluster);
-  j.str("service_account", a.service_account);
-  j.boolean("escalated", a.escalated);
+  j.str("cluster"_k, a.cluster);
+  j.str("service_account"_k, a.service_account);
+  j.boolean("escalated"_k, a.escalated);
   if (a.escalated && a.escalation != model::EscalationMethod::kUnknown) {
-    j.str("escalation", model::to_string(a.escalation));
+    j.str("escalation"_k, model::to_string(a.escalation));
   }
   if (a.drift != 0) {
-    Obj d(j, "drift");
+    Obj d(j, "drift"_k);
     {
-      Arr kinds(j, "kinds");
+      Arr kinds(j, "kinds"_k);
       if (a.drift & model::kDriftExecutable) j.elem_str("executable");
       if (a.drift & model::kDriftFile) j.elem_str("file");
       if (a.drift & model::kDriftDestination) j.elem_str("destination");
       if (a.drift & model::kDriftShell) j.elem_str("shell");
       if (a.drift & model::kDriftNoGrant) j.elem_str("no_grant");
     }
-    j.str("reason", a.drift_reason);
+    j.str("reason"_k, a.drift_reason);
   }
 }
 
@@ -988,44 +1257,44 @@ void write_attribution(Json& j, const model::Attribution& a) {
 void write_container(Json& j, const model::ContainerInfo& c) {
   if (c.empty()) return;
   {
-    Obj o(j, "container");
-    j.str("id", c.id);
-    j.str("runtime", c.runtime);
-    j.str("name", c.name);
+    Obj o(j, "container"_k);
+    j.str("id"_k, c.id);
+    j.str("runtime"_k, c.runtime);
+    j.str("name"_k, c.name);
     if (!c.image.empty()) {
-      Obj i(j, "image");
-      j.str("name", c.image);
+      Obj i(j, "image"_k);
+      j.str("name"_k, c.image);
     }
   }
   if (!c.pod_uid.empty() || !c.pod_name.empty() || !c.k8s_namespace.empty()) {
-    Obj o(j, "orchestrator");
-    j.str("type", "kubernetes");
-    j.str("namespace", c.k8s_namespace);
+    Obj o(j, "orchestrator"_k);
+    j.str("type"_k, "kubernetes");
+    j.str("namespace"_k, c.k8s_namespace);
     {
-      Obj r(j, "resource");
-      j.str("type", "pod");
-      j.str("id", c.pod_uid);
-      j.str("name", c.pod_name);
+      Obj r(j, "resource"_k);
+      j.str("type"_k, "pod");
+      j.str("id"_k, c.pod_uid);
+      j.str("name"_k, c.pod_name);
     }
   }
 }
 
 void write_privwatch(Json& j, const model::Event& ev) {
   const model::ProcessContext& p = ev.proc;
-  Obj o(j, "privwatch");
-  j.str("kind", model::to_string(ev.kind));
-  j.boolean("monitored", ev.flags & model::kFlagMonitored);
-  j.boolean("sensitive", ev.flags & model::kFlagSensitive);
-  j.boolean("truncated", ev.flags & model::kFlagTruncated);
-  j.boolean("read_failure", ev.flags & model::kFlagReadFail);
-  if (ev.flags & model::kFlagKilled) j.boolean("killed", true);  // respond.kill enforced
-  if (ev.syscall != ~0u) j.num("syscall", ev.syscall);
-  j.num("cgroup_id", p.cgroup_id);
-  j.num("pidns", p.pidns);
-  j.num("mntns", p.mntns);
-  if (p.sessionid != model::kUnsetId) j.num("audit_session_id", p.sessionid);
+  Obj o(j, "privwatch"_k);
+  j.str("kind"_k, model::to_string(ev.kind));
+  j.boolean("monitored"_k, ev.flags & model::kFlagMonitored);
+  j.boolean("sensitive"_k, ev.flags & model::kFlagSensitive);
+  j.boolean("truncated"_k, ev.flags & model::kFlagTruncated);
+  j.boolean("read_failure"_k, ev.flags & model::kFlagReadFail);
+  if (ev.flags & model::kFlagKilled) j.boolean("killed"_k, true);  // respond.kill enforced
+  if (ev.syscall != ~0u) j.num("syscall"_k, ev.syscall);
+  j.num("cgroup_id"_k, p.cgroup_id);
+  j.num("pidns"_k, p.pidns);
+  j.num("mntns"_k, p.mntns);
+  if (p.sessionid != model::kUnsetId) j.num("audit_session_id"_k, p.sessionid);
   // A terminal event names its terminal in the privwatch.tty object (no duplicate key).
-  if (ev.kind != EventKind::kTty) j.str("tty", p.tty);
+  if (ev.kind != EventKind::kTty) j.str("tty"_k, p.tty);
   write_attribution(j, ev.attr);
   write_payload_details(j, ev);
 }
@@ -1035,46 +1304,15 @@ void write_privwatch(Json& j, const model::Event& ev) {
 // --- public helpers ------------------------------------------------------------------------
 
 void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  append_escaped(out, s);
-  out.push_back('"');
+  Sink sink(out, s.size() + 2 + Sink::kSlack);
+  sink.put('"');
+  sink.put_escaped(s);
+  sink.put('"');
 }
 
 void append_rfc3339(std::string& out, uint64_t epoch_ns) {
-  const uint64_t secs = epoch_ns / 1'000'000'000ull;
-  uint32_t frac = static_cast<uint32_t>(epoch_ns % 1'000'000'000ull);
-  const int64_t days = static_cast<int64_t>(secs / 86400);
-  uint32_t sod = static_cast<uint32_t>(secs % 86400);
-
-  // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible date algorithms").
-  const int64_t z = days + 719468;
-  const int64_t era = z / 146097;  // z >= 0: epoch_ns is unsigned
-  const auto doe = static_cast<uint32_t>(z - era * 146097);
-  const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const uint32_t mp = (5 * doy + 2) / 153;
-  const uint32_t day = doy - (153 * mp + 2) / 5 + 1;
-  const uint32_t month = mp < 10 ? mp + 3 : mp - 9;
-  const auto year = static_cast<uint32_t>(static_cast<int64_t>(yoe) + era * 400 + (month <= 2));
-
-  char buf[30];
-  auto put = [&buf](int pos, uint32_t v, int width) {
-    for (int i = width - 1; i >= 0; --i, v /= 10) buf[pos + i] = static_cast<char>('0' + v % 10);
-  };
-  put(0, year, 4);
-  buf[4] = '-';
-  put(5, month, 2);
-  buf[7] = '-';
-  put(8, day, 2);
-  buf[10] = 'T';
-  put(11, sod / 3600, 2);
-  buf[13] = ':';
-  put(14, (sod / 60) % 60, 2);
-  buf[16] = ':';
-  put(17, sod % 60, 2);
-  buf[19] = '.';
-  put(20, frac, 9);
-  buf[29] = 'Z';
+  char buf[kRfc3339];
+  put_rfc3339(buf, epoch_ns);
   out.append(buf, sizeof(buf));
 }
 
@@ -1310,19 +1548,19 @@ std::string_view signal_name(uint32_t sig, char (&buf)[16]) {
 void append_ecs_json(const model::Event& ev, std::string& out, std::string_view hostname) {
   const Outcome oc = outcome_of(ev.data);
   Json j(out);
-  j.time("@timestamp", ev.wall_time_ns);
+  j.time("@timestamp"_k, ev.wall_time_ns);
   write_event(j, ev, oc);
   if (!hostname.empty()) {
-    Obj h(j, "host");
-    j.str("hostname", hostname);
-    j.str("name", hostname);
+    Obj h(j, "host"_k);
+    j.str("hostname"_k, hostname);
+    j.str("name"_k, hostname);
   }
   write_process(j, ev);
   write_user(j, ev);
   if (const auto* f = std::get_if<model::FileData>(&ev.data)) {
     write_file(j, *f);
   } else if (const auto* m = std::get_if<model::MountData>(&ev.data)) {
-    Obj o(j, "file");  // the mount point: lets file.path queries see mounts over a path
+    Obj o(j, "file"_k);  // the mount point: lets file.path queries see mounts over a path
     write_path_fields(j, m->target);
   }
   if (const auto* n = std::get_if<model::NetData>(&ev.data)) write_network(j, *n);

@@ -1,5 +1,6 @@
 // Events as Elastic Common Schema (ECS) JSON objects, one per line (docs/events.md).
-// Hand-written JSON on the hot path: no allocation besides growth of the caller's buffer.
+// Hand-written JSON on the hot path: written through a raw pointer into the caller's buffer,
+// which is resized once per event (no allocation when the caller reuses it).
 #pragma once
 
 #include <cstdint>

@@ -126,6 +126,160 @@ TEST(EcsJsonTest, InvalidUtf8BecomesReplacementCharacter) {
   }
 }
 
+// A byte-by-byte reference for append_json_string, written independently of the encoder's
+// 8-byte scan and its UTF-8 validator: decode the sequence and check its range.
+std::string reference_json_string(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+      uint32_t cp = n == 4 ? c & 0x07u : n == 3 ? c & 0x0Fu : c & 0x1Fu;
+      bool ok = n != 0 && i + n <= s.size() && c <= 0xF4;
+      for (size_t k = 1; ok && k < n; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        ok = (b & 0xC0) == 0x80;
+        cp = (cp << 6) | (b & 0x3Fu);
+      }
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};  // shortest form
+      ok = ok && cp >= kMin[n] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+      out += ok ? std::string(s.substr(i, n)) : "\\ufffd";
+      i += ok ? n : 1;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  return out + "\"";
+}
+
+TEST(EcsJsonTest, JsonStringMatchesAByteByByteReference) {
+  EXPECT_EQ(reference_json_string("a\"\xc3\xa9\xff\x01"), "\"a\\\"\xc3\xa9\\ufffd\\u0001\"");
+  // Strings of every length around the 8-byte words, plain runs broken by escapes and UTF-8
+  // (valid, truncated, overlong) at every offset, appended after existing content.
+  const std::string pieces[] = {"a",
+                                "Z",
+                                " ",
+                                "~",
+                                "\"",
+                                "\\",
+                                "\n",
+                                "\x01",
+                                "\x1f",
+                                "\x7f",
+                                "\xc3\xa9",
+                                "\xe2\x82\xac",
+                                "\xf0\x9f\x98\x80",
+                                "\xc3",
+                                "\xe2\x82",
+                                "\xc0\xaf",
+                                "\xed\xa0\x80",
+                                "\xf4\x90\x80\x80",
+                                "\x80",
+                                "\xff",
+                                "/usr/bin/",
+                                "select 1",
+                                "\b",
+                                "\f",
+                                "\t",
+                                "\r",
+                                std::string(1, '\0')};
+  uint64_t x = 42;
+  auto next = [&x] {  // xorshift64
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const size_t len = round % 500 == 0 ? 3000 + next() % 3000 : next() % 40;
+    const unsigned plain_odds = 1 + next() % 16;  // from dense escapes to long plain runs
+    while (s.size() < len) {
+      s += next() % plain_odds != 0 ? std::string(1, static_cast<char>('a' + next() % 26))
+                                    : pieces[next() % std::size(pieces)];
+    }
+    std::string out(next() % 24, '#');  // existing content stays
+    const std::string prefix = out;
+    if (round % 3 == 0) out.shrink_to_fit();
+    append_json_string(out, s);
+    ASSERT_EQ(out, prefix + reference_json_string(s)) << "round " << round;
+  }
+}
+
+// Long values that expand six-fold: the buffer grows while escaping and nothing is lost.
+TEST(EcsJsonTest, LongValuesFullOfEscapesGrowTheBuffer) {
+  auto ev = base_event(model::EventKind::kTty);
+  model::TtyData t;
+  t.op = model::TtyOp::kOutput;
+  t.tty = "pts3";
+  for (int i = 0; i < 40000; ++i) t.data += (i % 3 == 0) ? "\x01\xff" : "\"x";
+  t.result = static_cast<int64_t>(t.data.size());
+  ev.data = t;
+  std::string out = "prefix:";
+  append_ecs_json(ev, out, "h");
+  ASSERT_EQ(out.rfind("prefix:{", 0), 0u);
+  const json j = json::parse(out.substr(7));
+  std::string want;
+  for (int i = 0; i < 40000; ++i) want += (i % 3 == 0) ? "\x01\xef\xbf\xbd" : "\"x";
+  EXPECT_EQ(j["privwatch"]["tty"]["data"], want);
+  EXPECT_EQ(j["privwatch"]["tty"]["captured_bytes"], t.data.size());
+}
+
+TEST(EcsJsonTest, NumbersAtEveryDigitCountBoundary) {
+  std::vector<uint64_t> values = {0, 1, UINT64_MAX, UINT64_MAX - 1};
+  for (uint64_t p = 1, k = 0; k < 20; ++k, p *= 10) {
+    values.insert(values.end(), {p - 1, p, p + 1});
+  }
+  for (const uint64_t v : values) {
+    auto ev = base_event(model::EventKind::kPtrace);
+    ev.proc.cgroup_id = v;
+    ev.proc.pid = static_cast<uint32_t>(v);
+    ev.proc.start_ns = v;
+    ev.proc.loginuid = static_cast<uint32_t>(v) == model::kUnsetId ? 0 : static_cast<uint32_t>(v);
+    ev.data = model::PtraceData{-1, -static_cast<int64_t>(v >> 1), static_cast<uint32_t>(v)};
+    const json j = to_json(ev);
+    EXPECT_EQ(j["privwatch"]["cgroup_id"].get<uint64_t>(), v);
+    EXPECT_EQ(j["process"]["pid"].get<uint32_t>(), static_cast<uint32_t>(v));
+    EXPECT_EQ(j["user"]["audit"]["id"], std::to_string(ev.proc.loginuid));
+    EXPECT_EQ(j["process"]["entity_id"], std::to_string(static_cast<uint32_t>(v)) + "-" +
+                                             std::to_string(model::ns_to_ticks(v)));
+    EXPECT_EQ(j["privwatch"]["ptrace"]["request"].get<int64_t>(), -static_cast<int64_t>(v >> 1));
+  }
+  auto ev = base_event(model::EventKind::kPtrace);
+  ev.data = model::PtraceData{-1, INT64_MIN, 0};
+  EXPECT_EQ(to_json(ev)["privwatch"]["ptrace"]["request"].get<int64_t>(), INT64_MIN);
+}
+
 TEST(EcsJsonTest, HostileStringsInEventsStayValidJson) {
   auto ev = base_event(model::EventKind::kExec);
   model::ExecData d;
