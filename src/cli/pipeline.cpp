@@ -225,6 +225,9 @@ void Pipeline::on_event(model::Event& ev) {
 void Pipeline::emit_alert(const model::Alert& a, const model::Event* trigger) {
   ++alerts_emitted_;
   if (!out_->write_json(exporter::alert_json(a))) ++output_errors_;
+  // An alert does not wait for the buffer to fill behind the events (a file tailer sees it now).
+  // A failed write is already counted by the output (lines dropped) and reported by write_json.
+  (void)out_->flush_async();
   for (auto& s : sinks_) s->on_alert(a);
   respond(a, trigger);
   if (metrics_ != nullptr) {
