@@ -428,15 +428,17 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
   // The entry types present (index seeks).
   std::vector<std::optional<std::string>> names;
   {
-    auto st = Stmt::prepare(store.db(), fmt::format("SELECT 1 FROM records WHERE kind = {} AND "
-                                                    "name IS NULL LIMIT 1",
+    // `kind <> 1` lets SQLite use the partial (kind, name) index (records_kind_name); without
+    // it these were full scans of the table (~0.9 s over a million events).
+    auto st = Stmt::prepare(store.db(), fmt::format("SELECT 1 FROM records WHERE kind <> 1 AND "
+                                                    "kind = {} AND name IS NULL LIMIT 1",
                                                     kSession));
     if (!st) return st.error();
     int rc = st->step();
     if (rc == SQLITE_ROW) names.emplace_back(std::nullopt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(store.db(), rc, "sessions");
-    auto next = Stmt::prepare(store.db(), fmt::format("SELECT min(name) FROM records WHERE kind = "
-                                                      "{} AND name > ?",
+    auto next = Stmt::prepare(store.db(), fmt::format("SELECT min(name) FROM records WHERE kind <> "
+                                                      "1 AND kind = {} AND name > ?",
                                                       kSession));
     if (!next) return next.error();
     std::string after;
@@ -454,6 +456,9 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
   struct Stream {
     Stmt st;
     bool live = false;
+    // The stream's order: newest change first, as the (kind, ts) index gives it — ordering by
+    // seq instead made SQLite sort every session version before the first row.
+    int64_t ts = 0;
     int64_t seq = 0;
   };
   std::vector<Stream> streams;
@@ -461,7 +466,7 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
     auto st =
         Stmt::prepare(store.db(), fmt::format("SELECT {} FROM records r INDEXED BY records_kind "
                                               "WHERE r.kind <> 1 AND {} AND r.name {} "
-                                              "ORDER BY r.seq DESC",
+                                              "ORDER BY r.ts DESC, r.seq DESC",
                                               kSessionColumns, where, n ? "= ?" : "IS NULL"));
     if (!st) return st.error();
     bind_all(*st, binds);
@@ -473,6 +478,7 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
     if (rc == SQLITE_ROW) {
       s.live = true;
       s.seq = s.st.int64(0);
+      s.ts = s.st.int64(1);
       return {};
     }
     s.live = false;
@@ -488,7 +494,10 @@ Result<SessionList> list_sessions(const Store& store, const SessionFilter& f) {
   while (true) {
     Stream* best = nullptr;
     for (auto& s : streams) {
-      if (s.live && (best == nullptr || s.seq > best->seq)) best = &s;
+      if (s.live &&
+          (best == nullptr || s.ts > best->ts || (s.ts == best->ts && s.seq > best->seq))) {
+        best = &s;
+      }
     }
     if (best == nullptr) break;
     SessionSummary s;

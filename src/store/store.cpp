@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS records(
   data BLOB,
   hash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS records_kind ON records(kind, ts) WHERE kind <> 1;
+CREATE INDEX IF NOT EXISTS records_kind_name ON records(kind, name) WHERE kind <> 1;
 CREATE INDEX IF NOT EXISTS records_ref ON records(ref) WHERE ref IS NOT NULL;
 CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, min_ts INTEGER NOT NULL,
                                   max_ts INTEGER NOT NULL);
