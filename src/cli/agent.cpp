@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/actions_follower.hpp"
 #include "cli/baseline_stage.hpp"
 #include "cli/pipeline.hpp"
 #include "detect/engine.hpp"
@@ -333,6 +334,11 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   uint64_t lost_marked = 0;  // losses already noted on sessions
   long peak_agent_rss_kb = 0;
   auto next_flush = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  // `privwatch respond` (another process) records its actions in respond.actions_log; they
+  // reach the outputs and the store through the pipeline like the agent's own.
+  ActionsLogFollower actions_log(cfg.respond.actions_log);
+  auto next_actions_poll = std::chrono::steady_clock::now();
+  uint64_t bad_action_lines = 0;
   auto next_rss_sample = std::chrono::steady_clock::now();
   auto next_metrics = std::chrono::steady_clock::now();
   const auto publish_metrics = [&] {
@@ -367,6 +373,15 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     }
     pipeline.emit_actions();
     const auto now = std::chrono::steady_clock::now();
+    if (now >= next_actions_poll) {
+      actions_log.poll([&pipeline](const model::ResponseAction& a) { pipeline.emit_action(a); });
+      if (actions_log.bad_lines() > bad_action_lines) {
+        log::warn("{}: {} line(s) that are not action records were skipped",
+                  cfg.respond.actions_log, actions_log.bad_lines() - bad_action_lines);
+        bad_action_lines = actions_log.bad_lines();
+      }
+      next_actions_poll = now + std::chrono::milliseconds(250);
+    }
     // Idle, or a second since the last flush: lines never sit in the buffer for long.
     if (*n == 0 || now >= next_flush) {
       if (auto s = pipeline.output().flush_async(); !s) {

@@ -595,7 +595,8 @@ class RespondRuleTest : public AgentSuite<RespondRuleTest> {
     return fmt::format(
         "monitor:\n  root: true\n  groups: [sudo, wheel]\n  loginuids: [{0}]\n"
         "detect:\n  default_rules: false\n  rules: [{1}/rules]\n  dedup_window_s: 0\n"
-        "store:\n  path: {2}\n  key_path: {1}/store/store.key\n  commit_interval_ms: 50\n",
+        "store:\n  path: {2}\n  key_path: {1}/store/store.key\n  commit_interval_ms: 50\n"
+        "respond:\n  actions_log: {1}/actions.json\n",
         kSshUser, dir, g_rule.db);
   }
   static void SetUpTestSuite() {
@@ -808,9 +809,19 @@ TEST_F(RespondRuleTest, FreezeStopsTheSshSessionAndThawResumesIt) {
   }
   for (uint32_t p : pids) EXPECT_EQ(proc_state(p), 'T') << "pid " << p;
 
-  const std::string log = suite_dir() + "/" + id + ".actions.json";
+  // The operator's thaw goes to the actions log the agent follows (respond.actions_log).
+  const std::string log = suite_dir() + "/actions.json";
   auto r = respond_cli({"thaw", "--session", std::to_string(sid), "--actions-log", log});
   ASSERT_EQ(exit_code(r.status), 0) << r.out;
+  std::string thaw_id;
+  {
+    std::istringstream lines(read_file(log));
+    for (std::string line; std::getline(lines, line);) {
+      const auto j = json::parse(line, nullptr, false);
+      if (!j.is_discarded() && str(j, "event.action") == "thaw") thaw_id = str(j, "event.id");
+    }
+  }
+  ASSERT_FALSE(thaw_id.empty()) << read_file(log);
   for (uint32_t p : members) {
     EXPECT_TRUE(eventually([&] {
       const char s = proc_state(p);
@@ -824,6 +835,18 @@ TEST_F(RespondRuleTest, FreezeStopsTheSshSessionAndThawResumesIt) {
   EXPECT_EQ(describe_status(status), "exit 0") << out;
   EXPECT_NE(out.find("42-" + id + "-alive"), std::string::npos) << out;
   expect_audited(*act);
+  // The agent picked the operator's action up: in its output and in its store.
+  auto seen = agent().wait_for(
+      [&](const json& e) {
+        return str(e, "privwatch.kind") == "action" && str(e, "event.id") == thaw_id;
+      },
+      thaw_id);
+  ASSERT_TRUE(seen) << "the operator's thaw " << thaw_id << " is not in the agent's output";
+  EXPECT_EQ(str(*seen, "privwatch.action.origin"), "operator");
+  EXPECT_EQ(str(*seen, "privwatch.action.result"), "success");
+  auto s = stored({"search", "--kind", "response"}, thaw_id);
+  ASSERT_TRUE(s) << "the operator's thaw " << thaw_id << " is not in the store";
+  EXPECT_EQ(str((*s)["record"], "event.action"), "thaw");
 }
 
 TEST_F(RespondRuleTest, WarnWritesTheBannerOnTheSshTerminal) {
