@@ -12,9 +12,10 @@ import json
 import statistics
 import sys
 
-CONFIGS = ["none", "monitored", "unmonitored", "enforcing", "auditd"]
+CONFIGS = ["none", "empty", "monitored", "monitored-base", "unmonitored", "unmonitored-base",
+           "enforcing", "auditd"]
 WORKLOADS = ["open", "exec", "connect"]
-AGENT_CONFIGS = ("monitored", "unmonitored", "enforcing")
+AGENT_CONFIGS = ("monitored", "unmonitored", "enforcing", "monitored-base", "unmonitored-base")
 
 # (workload, config, max ratio to none) — the targets on the 2-core machine.
 RATIO_TARGETS = [
@@ -187,7 +188,7 @@ def main():
                 if not s:
                     continue
                 ratio = s["ns"] / base if base and s["ns"] else None
-                agent = cfg != "none"
+                agent = cfg not in ("none", "empty")
                 w("| " + " | ".join([
                     wl, cfg, str(s["n"]), fmt(s["ns"], "{:,.0f}"),
                     f"{fmt(s['ns_min'], '{:,.0f}')} – {fmt(s['ns_max'], '{:,.0f}')}",

@@ -533,15 +533,29 @@ static __always_inline bool sensitive__match(__u8 *rec, const struct pw_str *s, 
 	return bpf_map_lookup_elem(&sensitive, &pb->lpm) != 0;
 }
 
-/* Emit the record: batched wakeups (no wakeup per event) unless enough data is pending. */
+/* Producer position of the last forced wakeup (see rec__submit). Shared by all CPUs: written
+ * once per cfg_wakeup_bytes of records at most; a lost race costs one extra wakeup. */
+__u64 pw_last_wakeup_pos = 0;
+
+/* Emit the record: batched wakeups (no wakeup per event). The consumer polls with a short
+ * timeout; a wakeup is forced only when cfg_wakeup_bytes are pending *and* that much has been
+ * produced since the last forced wakeup. Forcing one on every record while the backlog stays
+ * above the threshold (a consumer that is awake but behind) would queue an irq_work — a self
+ * IPI, a VM exit on virtual machines, ~2 µs — per record (bench/RESULTS.md §1). */
 static __always_inline void rec__submit(void *rec, __u32 size, __u32 type)
 {
 	struct pw_event_hdr *h = rec;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	h->size = size;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes) {
+		__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+
+		if (prod - pw_last_wakeup_pos >= cfg_wakeup_bytes) {
+			pw_last_wakeup_pos = prod;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
 	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1), flags))
 		counter__inc(type, PW_CNT_RINGBUF_FULL);
 	else
