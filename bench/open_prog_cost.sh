@@ -61,7 +61,11 @@ start() {  # command... — runs it in the background until "ready" appears on i
   for _ in $(seq 200); do grep -q "ready" "$work/out.log" && return 0; sleep 0.1; done
   echo "not ready: $*" >&2; cat "$work/out.log" >&2; exit 1
 }
-stop() { kill "$pid"; wait "$pid" || true; pid=; }
+stop() {
+  kill "$pid" 2>/dev/null || echo "note: $pid had exited already: $(tail -n 2 "$work/out.log")" >&2
+  wait "$pid" || true
+  pid=
+}
 
 echo "| program (rep) | opens | ns per call |"
 echo "|---|--:|--:|"

@@ -468,7 +468,9 @@ measure() {
       ;;
     empty)
       start_empty || return 0
+      t0=$(now_s)
       run_workload "$wl" "$bin" ${WL_ARGS[$wl]} || { stop_empty; return 0; }
+      t1=$(now_s)
       stop_empty
       ;;
     auditd)
