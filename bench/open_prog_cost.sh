@@ -31,18 +31,22 @@ printf 'monitor: {root: true}\noutput: {path: %s/ev.json}\n' "$work" >"$work/mon
 printf 'monitor: {root: false, all_logins: false}\noutput: {path: %s/ev.json}\n' "$work" \
   >"$work/unmonitored.yaml"
 
-# "run_cnt run_time_ns" of program NAME held open by process PID (its fds' prog_id).
+# "run_cnt run_time_ns" of program NAME held open by process PID (its fds' prog_id). bpftool
+# fails now and then while other processes load and unload programs: retried.
 stat() {
-  local ids
-  ids=$(grep -h '^prog_id:' /proc/"$2"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ,)
-  bpftool -j prog show | python3 -c '
+  local ids out
+  ids=$(grep -h '^prog_id:' /proc/"$2"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ,) || true
+  for _ in 1 2 3 4 5; do
+    out=$(bpftool -j prog show 2>/dev/null | python3 -c '
 import json, sys
 name, ids = sys.argv[1], {int(x) for x in sys.argv[2].split(",") if x}
 for p in json.load(sys.stdin):
     if p.get("name") == name and p.get("id") in ids:
-        print(p.get("run_cnt", 0), p.get("run_time_ns", 0)); break
-else:
-    print(0, 0)' "$1" "$ids"
+        print(p.get("run_cnt", 0), p.get("run_time_ns", 0)); break' "$1" "$ids" 2>/dev/null) || true
+    [[ -n $out ]] && { echo "$out"; return 0; }
+    sleep 0.2
+  done
+  echo "0 0"
 }
 
 # measure LABEL PROG — runs the open loop once under the program of $pid.
@@ -58,7 +62,7 @@ measure() {
 start() {  # command... — runs it in the background until "ready" appears on its stderr
   "$@" >"$work/out.log" 2>&1 &
   pid=$!
-  for _ in $(seq 200); do grep -q "ready" "$work/out.log" && return 0; sleep 0.1; done
+  for _ in $(seq 200); do grep -qE '^ready$|agent ready' "$work/out.log" && return 0; sleep 0.1; done
   echo "not ready: $*" >&2; cat "$work/out.log" >&2; exit 1
 }
 stop() {

@@ -269,11 +269,21 @@ static __always_inline __u32 subject__compute(struct task_struct *task)
 	return 0;
 }
 
-/* Is the current task a fully monitored subject? */
+/* Is the current task a fully monitored subject? The checks that cost a few loads (the agent
+ * itself, root, any login) come before the cache lookup, a helper call. */
 static __always_inline bool subject__monitored(struct task_struct *task)
 {
 	if (!cfg_have_subject_filters)
 		return subject__compute(task);
+	if (task->tgid == cfg_agent_tgid)
+		return false;
+	if (cfg_monitor_root) {
+		const struct cred *cred = task->cred;
+		if (cred->uid.val == 0 || cred->euid.val == 0)
+			return true;
+	}
+	if (cfg_monitor_all_logins && task->loginuid.val != (__u32)-1)
+		return true;
 	__u32 *cached = bpf_task_storage_get(&subject_cache, task, 0, 0);
 	if (cached)
 		return *cached;
