@@ -45,10 +45,17 @@ int main(int argc, char** argv) {
   int opt;
   while ((opt = getopt(argc, argv, "n:p:w:h")) != -1) {
     switch (opt) {
-      case 'n': n = strtol(optarg, NULL, 10); break;
-      case 'p': path = optarg; break;
-      case 'w': warmup = strtol(optarg, NULL, 10); break;
-      default: usage(argv[0]);
+      case 'n':
+        n = strtol(optarg, NULL, 10);
+        break;
+      case 'p':
+        path = optarg;
+        break;
+      case 'w':
+        warmup = strtol(optarg, NULL, 10);
+        break;
+      default:
+        usage(argv[0]);
     }
   }
   if (n <= 0 || warmup < 0) usage(argv[0]);
