@@ -62,7 +62,7 @@ measure() {
 start() {  # command... — runs it in the background until "ready" appears on its stderr
   "$@" >"$work/out.log" 2>&1 &
   pid=$!
-  for _ in $(seq 200); do grep -qE '^ready$|agent ready' "$work/out.log" && return 0; sleep 0.1; done
+  for _ in $(seq 600); do grep -qE '^ready$|agent ready' "$work/out.log" && return 0; sleep 0.1; done
   echo "not ready: $*" >&2; cat "$work/out.log" >&2; exit 1
 }
 stop() {
