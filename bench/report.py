@@ -12,9 +12,10 @@ import json
 import statistics
 import sys
 
-CONFIGS = ["none", "monitored", "unmonitored", "enforcing", "auditd"]
+CONFIGS = ["none", "empty", "monitored", "monitored-base", "unmonitored", "unmonitored-base",
+           "enforcing", "auditd"]
 WORKLOADS = ["open", "exec", "connect"]
-AGENT_CONFIGS = ("monitored", "unmonitored", "enforcing")
+AGENT_CONFIGS = ("monitored", "unmonitored", "enforcing", "monitored-base", "unmonitored-base")
 
 # (workload, config, max ratio to none) — the issue's targets on the 2-core machine.
 RATIO_TARGETS = [
@@ -115,6 +116,7 @@ def summarize(runs):
     return {
         "n": len(runs),
         "ns": median(ns),
+        "cpu_ns": median([get(r, "result", "cpu_ns_per_op") for r in runs]),
         "ns_min": min((x for x in ns if x is not None), default=None),
         "ns_max": max((x for x in ns if x is not None), default=None),
         "cpu_pct": median(cpu_pct),
@@ -130,17 +132,17 @@ def summarize(runs):
     }
 
 
-def paired_ratio(overhead, wl, cfg):
+def paired_ratio(overhead, wl, cfg, key="ns_per_op"):
     """Median over repetitions of ns/op(cfg) / ns/op(none) within the same repetition.
 
     The configurations of one repetition run back to back, so pairing them cancels slow drifts
     of the machine (another job starting, thermal or host effects) that a ratio of medians keeps.
     """
-    base = {r["rep"]: get(r, "result", "ns_per_op") for r in overhead
+    base = {r["rep"]: get(r, "result", key) for r in overhead
             if r["workload"] == wl and r["config"] == "none"}
-    ratios = [get(r, "result", "ns_per_op") / base[r["rep"]] for r in overhead
+    ratios = [get(r, "result", key) / base[r["rep"]] for r in overhead
               if r["workload"] == wl and r["config"] == cfg and base.get(r.get("rep"))
-              and get(r, "result", "ns_per_op") is not None]
+              and get(r, "result", key) is not None]
     return median(ratios)
 
 
@@ -177,9 +179,9 @@ def main():
     if sums:
         w("## Overhead per operation (median of repetitions)\n")
         w("| workload | config | runs | ns/op (median) | min – max | × none | × none (paired) "
-          "| agent CPU % of 1 core "
+          "| workload CPU ns/op | × none CPU (paired) | agent CPU % of 1 core "
           "| agent CPU / op | peak RSS (without ring buffer) | events | drops | latency p50 | latency p99 (worst) |")
-        w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for wl in WORKLOADS:
             base = sums[(wl, "none")]["ns"] if (wl, "none") in sums else None
             for cfg in CONFIGS:
@@ -187,12 +189,14 @@ def main():
                 if not s:
                     continue
                 ratio = s["ns"] / base if base and s["ns"] else None
-                agent = cfg != "none"
+                agent = cfg not in ("none", "empty")
                 w("| " + " | ".join([
                     wl, cfg, str(s["n"]), fmt(s["ns"], "{:,.0f}"),
                     f"{fmt(s['ns_min'], '{:,.0f}')} – {fmt(s['ns_max'], '{:,.0f}')}",
                     fmt(ratio, "{:.3f}"),
                     fmt(paired_ratio(overhead, wl, cfg), "{:.3f}"),
+                    fmt(s["cpu_ns"], "{:,.0f}"),
+                    fmt(paired_ratio(overhead, wl, cfg, "cpu_ns_per_op"), "{:.3f}"),
                     fmt(s["cpu_pct"], "{:.1f} %") if agent else "–",
                     fmt_ns(s["cpu_per_op"]) if agent else "–",
                     fmt_rss(s["rss_kb"], s["rss_agent_kb"]),
@@ -204,6 +208,8 @@ def main():
         w("")
         w("× none is the ratio of the medians; × none (paired) is the median over repetitions of "
           "the ratio to the `none` run of the same repetition (the targets use it). "
+          "Workload CPU ns/op is the workload's own CPU time per operation (open loop only): "
+          "on a shared machine it leaves out the time other jobs take the CPU away. "
           "For `auditd`, agent CPU is auditd plus the kernel's kauditd thread, peak RSS is auditd's "
           "and drops are the kernel's `lost` audit records. Events and latency come from the agent's "
           "stats file and exist only for the privwatch configurations.\n")

@@ -22,8 +22,11 @@ usage: bench/run.sh [options]
 
   --quick               fewer iterations, 3 repetitions, 3 s flood steps
   --reps N              repetitions per (workload, configuration) (default 7; --quick 3)
-  --configs LIST        comma list of none,monitored,unmonitored,enforcing,auditd (default:
-                        none,monitored,unmonitored,auditd; enforcing = monitored + respond.kill)
+  --configs LIST        comma list of none,monitored,unmonitored,enforcing,auditd,empty,
+                        monitored-base,unmonitored-base (default: none,monitored,unmonitored,auditd;
+                        enforcing = monitored + respond.kill; empty = a BPF program that does
+                        nothing on syscalls:sys_exit_openat, the kernel's floor for any open hook;
+                        *-base = the same configuration with the --base-agent binary)
   --workloads LIST      comma list of open,exec,connect (default: all three)
   --sustained           run only the sustained-rate mode (event_flood under the monitored agent)
   --no-sustained        skip the sustained-rate mode
@@ -34,6 +37,8 @@ usage: bench/run.sh [options]
   --open-n N / --exec-n N / --connect-n N   iterations per workload run
   --build-dir DIR       build tree (default: <repo>/build)
   --agent PATH          privwatch binary (default: <build-dir>/privwatch)
+  --base-agent PATH     privwatch binary of the *-base configurations (e.g. a copy of the build
+                        before a change, to compare before/after interleaved in one run)
   --bin-dir DIR         workload binaries (default: <build-dir>/bench)
   --out DIR             where results-<date>.md and raw-<date>.jsonl go (default: bench/out)
   --pin-cpu N|none      run the connect workload on CPU N with taskset (default 0; see README)
@@ -56,6 +61,7 @@ FLOOD_THREADS=1
 OPEN_N="" EXEC_N="" CONNECT_N=""
 BUILD_DIR="$ROOT_DIR/build"
 AGENT=""
+BASE_AGENT=""
 BIN_DIR=""
 OUT_DIR="$BENCH_DIR/out"
 SETTLE=1
@@ -80,6 +86,7 @@ while [[ $# -gt 0 ]]; do
     --connect-n) CONNECT_N=$2; shift ;;
     --build-dir) BUILD_DIR=$(cd "$2" && pwd); shift ;;
     --agent) AGENT=$2; shift ;;
+    --base-agent) BASE_AGENT=$2; shift ;;
     --bin-dir) BIN_DIR=$2; shift ;;
     --out) OUT_DIR=$2; shift ;;
     --settle) SETTLE=$2; shift ;;
@@ -104,7 +111,7 @@ IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
 IFS=, read -r -a WORKLOAD_LIST <<<"$WORKLOADS"
 IFS=, read -r -a RATE_LIST <<<"$RATES"
 for c in "${CONFIG_LIST[@]}"; do
-  case "$c" in none|monitored|unmonitored|enforcing|auditd) ;; *) echo "run.sh: unknown configuration '$c'" >&2; exit 2 ;; esac
+  case "$c" in none|monitored|unmonitored|enforcing|auditd|empty|monitored-base|unmonitored-base) ;; *) echo "run.sh: unknown configuration '$c'" >&2; exit 2 ;; esac
 done
 for w in "${WORKLOAD_LIST[@]}"; do
   case "$w" in open|exec|connect) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
@@ -120,6 +127,7 @@ declare -A WL_ARGS=([open]="-n $OPEN_N" [exec]="-n $EXEC_N" [connect]="-n $CONNE
 need_bins=()
 [[ $MODE != sustained ]] && for w in "${WORKLOAD_LIST[@]}"; do need_bins+=("${WL_BIN[$w]}"); done
 [[ $MODE != overhead ]] && need_bins+=(bench_event_flood)
+[[ " ${CONFIG_LIST[*]} " == *" empty "* ]] && need_bins+=(bench_empty_tracepoint)
 for b in "${need_bins[@]}"; do
   [[ -x "$BIN_DIR/$b" ]] || die "missing $BIN_DIR/$b — build it: cmake --build $BUILD_DIR --target $b (or pass --bin-dir)"
 done
@@ -133,6 +141,7 @@ RESULTS="$OUT_DIR/results-$STAMP.md"
 WORK=$(mktemp -d /tmp/pw-bench.XXXXXX)
 NOTES=()           # lines for the report's "Notes" section
 AGENT_PID=""
+EMPTY_PID=""
 AUDITD_PID=""
 AUDIT_SAVED=""     # "enabled backlog_limit backlog_wait_time failure" before we touched it
 AGENT_OK=1         # cleared when the agent cannot be used (missing, fails to start)
@@ -156,6 +165,7 @@ cleanup() {
     wait_exit "$AUDITD_PID" 20 || kill -KILL "$AUDITD_PID" 2>/dev/null || true
     wait "$AUDITD_PID" 2>/dev/null || true
   fi
+  stop_empty
   restore_audit_settings
   if [[ $KEEP == 1 ]]; then log "scratch directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
@@ -239,15 +249,16 @@ write_agent_config() { # KIND FILE
   } >"$file"
 }
 
-# start_agent KIND — starts the agent, waits for "agent ready". Sets AGENT_PID, AGENT_STATS.
+# start_agent KIND [BINARY] — starts the agent, waits for "agent ready". Sets AGENT_PID,
+# AGENT_STATS.
 start_agent() {
-  local kind=$1
+  local kind=$1 bin=${2:-$AGENT}
   local cfg="$WORK/agent-$kind.yaml"
   write_agent_config "$kind" "$cfg"
   AGENT_STATS="$WORK/stats-$kind.json"
   AGENT_LOG="$WORK/agent-$kind.stderr"
   rm -f "$AGENT_STATS" "$WORK"/events.jsonl*
-  "$AGENT" agent --config "$cfg" --stats-file "$AGENT_STATS" >"$WORK/agent-$kind.stdout" 2>"$AGENT_LOG" &
+  "$bin" agent --config "$cfg" --stats-file "$AGENT_STATS" >"$WORK/agent-$kind.stdout" 2>"$AGENT_LOG" &
   AGENT_PID=$!
   local deadline=$((SECONDS + 30))
   while ! grep -q "agent ready" "$AGENT_LOG" "$WORK/agent-$kind.stdout" 2>/dev/null; do
@@ -291,6 +302,31 @@ stop_agent() {
     note "agent exited with status $AGENT_EXIT without writing the stats file $AGENT_STATS"
   fi
   rm -f "$WORK"/events.jsonl*
+}
+
+# ---------------------------------------------------------------------------- empty program
+# start_empty — an empty BPF program on syscalls:sys_exit_openat (bench_empty_tracepoint): what
+# the kernel charges for running any program there. Sets EMPTY_PID.
+start_empty() {
+  "$BIN_DIR/bench_empty_tracepoint" syscalls/sys_exit_openat 2>"$WORK/empty.stderr" &
+  EMPTY_PID=$!
+  local deadline=$((SECONDS + 10))
+  while ! grep -q ready "$WORK/empty.stderr" 2>/dev/null; do
+    if ! kill -0 "$EMPTY_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+      note "empty program did not attach: $(tail -n 2 "$WORK/empty.stderr" | tr '\n' ' ')"
+      stop_empty
+      return 1
+    fi
+    sleep 0.05
+  done
+  sleep "$SETTLE"
+}
+
+stop_empty() {
+  [[ -n "$EMPTY_PID" ]] || return 0
+  kill -TERM "$EMPTY_PID" 2>/dev/null || true
+  wait "$EMPTY_PID" 2>/dev/null || true
+  EMPTY_PID=""
 }
 
 # ---------------------------------------------------------------------------- auditd
@@ -415,9 +451,13 @@ measure() {
     none)
       run_workload "$wl" "$bin" ${WL_ARGS[$wl]} || return 0
       ;;
-    monitored|unmonitored|enforcing)
+    monitored|unmonitored|enforcing|monitored-base|unmonitored-base)
       ((AGENT_OK)) || return 0
-      start_agent "$cfg" || return 0
+      if [[ $cfg == *-base ]]; then
+        start_agent "${cfg%-base}" "$BASE_AGENT" || return 0
+      else
+        start_agent "$cfg" || return 0
+      fi
       c0=$(cpu_ns "$AGENT_PID"); t0=$(now_s)
       run_workload "$wl" "$bin" ${WL_ARGS[$wl]} || { stop_agent; return 0; }
       t1=$(now_s); c1=$(cpu_ns "$AGENT_PID")
@@ -425,6 +465,13 @@ measure() {
       stats=$AGENT_STATS_JSON
       exit_code=$AGENT_EXIT
       rss=${AGENT_RSS_FALLBACK:-null}
+      ;;
+    empty)
+      start_empty || return 0
+      t0=$(now_s)
+      run_workload "$wl" "$bin" ${WL_ARGS[$wl]} || { stop_empty; return 0; }
+      t1=$(now_s)
+      stop_empty
       ;;
     auditd)
       ((AUDITD_OK)) || return 0
@@ -455,6 +502,9 @@ if [[ " ${CONFIG_LIST[*]} " == *" monitored "* || " ${CONFIG_LIST[*]} " == *" un
   elif [[ ! -x "$AGENT" ]]; then
     AGENT_OK=0; note "agent configurations skipped: $AGENT not found or not executable (build it: cmake --build $BUILD_DIR --target privwatch)"
   fi
+fi
+if [[ " ${CONFIG_LIST[*]} " == *-base\ * && ! -x "$BASE_AGENT" ]]; then
+  die "the *-base configurations need --base-agent PATH (an executable privwatch binary)"
 fi
 if [[ " ${CONFIG_LIST[*]} " == *" auditd "* && $MODE != sustained ]]; then
   auditd_preflight || true

@@ -190,7 +190,6 @@ int family_file(struct pw_sys_exit_ctx *ctx)
 		if (file)
 			str__path(rec, &tail, &e->resolved, &file->f_path, pb);
 	} else {
-		str__user(rec, &tail, &e->path, f.p1, PW_PATH_MAX);
 		if (f.op == PW_FILE_OPEN && ret >= 0) {
 			struct file *file = fd__file(task, ret);
 			if (file) {
@@ -199,6 +198,15 @@ int family_file(struct pw_sys_exit_ctx *ctx)
 					e->file_flags |= PW_FILE_CREATED;
 			}
 		}
+		/* A successful open's file is authoritative: its absolute path comes from the
+		 * kernel's dentries, and the string the process passed is not copied (the copy from
+		 * user memory was the dearest part of a monitored open). It is kept where it is the
+		 * only account of the path: failed opens, every other operation, and a resolved
+		 * path that is missing or truncated. */
+		if (e->resolved.off == 0 || (e->resolved.flags & PW_STR_TRUNCATED))
+			str__user(rec, &tail, &e->path, f.p1, PW_PATH_MAX);
+		else
+			str__clear(&e->path);
 		if (e->resolved.off == 0)
 			file__base(rec, &tail, &e->base, &e->path, f.dirfd, task, pb);
 		else

@@ -269,11 +269,21 @@ static __always_inline __u32 subject__compute(struct task_struct *task)
 	return 0;
 }
 
-/* Is the current task a fully monitored subject? */
+/* Is the current task a fully monitored subject? The checks that cost a few loads (the agent
+ * itself, root, any login) come before the cache lookup, a helper call. */
 static __always_inline bool subject__monitored(struct task_struct *task)
 {
 	if (!cfg_have_subject_filters)
 		return subject__compute(task);
+	if (task->tgid == cfg_agent_tgid)
+		return false;
+	if (cfg_monitor_root) {
+		const struct cred *cred = task->cred;
+		if (cred->uid.val == 0 || cred->euid.val == 0)
+			return true;
+	}
+	if (cfg_monitor_all_logins && task->loginuid.val != (__u32)-1)
+		return true;
 	__u32 *cached = bpf_task_storage_get(&subject_cache, task, 0, 0);
 	if (cached)
 		return *cached;
@@ -533,15 +543,29 @@ static __always_inline bool sensitive__match(__u8 *rec, const struct pw_str *s, 
 	return bpf_map_lookup_elem(&sensitive, &pb->lpm) != 0;
 }
 
-/* Emit the record: batched wakeups (no wakeup per event) unless enough data is pending. */
+/* Producer position of the last forced wakeup (see rec__submit). Shared by all CPUs: written
+ * once per cfg_wakeup_bytes of records at most; a lost race costs one extra wakeup. */
+__u64 pw_last_wakeup_pos = 0;
+
+/* Emit the record: batched wakeups (no wakeup per event). The consumer polls with a short
+ * timeout; a wakeup is forced only when cfg_wakeup_bytes are pending *and* that much has been
+ * produced since the last forced wakeup. Forcing one on every record while the backlog stays
+ * above the threshold (a consumer that is awake but behind) would queue an irq_work — a self
+ * IPI, a VM exit on virtual machines, ~2 µs — per record (bench/RESULTS.md §1). */
 static __always_inline void rec__submit(void *rec, __u32 size, __u32 type)
 {
 	struct pw_event_hdr *h = rec;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	h->size = size;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes) {
+		__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+
+		if (prod - pw_last_wakeup_pos >= cfg_wakeup_bytes) {
+			pw_last_wakeup_pos = prod;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
 	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1), flags))
 		counter__inc(type, PW_CNT_RINGBUF_FULL);
 	else

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 
@@ -64,9 +65,35 @@ Status ensure_tracefs() {
   return {};
 }
 
+// One pass over the ring: hands records to the handler and stops after kPassMax records or
+// at the first record written after the pass began (`stop_pos`, a producer position),
+// whichever comes first. Without the bound, libbpf keeps consuming for as long as the kernel
+// keeps producing, and a process opening files in a loop as fast as the agent consumes them
+// would keep the agent's loop (flushes, stats, timers, SIGTERM) from running for seconds.
+constexpr int kPassMax = 1024;
+
+struct RingPass {
+  RecordHandler* handler = nullptr;
+  const uint64_t* consumer_pos = nullptr;  // the ring's consumer page (read-only mapping)
+  uint64_t stop_pos = UINT64_MAX;
+  int max = kPassMax;
+  int handled = 0;
+  bool stopped = false;  // records may be pending: the next poll does not wait
+};
+
+constexpr int kPassDone = -ECANCELED;  // callback's "stop here"; the record was handled
+
 int on_ring_record(void* ctx, void* data, size_t size) {
-  auto* handler = static_cast<RecordHandler*>(ctx);
-  handler->on_record({static_cast<const uint8_t*>(data), size});
+  auto* pass = static_cast<RingPass*>(ctx);
+  pass->handler->on_record({static_cast<const uint8_t*>(data), size});
+  // libbpf advances the consumer position past this record after the callback returns, so
+  // the position read here is this record's own.
+  if (++pass->handled >= pass->max ||
+      (pass->consumer_pos != nullptr &&
+       __atomic_load_n(pass->consumer_pos, __ATOMIC_ACQUIRE) >= pass->stop_pos)) {
+    pass->stopped = true;
+    return kPassDone;
+  }
   return 0;
 }
 
@@ -99,6 +126,7 @@ Status check_requirements() {
 struct Capture::Impl {
   privwatch_bpf* skel = nullptr;
   ring_buffer* rb = nullptr;
+  RingPass pass;
   uint64_t ring_bytes = 0;
   // Read-only views of the ring's consumer and producer positions (fill level for metrics).
   void* cons_page = MAP_FAILED;
@@ -322,30 +350,64 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
   if (int err = privwatch_bpf__attach(skel); err != 0) {
     return load_error("attaching the privwatch tracepoints", err);
   }
-  impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &handler, nullptr);
+  impl->pass.handler = &handler;
+  impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &impl->pass, nullptr);
   if (impl->rb == nullptr) return load_error("opening the ring buffer", errno);
   impl->page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const int ring_fd = bpf_map__fd(skel->maps.events);
   impl->cons_page = mmap(nullptr, impl->page_size, PROT_READ, MAP_SHARED, ring_fd, 0);
   impl->prod_page = mmap(nullptr, impl->page_size, PROT_READ, MAP_SHARED, ring_fd,
                          static_cast<off_t>(impl->page_size));
+  if (impl->cons_page != MAP_FAILED) {
+    impl->pass.consumer_pos = static_cast<const uint64_t*>(impl->cons_page);
+  }
   impl->ncpus = libbpf_num_possible_cpus();
   if (impl->ncpus <= 0) impl->ncpus = 1;
   return std::unique_ptr<Capture>(new Capture(std::move(impl)));
 }
 
+void Capture::begin_pass(int max) {
+  RingPass& p = impl_->pass;
+  p.max = max;
+  p.handled = 0;
+  p.stopped = false;
+  p.stop_pos =
+      impl_->prod_page != MAP_FAILED
+          ? __atomic_load_n(static_cast<const uint64_t*>(impl_->prod_page), __ATOMIC_ACQUIRE)
+          : UINT64_MAX;
+}
+
 Result<int> Capture::poll(int timeout_ms) {
   // Wakeups are batched in the kernel: wait for one at most timeout_ms, then drain anyway.
-  int n = ring_buffer__poll(impl_->rb, timeout_ms);
-  if (n < 0 && n != -EINTR) {
-    return make_error(ErrorKind::kIo, "ring buffer poll failed: {}", errno_text(n));
+  // A pass is bounded (RingPass), so a poll returns even while the kernel produces as fast as
+  // the agent consumes; when the last pass stopped early, records are pending and the next
+  // poll does not wait (no wakeup comes for them: records are submitted without one).
+  int total = 0;
+  if (timeout_ms == 0) {
+    // A drain (the agent's last poll before it exits): everything written before this call,
+    // however much; the producer position bounds it.
+    begin_pass(INT_MAX);
+    int m = ring_buffer__consume(impl_->rb);
+    if (m < 0 && m != -EINTR && !impl_->pass.stopped) {
+      return make_error(ErrorKind::kIo, "ring buffer consume failed: {}", errno_text(m));
+    }
+    return impl_->pass.handled;
   }
-  int total = n > 0 ? n : 0;
+  if (!impl_->pass.stopped) {
+    begin_pass(kPassMax);
+    int n = ring_buffer__poll(impl_->rb, timeout_ms);
+    if (n < 0 && n != -EINTR && !impl_->pass.stopped) {
+      return make_error(ErrorKind::kIo, "ring buffer poll failed: {}", errno_text(n));
+    }
+    total = impl_->pass.handled;
+    if (impl_->pass.stopped) return total;
+  }
+  begin_pass(kPassMax);
   int m = ring_buffer__consume(impl_->rb);
-  if (m < 0 && m != -EINTR) {
+  if (m < 0 && m != -EINTR && !impl_->pass.stopped) {
     return make_error(ErrorKind::kIo, "ring buffer consume failed: {}", errno_text(m));
   }
-  if (m > 0) total += m;
+  total += impl_->pass.handled;
   return total;
 }
 

@@ -44,8 +44,10 @@ class Capture {
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;
 
-  // Waits up to timeout_ms for a wakeup, then consumes every pending record.
-  // Returns the number of records handled.
+  // Waits up to timeout_ms for a wakeup, then consumes pending records, at most ~2048 per call
+  // and none written after the call began, so that it returns even while the kernel keeps
+  // producing (the next call does not wait while records remain). timeout_ms == 0 is a drain:
+  // every record written before the call, however many. Returns the number of records handled.
   [[nodiscard]] Result<int> poll(int timeout_ms);
   [[nodiscard]] Counters read_counters() const;
   [[nodiscard]] uint64_t ring_size_bytes() const;
@@ -58,6 +60,7 @@ class Capture {
  private:
   struct Impl;
   explicit Capture(std::unique_ptr<Impl> impl);
+  void begin_pass(int max);
   std::unique_ptr<Impl> impl_;
 };
 

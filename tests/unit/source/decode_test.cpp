@@ -174,6 +174,22 @@ TEST(Decode, KernelResolvedPathWins) {
   EXPECT_TRUE(f.file_flags & model::kFileCreated);
 }
 
+// What the kernel sends for a successful open: the resolved path only (the requested string
+// is not copied then, bpf/file.bpf.c).
+TEST(Decode, SuccessfulOpenWithOnlyTheResolvedPath) {
+  RecordBuilder<pw_file> b(PW_EV_FILE);
+  b.rec().op = PW_FILE_OPEN;
+  b.rec().result = 4;
+  b.rec().dirfd = -100;
+  b.str(&pw_file::resolved, "/etc/ssh/sshd_config");
+  model::Event ev;
+  ASSERT_EQ(decode_record(b.finish(), {}, ev), DecodeStatus::kOk);
+  const auto& f = std::get<model::FileData>(ev.data);
+  EXPECT_EQ(f.path, "/etc/ssh/sshd_config");
+  EXPECT_EQ(f.requested_path, "");
+  EXPECT_EQ(f.result, 4);
+}
+
 TEST(Decode, RenameTargetResolved) {
   RecordBuilder<pw_file> b(PW_EV_FILE);
   b.rec().op = PW_FILE_RENAME;
