@@ -102,6 +102,7 @@ int insert(uint64_t n, const std::string& dir) {
   c.path = dir + "/privwatch.db";
   c.key_path = dir + "/store.key";
   c.queue_size = 1 << 20;
+  c.queue_max_mb = 4096;  // the bench paces itself below (in flight ≤ 32768 records)
   c.commit_interval_ms = 200;
   auto sink = store::StoreSink::open(c, "app-3");
   if (!sink) {
@@ -121,7 +122,7 @@ int insert(uint64_t n, const std::string& dir) {
   while (pushed < n) {
     const auto st = (*sink)->store_stats();
     const uint64_t in_flight = st.queued - std::min(st.queued, st.committed);
-    if (in_flight > (c.queue_size / 2)) {
+    if (in_flight > 32768) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       continue;
     }

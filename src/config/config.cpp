@@ -138,6 +138,8 @@ store:
   # Records buffered between the pipeline and the database writer; beyond this they are
   # dropped and counted. 1024..16777216.
   queue_size: 262144
+  # ... and the memory they may take, in MiB (whichever limit comes first). 1..4096.
+  queue_max_mb: 64
   # A signed checkpoint after this many records ... 1..1000000000
   checkpoint_every: 100000
   # ... or after this many seconds, whichever comes first. 1..86400.
@@ -370,6 +372,7 @@ constexpr std::string_view kStoreKeys[] = {"enabled",
                                            "key_path",
                                            "commit_interval_ms",
                                            "queue_size",
+                                           "queue_max_mb",
                                            "checkpoint_every",
                                            "checkpoint_interval_s",
                                            "checkpoint_file",
@@ -1368,6 +1371,7 @@ class Parser {
         };
         const Bound bounds[] = {{"commit_interval_ms", &c.commit_interval_ms, 1, 60000},
                                 {"queue_size", &c.queue_size, 1024, 16777216},
+                                {"queue_max_mb", &c.queue_max_mb, 1, 4096},
                                 {"checkpoint_every", &c.checkpoint_every, 1, 1000000000},
                                 {"checkpoint_interval_s", &c.checkpoint_interval_s, 1, 86400},
                                 {"prune_interval_s", &c.prune_interval_s, 60, 86400}};

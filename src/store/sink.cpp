@@ -56,6 +56,7 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
       schema_(store_->schema_version()),
       shipper_(ShipperOptions{cfg.checkpoint_file, cfg.checkpoint_syslog, cfg.checkpoint_url}) {
   head_seq_ = store_->head_seq();
+  max_pending_bytes_ = size_t{cfg_.queue_max_mb} << 20;
   pending_.reserve(kWakeBatch);
   const uint64_t now = wall_now_ns();
   next_checkpoint_ns_ = now + uint64_t{cfg_.checkpoint_interval_s} * 1'000'000'000ull;
@@ -73,19 +74,43 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
 
 StoreSink::~StoreSink() { close(); }
 
+// What a queued item holds in memory, roughly: the variant plus what its strings own (events:
+// the rendered JSON, if any, and ~512 bytes of process strings and arguments).
+template <typename T>
+size_t StoreSink::approx_bytes(const T& item) {
+  using U = std::decay_t<T>;
+  if constexpr (std::is_same_v<U, RenderedEvent>) {
+    return sizeof(Item) + item.json.size() + 512;
+  } else if constexpr (std::is_same_v<U, model::Event>) {
+    return sizeof(Item) + 512;
+  } else if constexpr (std::is_same_v<U, Record>) {
+    return sizeof(Item) + item.body.size() + item.text.size() + item.data.size();
+  } else if constexpr (std::is_same_v<U, model::RecordingChunk>) {
+    return sizeof(Item) + item.data.size();
+  } else {
+    return sizeof(Item) + 1024;
+  }
+}
+
 template <typename T>
 void StoreSink::enqueue(T&& item) {
   bool wake = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    while (wait_when_full_ && !stop_ && pending_.size() >= cfg_.queue_size) {
+    const size_t bytes = approx_bytes(item);
+    auto full = [&] {
+      return pending_.size() >= cfg_.queue_size ||
+             (pending_bytes_ + bytes > max_pending_bytes_ && !pending_.empty());
+    };
+    while (wait_when_full_ && !stop_ && full()) {
       cv_.notify_one();
       space_cv_.wait(lock);
     }
-    if (stop_ || pending_.size() >= cfg_.queue_size) {
+    if (stop_ || full()) {
       ++dropped_queue_;
       return;
     }
+    pending_bytes_ += bytes;
     pending_.emplace_back(std::forward<T>(item));
     wake = pending_.size() == kWakeBatch;
   }
@@ -343,6 +368,7 @@ void StoreSink::run_encoder() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, interval, [this] { return stop_ || pending_.size() >= kWakeBatch; });
       batch.swap(pending_);
+      pending_bytes_ = 0;
       stopping = stop_;
     }
     space_cv_.notify_all();  // the queue has room again (import waits for it)

@@ -84,6 +84,8 @@ class StoreSink : public model::RecordSink {
   StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
   template <typename T>
   void enqueue(T&& item);
+  template <typename T>
+  static size_t approx_bytes(const T& item);
   void run_encoder();
   void run_writer();
   void write_batch(std::vector<Record>& batch, size_t n);
@@ -105,6 +107,8 @@ class StoreSink : public model::RecordSink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Item> pending_;
+  size_t pending_bytes_ = 0;      // approx_bytes of pending_ (mu_)
+  size_t max_pending_bytes_ = 0;  // store.queue_max_mb
   bool stop_ = false;
   bool flush_requested_ = false;
   std::thread encoder_, writer_;

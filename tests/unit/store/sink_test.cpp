@@ -27,6 +27,27 @@ config::StoreConfig config_in(const TempDir& dir) {
   return c;
 }
 
+// The queue is bounded in memory too (store.queue_max_mb): large records offered faster than
+// the encoder takes them are dropped and counted, never buffered without limit.
+TEST(StoreSink, TheQueueIsBoundedInMemoryAndDropsAreCounted) {
+  TempDir dir;
+  auto c = config_in(dir);
+  c.queue_max_mb = 1;
+  auto sink = StoreSink::open(c, "app-3");
+  ASSERT_TRUE(sink) << sink.error().to_string();
+  const uint64_t now = wall_now_ns();
+  const std::string big = "{\"message\":\"" + std::string(256 * 1024, 'x') + "\"}";
+  constexpr int kOffered = 400;  // 100 MiB offered at once
+  for (int i = 0; i < kOffered; ++i) {
+    (*sink)->on_rendered_event(exec_event(now + i, "alice", "root", "/bin/x", {"x"}), big);
+  }
+  (*sink)->close();
+  const auto st = (*sink)->store_stats();
+  EXPECT_GT(st.dropped_queue, 0u);
+  EXPECT_EQ(st.committed - st.checkpoints + st.dropped_queue, static_cast<uint64_t>(kOffered))
+      << "committed " << st.committed << " checkpoints " << st.checkpoints;
+}
+
 TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
   TempDir dir;
   ASSERT_EQ(::mkdir((dir / "offhost").c_str(), 0700), 0);
