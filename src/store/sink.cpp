@@ -164,7 +164,7 @@ void StoreSink::encode(const Item& item, Record& r) {
   r.has_digest = true;
   // The full-text tags too: the writer only inserts them.
   r.tags.clear();
-  append_tags(r.tags, r.kind, r.name, r.user, r.human, r.session, roles_buf_, r.cluster);
+  append_tags(r.tags, r.kind, r.name, r.user, r.human, r.session, roles_buf_, r.cluster, schema_);
 }
 
 void StoreSink::after_failure(const Error& e, uint64_t lost) {
