@@ -5,6 +5,9 @@
 //                                               commit + checkpoints on the writer thread
 //   bench_store search [--events N] [--dir D]   builds an N-event store (default 10 million,
 //                                               reused when present) and times searches
+//                                               (--batch B: records per transaction, 50000)
+//   bench_store raw [--events N] [--batch B]    the writer alone, one thread, B per commit
+//                                               (8192): deterministic, for callgrind
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -182,7 +185,7 @@ int raw(uint64_t n, const std::string& dir, uint64_t batch) {
   return 0;
 }
 
-int build(uint64_t n, const std::string& dir) {
+int build(uint64_t n, const std::string& dir, uint64_t batch) {
   store::StoreOptions o;
   o.path = dir + "/privwatch.db";
   o.key_path = dir + "/store.key";
@@ -203,7 +206,7 @@ int build(uint64_t n, const std::string& dir) {
   store::Record r;
   for (uint64_t i = start; i < n;) {
     if (!(*st)->begin()) return 1;
-    for (int k = 0; k < 50000 && i < n; ++k, ++i) {
+    for (uint64_t k = 0; k < batch && i < n; ++k, ++i) {
       store::encode_event(make_event(i, base + span / n * i), "app-3", r);
       if (auto s = (*st)->append(r); !s) {
         std::fprintf(stderr, "%s\n", s.error().to_string().c_str());
@@ -225,8 +228,8 @@ int build(uint64_t n, const std::string& dir) {
   return 0;
 }
 
-int search(uint64_t n, const std::string& dir) {
-  if (int rc = build(n, dir); rc != 0) return rc;
+int search(uint64_t n, const std::string& dir, uint64_t batch) {
+  if (int rc = build(n, dir, batch); rc != 0) return rc;
   auto st = store::Store::open_reader(dir + "/privwatch.db");
   if (!st) return 1;
   struct Case {
@@ -316,16 +319,19 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1];
   uint64_t n = mode == "insert" ? 2'000'000 : 10'000'000;
-  uint64_t batch = 8192;
+  uint64_t batch = 8192;  // raw; search builds in transactions of 50000 unless --batch
+  bool batch_set = false;
   std::string dir = mode == "insert" ? "/tmp/privwatch-bench-insert" : "/tmp/privwatch-bench-10m";
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--events") == 0) n = std::stoull(argv[i + 1]);
     if (std::strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
-    if (std::strcmp(argv[i], "--batch") == 0)
+    if (std::strcmp(argv[i], "--batch") == 0) {
       batch = std::max<uint64_t>(1, std::stoull(argv[i + 1]));
+      batch_set = true;
+    }
   }
   if (mode == "insert") return insert(n, dir);
-  if (mode == "search") return search(n, dir);
+  if (mode == "search") return search(n, dir, batch_set ? batch : 50000);
   if (mode == "raw") return raw(n, dir, batch);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;

@@ -51,13 +51,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, tags, content=''
 
 // Full-text merge policy of new stores (kept in records_fts_config). Each commit flushes a
 // new segment; FTS5 merges `automerge` segments of one level into one of the next, so every
-// indexed token is rewritten about log_automerge(records / records per commit) times. The
-// default (4) made merging the largest part of a commit (≈ 14,000 instructions per event at
-// 200k events, growing with the store); 8 halves that and keeps few enough segments for
-// searches over 10 M events (bench/RESULTS.md §4).
+// indexed token is rewritten about log_automerge(records / records per commit) times. With the
+// default (4) merging was the largest part of a commit and grew with the store (≈ 14,000
+// instructions per event at 200k events); 16 rewrites each token about half as often, and
+// searches over 10 M events cost the same CPU (bench/RESULTS.md §4).
 constexpr const char* kFtsConfig =
-    "INSERT INTO records_fts(records_fts, rank) VALUES('automerge', 8);"
-    "INSERT INTO records_fts(records_fts, rank) VALUES('crisismerge', 32);";
+    "INSERT INTO records_fts(records_fts, rank) VALUES('automerge', 16);"
+    "INSERT INTO records_fts(records_fts, rank) VALUES('crisismerge', 64);";
 
 constexpr const char* kInsert =
     "INSERT INTO records(seq,ts,kind,name,host,user,human,session,roles,cluster,ref,severity,"

@@ -594,6 +594,28 @@ TEST(Search, LongTagValuesAreHashedAndCheckedOnTheRow) {
   }
 }
 
+// New stores merge full-text segments 16 at a time (each token is rewritten half as often as
+// with FTS5's default of 4); the setting lives in the database, so every writer uses it.
+TEST(StoreOpen, NewStoresKeepTheFullTextMergePolicy) {
+  TempDir dir;
+  {
+    auto st = testing::open_store(dir);
+    ASSERT_TRUE(st);
+  }
+  auto st = testing::open_store(dir);  // reopened: nothing added twice, nothing lost
+  ASSERT_TRUE(st);
+  auto q = Stmt::prepare(st->db(),
+                         "SELECT k, v FROM records_fts_config WHERE k IN "
+                         "('automerge', 'crisismerge') ORDER BY k");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->step(), SQLITE_ROW);
+  EXPECT_EQ(q->text(0), "automerge");
+  EXPECT_EQ(q->int64(1), 16);
+  ASSERT_EQ(q->step(), SQLITE_ROW);
+  EXPECT_EQ(q->text(0), "crisismerge");
+  EXPECT_EQ(q->int64(1), 64);
+}
+
 // Field filters are tags of the text index: a common word combined with filters that exclude
 // all of its matches finds nothing (and the time range bounds the scan).
 TEST(Search, WordsIntersectWithFieldFiltersAndTimeBlocks) {
