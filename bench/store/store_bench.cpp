@@ -5,6 +5,9 @@
 //                                               commit + checkpoints on the writer thread
 //   bench_store search [--events N] [--dir D]   builds an N-event store (default 10 million,
 //                                               reused when present) and times searches
+//                                               (--batch B: records per transaction, 50000)
+//   bench_store raw [--events N] [--batch B]    the writer alone, one thread, B per commit
+//                                               (8192): deterministic, for callgrind
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -150,39 +153,40 @@ int insert(uint64_t n, const std::string& dir) {
   return 0;
 }
 
-// The writer alone: pre-encoded records appended in 50000-record transactions.
-int raw(uint64_t n, const std::string& dir) {
+// The writer alone (one thread, deterministic): events encoded, then appended in transactions
+// of `batch` records (the sink's are ~8192 under load). For callgrind: the cost of
+// Store::append's SQLite steps and of Store::commit, per event, without thread timing noise.
+int raw(uint64_t n, const std::string& dir, uint64_t batch) {
   std::filesystem::remove_all(dir);
   store::StoreOptions o;
   o.path = dir + "/privwatch.db";
   o.key_path = dir + "/store.key";
+  o.host = "app-3";
   auto st = store::Store::open_writer(o);
   if (!st) return 1;
-  std::vector<store::Record> recs(20000);
+  std::vector<store::Record> recs(batch);
   const uint64_t base = wall_now();
-  for (size_t i = 0; i < recs.size(); ++i)
-    store::encode_event(make_event(i, base + i), "h", recs[i]);
-  const auto t0 = Clock::now();
-  double encode_s = 0;
+  double append_s = 0;
   for (uint64_t i = 0; i < n;) {
+    const uint64_t m = std::min(batch, n - i);
+    for (uint64_t k = 0; k < m; ++k) {
+      store::encode_event(make_event(i + k, base + (i + k) * 1000), "app-3", recs[k]);
+    }
+    const auto t0 = Clock::now();
     if (!(*st)->begin()) return 1;
-    for (int k = 0; k < 50000 && i < n; ++k, ++i) {
-      store::Record& r = recs[i % recs.size()];
-      if (auto s = (*st)->append(r); !s) return 1;
+    for (uint64_t k = 0; k < m; ++k) {
+      if (auto s = (*st)->append(recs[k]); !s) return 1;
     }
     if (!(*st)->commit()) return 1;
+    append_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    i += m;
   }
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  const auto t1 = Clock::now();
-  store::Record r;
-  for (uint64_t i = 0; i < 200000; ++i) store::encode_event(make_event(i, base + i), "h", r);
-  encode_s = std::chrono::duration<double>(Clock::now() - t1).count() / 200000;
-  std::printf("raw append: %.0f records/s; encode alone: %.2f us/event (incl. generating it)\n",
-              n / secs, encode_s * 1e6);
+  std::printf("raw append: %.0f records/s (append + commit, one thread, batches of %llu)\n",
+              n / append_s, static_cast<unsigned long long>(batch));
   return 0;
 }
 
-int build(uint64_t n, const std::string& dir) {
+int build(uint64_t n, const std::string& dir, uint64_t batch) {
   store::StoreOptions o;
   o.path = dir + "/privwatch.db";
   o.key_path = dir + "/store.key";
@@ -203,7 +207,7 @@ int build(uint64_t n, const std::string& dir) {
   store::Record r;
   for (uint64_t i = start; i < n;) {
     if (!(*st)->begin()) return 1;
-    for (int k = 0; k < 50000 && i < n; ++k, ++i) {
+    for (uint64_t k = 0; k < batch && i < n; ++k, ++i) {
       store::encode_event(make_event(i, base + span / n * i), "app-3", r);
       if (auto s = (*st)->append(r); !s) {
         std::fprintf(stderr, "%s\n", s.error().to_string().c_str());
@@ -225,8 +229,8 @@ int build(uint64_t n, const std::string& dir) {
   return 0;
 }
 
-int search(uint64_t n, const std::string& dir) {
-  if (int rc = build(n, dir); rc != 0) return rc;
+int search(uint64_t n, const std::string& dir, uint64_t batch) {
+  if (int rc = build(n, dir, batch); rc != 0) return rc;
   auto st = store::Store::open_reader(dir + "/privwatch.db");
   if (!st) return 1;
   struct Case {
@@ -316,14 +320,20 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1];
   uint64_t n = mode == "insert" ? 2'000'000 : 10'000'000;
+  uint64_t batch = 8192;  // raw; search builds in transactions of 50000 unless --batch
+  bool batch_set = false;
   std::string dir = mode == "insert" ? "/tmp/privwatch-bench-insert" : "/tmp/privwatch-bench-10m";
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--events") == 0) n = std::stoull(argv[i + 1]);
     if (std::strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
+    if (std::strcmp(argv[i], "--batch") == 0) {
+      batch = std::max<uint64_t>(1, std::stoull(argv[i + 1]));
+      batch_set = true;
+    }
   }
   if (mode == "insert") return insert(n, dir);
-  if (mode == "search") return search(n, dir);
-  if (mode == "raw") return raw(n, dir);
+  if (mode == "search") return search(n, dir, batch_set ? batch : 50000);
+  if (mode == "raw") return raw(n, dir, batch);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }

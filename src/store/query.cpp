@@ -76,14 +76,25 @@ struct Plan {
 };
 
 // Subject filter shared by search and reports.
-void add_subject(Plan& p, const std::string& user, const std::string& host, const std::string& role,
-                 const std::string& cluster) {
+// Each tag term comes with the exact test of its column on the row: schema 3 tags of long
+// values are hashes (record.hpp append_tags).
+void add_subject(Plan& p, int schema, const std::string& user, const std::string& host,
+                 const std::string& role, const std::string& cluster) {
   if (!user.empty()) {
-    p.terms.push_back(fmt::format("({} OR {})", quoted_tag("pwu", user), quoted_tag("pwh", user)));
+    p.terms.push_back(fmt::format("({} OR {})", quoted_tag("pwu", user, schema),
+                                  quoted_tag("pwh", user, schema)));
+    p.sql.add("(r.user = ? OR r.human = ?)", user);
+    p.sql.binds.emplace_back(user);
   }
   if (!host.empty()) p.sql.add("r.host = ?", host);
-  if (!cluster.empty()) p.terms.push_back(quoted_tag("pwc", cluster));
-  if (!role.empty()) p.terms.push_back(quoted_tag("pwr", role));
+  if (!cluster.empty()) {
+    p.terms.push_back(quoted_tag("pwc", cluster, schema));
+    p.sql.add("r.cluster = ?", cluster);
+  }
+  if (!role.empty()) {
+    p.terms.push_back(quoted_tag("pwr", role, schema));
+    p.sql.add("instr(',' || r.roles || ',', ',' || ? || ',') > 0", role);
+  }
 }
 
 // No record names this host (hosts has every host stored): nothing can match. Records have no
@@ -273,15 +284,22 @@ Result<std::vector<Row>> search(const Store& store, const SearchFilter& f) {
       p.terms.push_back(fmt::format("\"pwk{}\"", static_cast<int>(*k)));
     } else if (is_event_kind(f.kind)) {
       p.sql.add("r.kind = 1");
-      p.terms.push_back(quoted_tag("pwn", f.kind));
+      p.terms.push_back(quoted_tag("pwn", f.kind, store.schema_version()));
+      p.sql.add("r.name = ?", f.kind);
     } else {
       return Error{ErrorKind::kInvalidArgument, fmt::format("unknown kind '{}'", f.kind),
                    fmt::format("use one of: {}", kinds_list())};
     }
   }
-  if (!f.name.empty()) p.terms.push_back(quoted_tag("pwn", f.name));
-  add_subject(p, f.user, f.host, f.role, f.cluster);
-  if (!f.session.empty()) p.terms.push_back(quoted_tag("pws", f.session));
+  if (!f.name.empty()) {
+    p.terms.push_back(quoted_tag("pwn", f.name, store.schema_version()));
+    p.sql.add("r.name = ?", f.name);
+  }
+  add_subject(p, store.schema_version(), f.user, f.host, f.role, f.cluster);
+  if (!f.session.empty()) {
+    p.terms.push_back(quoted_tag("pws", f.session, store.schema_version()));
+    p.sql.add("r.session = ?", f.session);
+  }
   if (auto s = add_time(store, p, f.since_ns, f.until_ns); !s) return s.error();
   auto no_host = unknown_host(store, f.host);
   if (!no_host) return no_host.error();
@@ -342,7 +360,7 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   if (*no_host) period.empty = true;
   auto base = [&](std::vector<std::string> kind_terms) {
     Plan p = period;
-    add_subject(p, q.user, q.host, q.role, q.cluster);
+    add_subject(p, store.schema_version(), q.user, q.host, q.role, q.cluster);
     if (!p.terms.empty()) {
       for (auto& t : kind_terms) p.terms.push_back(std::move(t));
     }
@@ -453,7 +471,7 @@ Result<Report> build_report(const Store& store, const ReportQuery& q) {
   }
   // Commands: top, escalated, off hours.
   {
-    Plan s = base({quoted_tag("pwn", "exec")});
+    Plan s = base({quoted_tag("pwn", "exec", store.schema_version())});
     s.sql.add("r.kind = 1 AND r.name = 'exec'");
     std::unordered_map<std::string, uint64_t> all, esc, off;
     std::map<std::string, uint64_t> days;

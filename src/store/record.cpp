@@ -166,46 +166,76 @@ Hash chain_hash_v2(const Hash& prev, uint64_t seq, const Hash& digest) {
   return h.done();
 }
 
-std::string tag(std::string_view prefix, std::string_view value) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(prefix);
-  for (unsigned char c : value) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+// FNV-1a, 64 bits: stable across builds and platforms (it is stored in the index). Not a
+// security boundary: a collision only costs a row the exact test then rejects.
+uint64_t fnv1a64(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
   }
+  return h;
+}
+
+// Length of a tag's value part.
+size_t tag_value_size(std::string_view value, int schema) {
+  return schema >= 3 && value.size() > kTagHexMax ? kTagHashChars : 2 * value.size();
+}
+
+// Writes the value part (tag_value_size(value, schema) characters) at p.
+char* put_tag_value(char* p, std::string_view value, int schema) {
+  if (schema >= 3 && value.size() > kTagHexMax) {
+    uint64_t h = fnv1a64(value);
+    for (size_t i = 0; i < kTagHashChars; ++i, h >>= 5) *p++ = kBase32[h & 31];
+    return p;
+  }
+  for (unsigned char c : value) {
+    *p++ = kHexDigits[c >> 4];
+    *p++ = kHexDigits[c & 15];
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string tag(std::string_view prefix, std::string_view value, int schema) {
+  std::string out(prefix);
+  const size_t at = out.size();
+  out.resize(at + tag_value_size(value, schema));
+  put_tag_value(out.data() + at, value, schema);
   return out;
 }
 
-std::string quoted_tag(std::string_view prefix, std::string_view value) {
-  return "\"" + tag(prefix, value) + "\"";
+std::string quoted_tag(std::string_view prefix, std::string_view value, int schema) {
+  return "\"" + tag(prefix, value, schema) + "\"";
 }
 
-std::string session_match(std::string_view session_id) {
-  return "tags : " + quoted_tag("pws", session_id);
+std::string session_match(std::string_view session_id, int schema) {
+  return "tags : " + quoted_tag("pws", session_id, schema);
 }
 
 void append_tags(std::string& out, RecordKind kind, std::string_view name, std::string_view user,
                  std::string_view human, std::string_view session, std::string_view roles,
-                 std::string_view cluster) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+                 std::string_view cluster, int schema) {
   // Sized once, then written in place (the encoder thread runs this for every record).
   out.reserve(out.size() + 8 +
               2 * (name.size() + user.size() + human.size() + session.size() + roles.size() +
                    cluster.size()) +
               5 * 8 + 4 * static_cast<size_t>(std::count(roles.begin(), roles.end(), ',')));
-  auto add = [&out](std::string_view prefix, std::string_view value) {
+  auto add = [&out, schema](std::string_view prefix, std::string_view value) {
     if (value.empty()) return;
     const size_t at = out.size();
     const size_t sep = at == 0 ? 0 : 1;
-    out.resize(at + sep + prefix.size() + 2 * value.size());
+    out.resize(at + sep + prefix.size() + tag_value_size(value, schema));
     char* p = out.data() + at;
     if (sep != 0) *p++ = ' ';
     std::memcpy(p, prefix.data(), prefix.size());
-    p += prefix.size();
-    for (unsigned char c : value) {
-      *p++ = kDigits[c >> 4];
-      *p++ = kDigits[c & 15];
-    }
+    put_tag_value(p + prefix.size(), value, schema);
   };
   if (kind != RecordKind::kEvent) {  // events: see the kind column (schema 3)
     if (!out.empty()) out += ' ';
@@ -235,7 +265,7 @@ Hash genesis_hash(std::string_view chain_id) {
 }
 
 std::string to_hex(const uint8_t* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  constexpr const char* kDigits = kHexDigits;
   std::string s(n * 2, '0');
   for (size_t i = 0; i < n; ++i) {
     s[2 * i] = kDigits[p[i] >> 4];

@@ -101,23 +101,29 @@ void append_canonical(std::string& out, uint64_t seq, const Record& r, std::stri
 [[nodiscard]] Hash dict_digest(std::string_view dict);
 
 // The search tokens of a record's indexed fields (the `tags` column of the full-text index):
-// pwk<kind> (all but events), pwn<hex name>, pwu<hex user>, pwh<hex human>, pws<hex session>,
-// pwr<hex role> (each), pwc<hex cluster>. Hex keeps any value one exact, case-sensitive token.
+// pwk<kind> (all but events), pwn<name>, pwu<user>, pwh<human>, pws<session>, pwr<role>
+// (each), pwc<cluster>. The value part keeps any value one case-sensitive token of
+// [0-9a-z]: hex of the value (schema 2: always; schema 3: values of at most kTagHexMax bytes),
+// else (schema 3) 13 base-32 characters of its 64-bit FNV-1a hash — an odd length, so never
+// equal to a hex form. Hashed tags are not exact: every query that matches a tag also tests
+// the column on the row (search, reports, kSessionRecordsFrom).
+inline constexpr size_t kTagHexMax = 6;
+inline constexpr size_t kTagHashChars = 13;
 void append_tags(std::string& out, RecordKind kind, std::string_view name, std::string_view user,
                  std::string_view human, std::string_view session, std::string_view roles,
-                 std::string_view cluster);
-// One tag: prefix ("pwu") + hex(value).
-[[nodiscard]] std::string tag(std::string_view prefix, std::string_view value);
+                 std::string_view cluster, int schema);
+// One tag: prefix ("pwu") + the value part, as a store of that schema version writes it.
+[[nodiscard]] std::string tag(std::string_view prefix, std::string_view value, int schema);
 // The same tag as an FTS5 string (quoted), for MATCH expressions.
-[[nodiscard]] std::string quoted_tag(std::string_view prefix, std::string_view value);
+[[nodiscard]] std::string quoted_tag(std::string_view prefix, std::string_view value, int schema);
 
 // SQL for "the records of one session", in sequence order, through the full-text index's
 // session tag (events have no B-tree index on session; the tag indexes every kind). Selects
-// from `records r`; binds ?1 = session_match(id), ?2 = id (the exact test on the row).
+// from `records r`; binds ?1 = session_match(id, schema), ?2 = id (the exact test on the row).
 inline constexpr const char* kSessionRecordsFrom =
     "records_fts f CROSS JOIN records r ON r.seq = f.rowid WHERE records_fts MATCH ?1 AND "
     "r.session = ?2";
-[[nodiscard]] std::string session_match(std::string_view session_id);
+[[nodiscard]] std::string session_match(std::string_view session_id, int schema);
 [[nodiscard]] Hash genesis_hash(std::string_view chain_id);
 
 [[nodiscard]] std::string to_hex(const uint8_t* p, size_t n);

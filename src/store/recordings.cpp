@@ -251,7 +251,7 @@ Error not_in_store(const Store& st, const std::string& id) {
                                               "WHERE ref = ?2 AND kind != ?3)",
                                               kSessionRecordsFrom));
   uint64_t last_seen = 0;
-  const std::string match = session_match(session);
+  const std::string match = session_match(session, st.schema_version());
   if (q) {
     q->bind_text(1, match);
     q->bind_text(2, session);

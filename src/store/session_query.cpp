@@ -339,7 +339,8 @@ Status count_session(const Store& store, size_t cap, SessionSummary& s) {
                                                   "ORDER BY f.rowid LIMIT ?3",
                                                   kSessionRecordsFrom));
   if (!st) return st.error();
-  const std::string match = session_match(s.id);  // bound SQLITE_STATIC: outlives the steps
+  const std::string match =
+      session_match(s.id, store.schema_version());  // bound SQLITE_STATIC: outlives the steps
   st->bind_text(1, match);
   st->bind_text(2, s.id, true);
   st->bind(3, static_cast<int64_t>(cap) + 1);
@@ -929,7 +930,7 @@ Result<SessionDetail> session_detail(const Store& store, const std::string& id,
   bool hit_limit = false;
   for (const auto& sid : ids) {
     st->reset();
-    const std::string match = session_match(sid);
+    const std::string match = session_match(sid, store.schema_version());
     st->bind_text(1, match);
     st->bind_text(2, sid, true);
     st->bind(3, static_cast<int64_t>(limit) + 1);
@@ -962,7 +963,7 @@ Result<SessionDetail> session_detail(const Store& store, const std::string& id,
     uint64_t total = 0;
     for (const auto& sid : ids) {
       cnt->reset();
-      const std::string match = session_match(sid);
+      const std::string match = session_match(sid, store.schema_version());
       cnt->bind_text(1, match);
       cnt->bind_text(2, sid, true);
       const int rc = cnt->step();

@@ -189,7 +189,7 @@ void StoreSink::encode(const Item& item, Record& r) {
   r.has_digest = true;
   // The full-text tags too: the writer only inserts them.
   r.tags.clear();
-  append_tags(r.tags, r.kind, r.name, r.user, r.human, r.session, roles_buf_, r.cluster);
+  append_tags(r.tags, r.kind, r.name, r.user, r.human, r.session, roles_buf_, r.cluster, schema_);
 }
 
 void StoreSink::after_failure(const Error& e, uint64_t lost) {
@@ -249,13 +249,18 @@ bool StoreSink::write_disk_full_notice() {
   return true;
 }
 
-void StoreSink::write_batch(std::vector<Record>& batch, size_t count) {
-  // A new dictionary must reach the database even when its record is lost (disk full): every
-  // later record is compressed with it.
-  for (size_t i = 0; i < count; ++i) {
-    if (batch[i].new_dict.empty()) continue;
-    store_->keep_dict(batch[i].new_dict_id, std::move(batch[i].new_dict));
-    batch[i].new_dict.clear();
+void StoreSink::write_batch(std::vector<Chunk>& chunks) {
+  size_t count = 0;
+  for (auto& c : chunks) {
+    count += c.n;
+    // A new dictionary must reach the database even when its record is lost (disk full):
+    // every later record is compressed with it.
+    for (size_t i = 0; i < c.n; ++i) {
+      Record& r = c.records[i];
+      if (r.new_dict.empty()) continue;
+      store_->keep_dict(r.new_dict_id, std::move(r.new_dict));
+      r.new_dict.clear();
+    }
   }
   if (auto s = store_->begin(); !s) {
     after_failure(s.error(), count);
@@ -268,22 +273,24 @@ void StoreSink::write_batch(std::vector<Record>& batch, size_t count) {
     return;
   }
   uint64_t n = notice ? 1 : 0;
-  for (size_t i = 0; i < count; ++i) {
-    if (auto s = store_->append(batch[i]); !s) {
-      store_->rollback();
-      after_failure(s.error(), count);
-      return;
-    }
-    ++n;
-    if (store_->since_checkpoint() >= cfg_.checkpoint_every) {
-      std::string line;
-      if (auto c = store_->checkpoint(wall_now_ns(), &line); !c) {
+  for (auto& c : chunks) {
+    for (size_t i = 0; i < c.n; ++i) {
+      if (auto s = store_->append(c.records[i]); !s) {
         store_->rollback();
-        after_failure(c.error(), count);
+        after_failure(s.error(), count);
         return;
       }
-      offhost_pending_.push_back(std::move(line));
       ++n;
+      if (store_->since_checkpoint() >= cfg_.checkpoint_every) {
+        std::string line;
+        if (auto ck = store_->checkpoint(wall_now_ns(), &line); !ck) {
+          store_->rollback();
+          after_failure(ck.error(), count);
+          return;
+        }
+        offhost_pending_.push_back(std::move(line));
+        ++n;
+      }
     }
   }
   if (auto s = store_->commit(); !s) {
@@ -410,7 +417,6 @@ void StoreSink::run_encoder() {
 void StoreSink::run_writer() {
   util::become_background_thread("pw-store-write");
   std::vector<Chunk> chunks;
-  std::vector<Record> batch;
   const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
   while (true) {
     bool done = false;
@@ -429,18 +435,7 @@ void StoreSink::run_writer() {
     wspace_.notify_one();
     if (!chunks.empty() || disk_full_.load()) {
       // Everything that waits goes into one transaction: the busier, the larger the batches.
-      if (chunks.size() == 1) {
-        write_batch(chunks[0].records, chunks[0].n);
-      } else {
-        size_t total = 0;
-        for (const auto& c : chunks) total += c.n;
-        if (batch.size() < total) batch.resize(total);
-        size_t at = 0;
-        for (auto& c : chunks) {
-          for (size_t k = 0; k < c.n; ++k) std::swap(batch[at++], c.records[k]);
-        }
-        write_batch(batch, total);
-      }
+      write_batch(chunks);
     }
     {
       std::lock_guard<std::mutex> lock(wmu_);
@@ -449,10 +444,6 @@ void StoreSink::run_writer() {
       }
     }
     chunks.clear();
-    if (batch.size() > 16 * kChunk) {
-      batch.clear();
-      batch.shrink_to_fit();
-    }
     if (done) break;
     maybe_checkpoint(false);
     maybe_prune();

@@ -88,7 +88,6 @@ class StoreSink : public model::RecordSink {
   static size_t approx_bytes(const T& item);
   void run_encoder();
   void run_writer();
-  void write_batch(std::vector<Record>& batch, size_t n);
   void after_failure(const Error& e, uint64_t lost);
   void maybe_checkpoint(bool force);
   void maybe_prune();
@@ -119,6 +118,8 @@ class StoreSink : public model::RecordSink {
     std::vector<Record> records;
     size_t n = 0;
   };
+  // One transaction for all the records of these chunks, in order (no gathering copy).
+  void write_batch(std::vector<Chunk>& chunks);
   std::mutex wmu_;
   std::condition_variable wcv_, wspace_;
   std::vector<Chunk> encoded_;

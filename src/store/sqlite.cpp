@@ -2,7 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+
 namespace privwatch::store {
+
+void configure_sqlite() {
+  static std::once_flag once;
+  // SQLITE_MISUSE when SQLite was initialized already (another user in the process): harmless,
+  // the statistics then stay on.
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
 
 Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;

@@ -50,6 +50,16 @@ CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(text, tags, content='', columnsize=0);
 )sql";
 
+// Full-text merge policy of new stores (kept in records_fts_config). Each commit flushes a
+// new segment; FTS5 merges `automerge` segments of one level into one of the next, so every
+// indexed token is rewritten about log_automerge(records / records per commit) times. With the
+// default (4) merging was the largest part of a commit and grew with the store (≈ 14,000
+// instructions per event at 200k events); 16 rewrites each token about half as often, and
+// searches over 10 M events cost the same CPU (bench/RESULTS.md §4).
+constexpr const char* kFtsConfig =
+    "INSERT INTO records_fts(records_fts, rank) VALUES('automerge', 16);"
+    "INSERT INTO records_fts(records_fts, rank) VALUES('crisismerge', 64);";
+
 constexpr const char* kInsert =
     "INSERT INTO records(seq,ts,kind,name,host,user,human,session,roles,cluster,ref,severity,"
     "flags,text,body,data,hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -162,6 +172,7 @@ Error old_schema_error(const std::string& path, int version) {
 }  // namespace
 
 Status Store::open_db(const std::string& path, bool writer) {
+  configure_sqlite();
   sqlite3* raw = nullptr;
   const int flags = writer ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
                            : (SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
@@ -221,6 +232,9 @@ Status Store::init_schema() {
     return sqlite_error(db_.get(), rc, "read meta");
   }
   get->finalize();
+  if (open_info_.created) {
+    if (auto s = db_.exec(kFtsConfig); !s) return s;
+  }
   return db_.exec("COMMIT");
 }
 
@@ -527,17 +541,18 @@ Status Store::append(Record& r) {
   }
   st.bind_blob(17, h.data(), h.size());
   int rc = st.step();
-  st.reset();
+  st.reset_keep_bindings();  // all 17 bound above for every record
   if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "append a record");
   if (r.tags.empty()) {
     tags_.clear();
-    append_tags(tags_, r.kind, r.name, r.user, r.human, r.session, roles_, r.cluster);
+    append_tags(tags_, r.kind, r.name, r.user, r.human, r.session, roles_, r.cluster,
+                schema_version_);
   }
   insert_fts_.bind(1, static_cast<int64_t>(seq));
   insert_fts_.bind_text(2, r.text);
   insert_fts_.bind_text(3, r.tags.empty() ? std::string_view(tags_) : std::string_view(r.tags));
   rc = insert_fts_.step();
-  insert_fts_.reset();
+  insert_fts_.reset_keep_bindings();
   if (rc != SQLITE_DONE) return sqlite_error(db_.get(), rc, "index text");
   const int64_t block = static_cast<int64_t>(seq >> kBlockShift);
   const auto ts = static_cast<int64_t>(r.wall_ns);
@@ -621,7 +636,7 @@ Result<PruneResult> Store::prune(RecordKind kind, uint64_t before_ns, size_t max
     while ((rc = sel->step()) == SQLITE_ROW) {
       Victim v{static_cast<uint64_t>(sel->int64(0)), std::string(sel->text(1)), {}, {}};
       append_tags(v.tags, kind, sel->text(3), sel->text(4), sel->text(5), sel->text(6),
-                  sel->text(7), sel->text(8));
+                  sel->text(7), sel->text(8), schema_version_);
       const auto h = sel->blob(2);
       if (h.size() == v.hash.size()) std::memcpy(v.hash.data(), h.data(), h.size());
       victims.push_back(std::move(v));

@@ -527,6 +527,95 @@ TEST(StoreOpen, ASchema2StoreGoesOnWithItsOwnDigest) {
   EXPECT_EQ(first_problem(verify(dir)), "edited@1");
 }
 
+// Schema 3 tags: short values in hex, long ones as 13 base-32 characters of a 64-bit hash (far
+// shorter index tokens); schema 2 keeps hex for all. A hash can collide, so a search tests the
+// column on the row: an index entry that matches the tag but not the row is never returned.
+TEST(Search, LongTagValuesAreHashedAndCheckedOnTheRow) {
+  EXPECT_EQ(tag("pwu", "alice", 3), "pwu616c696365");
+  EXPECT_EQ(tag("pwu", "alice", 2), "pwu616c696365");
+  const std::string longer = tag("pws", "0a1b2c3d-4242-123456789", 3);
+  ASSERT_EQ(longer.size(), 3u + kTagHashChars);
+  EXPECT_EQ(longer.find_first_not_of("abcdefghijklmnopqrstuvwxyz234567"), std::string::npos);
+  EXPECT_NE(longer, tag("pws", "0a1b2c3d-4242-123456780", 3));
+  EXPECT_EQ(tag("pws", "0a1b2c3d-4242-123456789", 2),
+            "pws" + to_hex(reinterpret_cast<const uint8_t*>("0a1b2c3d-4242-123456789"), 23));
+
+  for (const int schema : {2, 3}) {
+    SCOPED_TRACE(schema);
+    TempDir dir;
+    {
+      auto st = testing::open_store(dir);
+      ASSERT_TRUE(st);
+    }
+    raw_sql(dir / "db/privwatch.db", "UPDATE meta SET value = '" + std::to_string(schema) +
+                                         "' WHERE key = 'schema_version'");
+    {
+      auto st = testing::open_store(dir);
+      ASSERT_TRUE(st);
+      ASSERT_EQ(st->schema_version(), schema);
+      Record r;
+      ASSERT_TRUE(st->begin());
+      for (int i = 0; i < 4; ++i) {
+        encode_event(exec_event(kT0 + i * kSec, i < 2 ? "alice" : "maximilian", "root",
+                                "/usr/bin/id", {"id"}, i % 2 ? "sess-long-one" : "sess-long-two"),
+                     "app-3", r);
+        ASSERT_TRUE(st->append(r));
+      }
+      ASSERT_TRUE(st->commit());
+    }
+    // A colliding index entry: record 1 (alice) indexed with maximilian's user tag.
+    raw_sql(dir / "db/privwatch.db", "INSERT INTO records_fts(rowid, text, tags) VALUES(1, '', '" +
+                                         tag("pwh", "maximilian", schema) + " " +
+                                         tag("pws", "sess-long-one", schema) + " " +
+                                         tag("pwc", "db-servers", schema) + "')");
+    auto rd = Store::open_reader(dir / "db/privwatch.db");
+    ASSERT_TRUE(rd);
+    auto seqs = [&](auto set) {
+      SearchFilter f;
+      set(f);
+      std::vector<uint64_t> out;
+      auto rows = search(**rd, f);
+      EXPECT_TRUE(rows) << rows.error().to_string();
+      if (rows) {
+        for (const auto& row : *rows) out.push_back(row.seq);
+      }
+      return out;
+    };
+    using V = std::vector<uint64_t>;
+    EXPECT_EQ(seqs([](SearchFilter& f) { f.user = "maximilian"; }), (V{4, 3}));
+    EXPECT_EQ(seqs([](SearchFilter& f) { f.session = "sess-long-one"; }), (V{4, 2}));
+    EXPECT_EQ(seqs([](SearchFilter& f) { f.cluster = "db-servers"; }), V{});
+    EXPECT_EQ(seqs([](SearchFilter& f) { f.cluster = "app-servers"; }), (V{4, 3, 2, 1}));
+    EXPECT_EQ(seqs([](SearchFilter& f) {
+                f.user = "alice";
+                f.role = "dba";
+              }),
+              (V{2, 1}));
+  }
+}
+
+// New stores merge full-text segments 16 at a time (each token is rewritten half as often as
+// with FTS5's default of 4); the setting lives in the database, so every writer uses it.
+TEST(StoreOpen, NewStoresKeepTheFullTextMergePolicy) {
+  TempDir dir;
+  {
+    auto st = testing::open_store(dir);
+    ASSERT_TRUE(st);
+  }
+  auto st = testing::open_store(dir);  // reopened: nothing added twice, nothing lost
+  ASSERT_TRUE(st);
+  auto q = Stmt::prepare(st->db(),
+                         "SELECT k, v FROM records_fts_config WHERE k IN "
+                         "('automerge', 'crisismerge') ORDER BY k");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->step(), SQLITE_ROW);
+  EXPECT_EQ(q->text(0), "automerge");
+  EXPECT_EQ(q->int64(1), 16);
+  ASSERT_EQ(q->step(), SQLITE_ROW);
+  EXPECT_EQ(q->text(0), "crisismerge");
+  EXPECT_EQ(q->int64(1), 64);
+}
+
 // Field filters are tags of the text index: a common word combined with filters that exclude
 // all of its matches finds nothing (and the time range bounds the scan).
 TEST(Search, WordsIntersectWithFieldFiltersAndTimeBlocks) {
