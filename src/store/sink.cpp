@@ -249,7 +249,7 @@ bool StoreSink::write_disk_full_notice() {
   return true;
 }
 
-void StoreSink::write_batch(std::vector<Chunk>& chunks) {
+void StoreSink::append_chunks(std::vector<Chunk>& chunks) {
   size_t count = 0;
   for (auto& c : chunks) {
     count += c.n;
@@ -262,46 +262,64 @@ void StoreSink::write_batch(std::vector<Chunk>& chunks) {
       r.new_dict.clear();
     }
   }
-  if (auto s = store_->begin(); !s) {
-    after_failure(s.error(), count);
-    return;
+  if (!txn_open_) {
+    if (auto s = store_->begin(); !s) {
+      after_failure(s.error(), count);
+      return;
+    }
+    txn_open_ = true;
+    txn_records_ = 0;
+    txn_written_ = 0;
+    txn_notice_ = disk_full_.load();
+    if (txn_notice_) {
+      if (!write_disk_full_notice()) {
+        store_->rollback();
+        txn_open_ = false;
+        after_failure(Error{ErrorKind::kIo, "store: disk full", ""}, count);
+        return;
+      }
+      txn_written_ = 1;
+    }
   }
-  const bool notice = disk_full_.load();
-  if (notice && !write_disk_full_notice()) {
-    store_->rollback();
-    after_failure(Error{ErrorKind::kIo, "store: disk full", ""}, count);
-    return;
-  }
-  uint64_t n = notice ? 1 : 0;
+  size_t done = 0;
   for (auto& c : chunks) {
     for (size_t i = 0; i < c.n; ++i) {
       if (auto s = store_->append(c.records[i]); !s) {
         store_->rollback();
-        after_failure(s.error(), count);
+        txn_open_ = false;
+        after_failure(s.error(), txn_records_ + (count - done));
         return;
       }
-      ++n;
+      ++done;
+      ++txn_records_;
+      ++txn_written_;
       if (store_->since_checkpoint() >= cfg_.checkpoint_every) {
         std::string line;
         if (auto ck = store_->checkpoint(wall_now_ns(), &line); !ck) {
           store_->rollback();
-          after_failure(ck.error(), count);
+          txn_open_ = false;
+          after_failure(ck.error(), txn_records_ + (count - done));
           return;
         }
         offhost_pending_.push_back(std::move(line));
-        ++n;
+        ++txn_written_;
       }
     }
   }
+}
+
+void StoreSink::commit_txn() {
+  if (!txn_open_) return;
+  txn_open_ = false;
   if (auto s = store_->commit(); !s) {
-    after_failure(s.error(), count);
+    after_failure(s.error(), txn_records_);
     return;
   }
-  if (notice) {
+  if (txn_notice_) {
     log::warn("store: writing again after the disk was full; {} records were dropped", full_lost_);
     disk_full_ = false;
   }
-  committed_ += n;
+  committed_ += txn_written_;
   ++commits_;
   head_seq_ = store_->head_seq();
   for (auto& line : offhost_pending_) {
@@ -418,24 +436,26 @@ void StoreSink::run_writer() {
   util::become_background_thread("pw-store-write");
   std::vector<Chunk> chunks;
   const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
+  auto txn_deadline = std::chrono::steady_clock::time_point::max();
   while (true) {
     bool done = false;
+    bool batch_end = false;
     {
       std::unique_lock<std::mutex> lock(wmu_);
-      // One transaction per encoder batch (everything that waited for the encoder: up to
-      // commit_interval_ms, or 8192+ records under load), not per chunk: each commit flushes a
-      // full-text segment that later merges cost again, so small commits cost more per record.
-      wcv_.wait_for(lock, interval, [this] {
-        return encoder_done_ || batch_ends_ > 0 || encoded_.size() >= kMaxChunks;
-      });
+      // Chunks are appended as they come; the commit waits for the end of the encoder's batch
+      // (everything that waited for the encoder: up to commit_interval_ms, or 8192+ records
+      // under load): each commit flushes a full-text segment that later merges cost again, so
+      // small commits cost more per record.
+      wcv_.wait_for(lock, interval, [this] { return encoder_done_ || !encoded_.empty(); });
+      batch_end = batch_ends_ > 0;
       batch_ends_ = 0;
       chunks.swap(encoded_);
       done = encoder_done_ && chunks.empty();
     }
     wspace_.notify_one();
-    if (!chunks.empty() || disk_full_.load()) {
-      // Everything that waits goes into one transaction: the busier, the larger the batches.
-      write_batch(chunks);
+    if (!chunks.empty() || (disk_full_.load() && !txn_open_)) {
+      if (!txn_open_) txn_deadline = std::chrono::steady_clock::now() + interval;
+      append_chunks(chunks);
     }
     {
       std::lock_guard<std::mutex> lock(wmu_);
@@ -443,11 +463,21 @@ void StoreSink::run_writer() {
         if (free_.size() < kMaxChunks + 2) free_.push_back(std::move(c.records));
       }
     }
+    const bool idle = chunks.empty();
     chunks.clear();
+    // Commit at the end of a batch, when nothing more came, at stop, or when the transaction
+    // has been open for commit_interval_ms (a record never waits longer than that twice).
+    if (txn_open_ &&
+        (batch_end || idle || done || std::chrono::steady_clock::now() >= txn_deadline)) {
+      commit_txn();
+    }
     if (done) break;
-    maybe_checkpoint(false);
-    maybe_prune();
+    if (!txn_open_) {
+      maybe_checkpoint(false);
+      maybe_prune();
+    }
   }
+  commit_txn();
   maybe_checkpoint(true);  // a signed head at shutdown: everything written is covered
 }
 

@@ -119,7 +119,14 @@ class StoreSink : public model::RecordSink {
     size_t n = 0;
   };
   // One transaction for all the records of these chunks, in order (no gathering copy).
-  void write_batch(std::vector<Chunk>& chunks);
+  // The writer streams encoded chunks into one open transaction (so that it works while the
+  // encoder is still on the rest of the batch) and commits at the end of each encoder batch.
+  void append_chunks(std::vector<Chunk>& chunks);
+  void commit_txn();
+  bool txn_open_ = false;
+  bool txn_notice_ = false;   // the transaction carries the disk-full notice
+  uint64_t txn_records_ = 0;  // records of the open transaction (lost if it fails)
+  uint64_t txn_written_ = 0;  // ... plus the notice and checkpoints (committed_ on success)
   std::mutex wmu_;
   std::condition_variable wcv_, wspace_;
   std::vector<Chunk> encoded_;
