@@ -8,6 +8,7 @@
 
 #include "store/session_query.hpp"
 #include "util/fd.hpp"
+#include "util/json_path.hpp"
 
 namespace privwatch::cli {
 
@@ -15,20 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-const json* at(const json& j, std::initializer_list<const char*> path) {
-  const json* p = &j;
-  for (const char* k : path) {
-    if (!p->is_object()) return nullptr;
-    auto it = p->find(k);
-    if (it == p->end()) return nullptr;
-    p = &*it;
-  }
-  return p;
-}
+using util::json_at;
 
 std::string str(const json& j, std::initializer_list<const char*> path) {
-  const json* p = at(j, path);
-  return p != nullptr && p->is_string() ? p->get<std::string>() : std::string();
+  return util::json_str(j, path);
 }
 
 }  // namespace
@@ -71,20 +62,21 @@ Result<model::ResponseAction> parse_action_line(std::string_view line) {
   a.session_id = str(j, {"session", "id"});
   a.rule = str(j, {"rule", "name"});
   a.alert_id = str(j, {"privwatch", "action", "alert_id"});
-  if (const json* p = at(j, {"privwatch", "action", "target", "root_pid"}); p && p->is_number()) {
+  if (const json* p = json_at(j, {"privwatch", "action", "target", "root_pid"});
+      p && p->is_number()) {
     a.root_pid = p->get<uint32_t>();
   }
-  if (const json* p = at(j, {"privwatch", "action", "target", "audit_session_id"});
+  if (const json* p = json_at(j, {"privwatch", "action", "target", "audit_session_id"});
       p && p->is_number()) {
     a.audit_session = p->get<uint32_t>();
   }
-  if (const json* p = at(j, {"privwatch", "action", "target", "pids"}); p && p->is_array()) {
+  if (const json* p = json_at(j, {"privwatch", "action", "target", "pids"}); p && p->is_array()) {
     for (const auto& v : *p) {
       if (v.is_number()) a.pids.push_back(v.get<uint32_t>());
     }
   }
   for (const char* key : {"ttys", "errors"}) {
-    if (const json* p = at(j, {"privwatch", "action", key}); p && p->is_array()) {
+    if (const json* p = json_at(j, {"privwatch", "action", key}); p && p->is_array()) {
       for (const auto& v : *p) {
         if (v.is_string()) (key[0] == 't' ? a.ttys : a.errors).push_back(v.get<std::string>());
       }

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "util/json_path.hpp"
+
 namespace privwatch::source {
 
 using nlohmann::json;
@@ -47,14 +49,7 @@ uint64_t parse_rfc3339(std::string_view s) {
 }
 
 const json* at(const json& j, std::initializer_list<const char*> path) {
-  const json* p = &j;
-  for (const char* k : path) {
-    if (!p->is_object()) return nullptr;
-    auto it = p->find(k);
-    if (it == p->end()) return nullptr;
-    p = &*it;
-  }
-  return p;
+  return util::json_at(j, path);
 }
 
 // j[key] on a const json is undefined behaviour when the key is missing: this returns a null

@@ -14,6 +14,7 @@
 
 #include "store/codec.hpp"
 #include "store/sqlite.hpp"
+#include "util/json_path.hpp"
 
 namespace privwatch::store {
 
@@ -38,14 +39,7 @@ void bind_all(Stmt& st, const std::vector<Bind>& binds, int first = 1) {
 // --- tolerant JSON access (bodies come from several producers; a wrong type is "absent") ---
 
 const json* at(const json& j, std::initializer_list<const char*> path) {
-  const json* p = &j;
-  for (const char* k : path) {
-    if (!p->is_object()) return nullptr;
-    auto it = p->find(k);
-    if (it == p->end()) return nullptr;
-    p = &*it;
-  }
-  return p;
+  return util::json_at(j, path);
 }
 
 std::string str_at(const json& j, std::initializer_list<const char*> path) {
