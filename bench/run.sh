@@ -246,6 +246,9 @@ write_agent_config() { # KIND FILE
       echo "monitor: {root: false, all_logins: false}"
     fi
     echo "output: {path: $WORK/events.jsonl, max_size_mb: 100, max_files: 2}"
+    # A fresh store per run (the default one under /var/lib/privwatch would grow across runs
+    # and belongs to the machine's own agent).
+    echo "store: {path: $WORK/store-$kind/privwatch.db, key_path: $WORK/store-$kind/store.key}"
   } >"$file"
 }
 
@@ -257,7 +260,7 @@ start_agent() {
   write_agent_config "$kind" "$cfg"
   AGENT_STATS="$WORK/stats-$kind.json"
   AGENT_LOG="$WORK/agent-$kind.stderr"
-  rm -f "$AGENT_STATS" "$WORK"/events.jsonl*
+  rm -rf "$AGENT_STATS" "$WORK"/events.jsonl* "$WORK/store-$kind"
   "$bin" agent --config "$cfg" --stats-file "$AGENT_STATS" >"$WORK/agent-$kind.stdout" 2>"$AGENT_LOG" &
   AGENT_PID=$!
   local deadline=$((SECONDS + 30))

@@ -1,5 +1,6 @@
 #include "cli/agent.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -338,6 +339,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   // reach the outputs and the store through the pipeline like the agent's own.
   ActionsLogFollower actions_log(cfg.respond.actions_log);
   auto next_actions_poll = std::chrono::steady_clock::now();
+  auto next_trim = std::chrono::steady_clock::now();
   uint64_t bad_action_lines = 0;
   auto next_rss_sample = std::chrono::steady_clock::now();
   auto next_metrics = std::chrono::steady_clock::now();
@@ -395,6 +397,12 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         lost_marked = lost;
       }
       if (pipeline.baselines() != nullptr) pipeline.baselines()->tick();
+      // After a burst, give the memory the queues and buffers held back to the system (glibc
+      // keeps freed memory otherwise): at most every 10 s, and only when capture is idle.
+      if (*n == 0 && now >= next_trim) {
+        ::malloc_trim(0);
+        next_trim = now + std::chrono::seconds(10);
+      }
       next_flush = now + std::chrono::seconds(1);
     }
     if (g_reopen.exchange(false)) {

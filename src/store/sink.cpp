@@ -14,9 +14,12 @@ namespace privwatch::store {
 
 namespace {
 
-constexpr size_t kWakeBatch = 8192;                  // wake the encoder early at this queue depth
-constexpr size_t kChunk = 1024;                      // records per encoder → writer hand-over
-constexpr size_t kMaxChunks = 16;                    // encoded chunks waiting for the writer
+constexpr size_t kWakeBatch = 8192;  // wake the encoder early at this queue depth
+constexpr size_t kChunk = 1024;      // records per encoder → writer hand-over
+constexpr size_t kMaxChunks = 8;     // encoded chunks waiting for the writer
+// Encoded chunks kept for reuse. Each holds kChunk records whose strings keep their capacity
+// (~2 KiB per record): what is kept is resident memory even when the agent is idle.
+constexpr size_t kSpareChunks = 2;
 constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
 constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
 
@@ -460,7 +463,7 @@ void StoreSink::run_writer() {
     {
       std::lock_guard<std::mutex> lock(wmu_);
       for (auto& c : chunks) {
-        if (free_.size() < kMaxChunks + 2) free_.push_back(std::move(c.records));
+        if (free_.size() < kSpareChunks) free_.push_back(std::move(c.records));
       }
     }
     const bool idle = chunks.empty();

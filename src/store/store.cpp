@@ -196,7 +196,7 @@ Status Store::init_schema() {
   // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
   // a crash of the process (kill -9); only a power loss can lose the last commits.
   if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; PRAGMA "
+                        "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA "
                         "wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
       !s) {
     return s;
