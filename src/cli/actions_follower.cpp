@@ -40,22 +40,11 @@ Result<model::ResponseAction> parse_action_line(std::string_view line) {
   if (!model::parse_action_type(str(j, {"privwatch", "action", "type"}), a.action)) {
     return make_error(ErrorKind::kInvalidArgument, "privwatch.action.type is unknown");
   }
-  const std::string origin = str(j, {"privwatch", "action", "origin"});
-  for (auto o :
-       {model::ActionOrigin::kOperator, model::ActionOrigin::kRule, model::ActionOrigin::kKernel}) {
-    if (model::to_string(o) == origin) a.origin = o;
+  // An unknown origin keeps the default (operator): the log is written by `privwatch respond`.
+  (void)model::parse_action_origin(str(j, {"privwatch", "action", "origin"}), a.origin);
+  if (!model::parse_action_result(str(j, {"privwatch", "action", "result"}), a.result)) {
+    return make_error(ErrorKind::kInvalidArgument, "privwatch.action.result is unknown");
   }
-  const std::string result = str(j, {"privwatch", "action", "result"});
-  bool known = false;
-  for (auto r :
-       {model::ActionResult::kSuccess, model::ActionResult::kPartial, model::ActionResult::kFailed,
-        model::ActionResult::kRefused, model::ActionResult::kDryRun}) {
-    if (model::to_string(r) == result) {
-      a.result = r;
-      known = true;
-    }
-  }
-  if (!known) return make_error(ErrorKind::kInvalidArgument, "privwatch.action.result is unknown");
   a.reason = str(j, {"event", "reason"});
   a.host = str(j, {"host", "name"});
   a.actor = str(j, {"user", "name"});

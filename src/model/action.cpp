@@ -57,4 +57,25 @@ std::string_view to_string(ActionResult r) {
   return "unknown";
 }
 
+bool parse_action_origin(std::string_view name, ActionOrigin& out) {
+  for (ActionOrigin o : {ActionOrigin::kOperator, ActionOrigin::kRule, ActionOrigin::kKernel}) {
+    if (to_string(o) == name) {
+      out = o;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool parse_action_result(std::string_view name, ActionResult& out) {
+  for (ActionResult r : {ActionResult::kSuccess, ActionResult::kPartial, ActionResult::kFailed,
+                         ActionResult::kRefused, ActionResult::kDryRun}) {
+    if (to_string(r) == name) {
+      out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace privwatch::model

@@ -25,6 +25,8 @@ enum class ActionOrigin : uint8_t {
   kKernel,        // the kernel killed the process at an enforced syscall
 };
 [[nodiscard]] std::string_view to_string(ActionOrigin o);
+// Inverse of to_string; false when `name` is none of them.
+[[nodiscard]] bool parse_action_origin(std::string_view name, ActionOrigin& out);
 
 enum class ActionResult : uint8_t {
   kSuccess = 0,  // every target acted on
@@ -34,6 +36,8 @@ enum class ActionResult : uint8_t {
   kDryRun,       // respond.dry_run: recorded what would have been done, did nothing
 };
 [[nodiscard]] std::string_view to_string(ActionResult r);
+// Inverse of to_string; false when `name` is none of them.
+[[nodiscard]] bool parse_action_result(std::string_view name, ActionResult& out);
 
 struct ResponseAction {
   std::string id;  // unique: "act-<16 hex>"
