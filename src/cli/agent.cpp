@@ -233,6 +233,10 @@ void report_losses(const source::SourceStats& s, uint64_t& last_reported) {
 
 int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   install_signal_handlers();
+  // One malloc arena for all the agent's threads: glibc gives each thread its own arena, and
+  // memory the pipeline allocates and the store's threads free stays spread over three heaps.
+  // Measured under a 50k events/s flood: ~5 MB less resident, same CPU (bench/RESULTS.md §1).
+  ::mallopt(M_ARENA_MAX, 1);
   const auto started = std::chrono::steady_clock::now();
   exporter::MetricsRegistry registry;  // outlives the sinks and the server that read it
 
@@ -397,9 +401,9 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
         lost_marked = lost;
       }
       if (pipeline.baselines() != nullptr) pipeline.baselines()->tick();
-      // After a burst, give the memory the queues and buffers held back to the system (glibc
-      // keeps freed memory otherwise): at most every 10 s, and only when capture is idle.
-      if (*n == 0 && now >= next_trim) {
+      // Give the memory the queues and buffers held during a burst back to the system (glibc
+      // keeps freed memory otherwise): every 10 s (a few hundred µs each).
+      if (now >= next_trim) {
         ::malloc_trim(0);
         next_trim = now + std::chrono::seconds(10);
       }

@@ -40,10 +40,13 @@ class BodyDecoder {
   std::map<uint32_t, ZSTD_DDict_s*> dicts_;
 };
 
-// Compresses bodies on the writer side; trains the dictionary after kTrainSamples bodies.
+// Compresses bodies on the writer side; trains the dictionary after kTrainSamples bodies or
+// kTrainBytes of them, whichever comes first (~64 times the dictionary: zstd's advice is ~100,
+// and 2 MiB bounds the memory training takes).
 class BodyEncoder {
  public:
   static constexpr size_t kTrainSamples = 4096;
+  static constexpr size_t kTrainBytes = 2u << 20;
   static constexpr size_t kDictBytes = 32 * 1024;
   // db == nullptr: detached (another thread than the writer's): a trained dictionary is not
   // stored but handed out by take_new_dict(), to travel with the record that uses it first.
@@ -74,7 +77,9 @@ class BodyEncoder {
   uint32_t dict_id_ = 0;
   std::array<uint8_t, 32> dict_hash_{};
   bool dict_committed_ = true;
-  std::vector<std::string> samples_;
+  std::string samples_;  // the training samples, back to back
+  std::vector<size_t> sample_sizes_;
+  std::string scratch_;  // compression output before it is copied out
   bool training_failed_ = false;
   std::string new_dict_;
 };

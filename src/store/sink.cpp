@@ -15,10 +15,15 @@ namespace privwatch::store {
 namespace {
 
 constexpr size_t kWakeBatch = 8192;  // wake the encoder early at this queue depth
-constexpr size_t kChunk = 1024;      // records per encoder → writer hand-over
-constexpr size_t kMaxChunks = 8;     // encoded chunks waiting for the writer
+// The writer commits once its transaction holds this many records (or commit_interval_ms
+// passed, or the encoder has nothing more): each commit flushes a full-text segment that later
+// merges cost again, so small commits cost more per record.
+constexpr size_t kCommitRecords = 8192;
+constexpr size_t kChunk = 256;    // records per encoder → writer hand-over
+constexpr size_t kMaxChunks = 4;  // encoded chunks waiting for the writer
 // Encoded chunks kept for reuse. Each holds kChunk records whose strings keep their capacity
-// (~2 KiB per record): what is kept is resident memory even when the agent is idle.
+// (~1 KiB per record): what is kept is resident memory even when the agent is idle. Between
+// the spares, the chunks waiting and the ones in hand, at most ~10 chunks (~2.5 MiB) exist.
 constexpr size_t kSpareChunks = 2;
 constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
 constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
@@ -60,7 +65,7 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
       shipper_(ShipperOptions{cfg.checkpoint_file, cfg.checkpoint_syslog, cfg.checkpoint_url}) {
   head_seq_ = store_->head_seq();
   max_pending_bytes_ = size_t{cfg_.queue_max_mb} << 20;
-  pending_.reserve(kWakeBatch);
+  pending_.reserve(1024);
   const uint64_t now = wall_now_ns();
   next_checkpoint_ns_ = now + uint64_t{cfg_.checkpoint_interval_s} * 1'000'000'000ull;
   next_prune_ns_ = now;  // apply retention right after start
@@ -77,33 +82,17 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
 
 StoreSink::~StoreSink() { close(); }
 
-// What a queued item holds in memory, roughly: the variant plus what its strings own (events:
-// the rendered JSON, if any, and ~512 bytes of process strings and arguments).
-template <typename T>
-size_t StoreSink::approx_bytes(const T& item) {
-  using U = std::decay_t<T>;
-  if constexpr (std::is_same_v<U, RenderedEvent>) {
-    return sizeof(Item) + item.json.size() + 512;
-  } else if constexpr (std::is_same_v<U, model::Event>) {
-    return sizeof(Item) + 512;
-  } else if constexpr (std::is_same_v<U, Record>) {
-    return sizeof(Item) + item.body.size() + item.text.size() + item.data.size();
-  } else if constexpr (std::is_same_v<U, model::RecordingChunk>) {
-    return sizeof(Item) + item.data.size();
-  } else {
-    return sizeof(Item) + 1024;
-  }
+bool StoreSink::wake_encoder() const {
+  return pending_.size() >= kWakeBatch || queued_bytes_ >= max_pending_bytes_ / 4;
 }
 
-template <typename T>
-void StoreSink::enqueue(T&& item) {
+void StoreSink::enqueue(Item item, size_t bytes) {
   bool wake = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    const size_t bytes = approx_bytes(item);
     auto full = [&] {
       return pending_.size() >= cfg_.queue_size ||
-             (pending_bytes_ + bytes > max_pending_bytes_ && !pending_.empty());
+             (pending_bytes_ + bytes > max_pending_bytes_ && pending_bytes_ != 0);
     };
     while (wait_when_full_ && !stop_ && full()) {
       cv_.notify_one();
@@ -111,31 +100,60 @@ void StoreSink::enqueue(T&& item) {
     }
     if (stop_ || full()) {
       ++dropped_queue_;
+      full_hint_.store(true, std::memory_order_relaxed);
       return;
     }
+    const bool was_awake = wake_encoder();
     pending_bytes_ += bytes;
-    pending_.emplace_back(std::forward<T>(item));
-    wake = pending_.size() == kWakeBatch;
+    pending_bytes_peak_ = std::max(pending_bytes_peak_, pending_bytes_);
+    queued_bytes_ += bytes;
+    pending_.push_back({std::move(item), bytes});
+    wake = !was_awake && wake_encoder();
   }
   ++queued_;
   if (wake) cv_.notify_one();
 }
 
-void StoreSink::on_event(const model::Event& ev) { enqueue(ev); }
-void StoreSink::on_rendered_event(const model::Event& ev, std::string_view ecs_json) {
-  enqueue(RenderedEvent{ev, std::string(ecs_json)});
+void StoreSink::enqueue_event(const model::Event& ev, std::string_view rendered) {
+  if (!wait_when_full_ && full_hint_.load(std::memory_order_relaxed)) {
+    ++dropped_queue_;
+    return;
+  }
+  PackedEvent p;
+  pack_event(ev, host_, rendered, p);
+  const size_t bytes = sizeof(Item) + p.buf.capacity();
+  enqueue(std::move(p), bytes);
 }
-void StoreSink::on_alert(const model::Alert& alert) { enqueue(alert); }
-void StoreSink::on_session(const model::Session& session) { enqueue(session); }
-void StoreSink::on_escalation(const model::Escalation& e) { enqueue(e); }
-void StoreSink::append(Record record) { enqueue(std::move(record)); }
+
+void StoreSink::on_event(const model::Event& ev) { enqueue_event(ev, {}); }
+void StoreSink::on_rendered_event(const model::Event& ev, std::string_view ecs_json) {
+  enqueue_event(ev, ecs_json);
+}
+// Alerts, sessions and escalations: ~1 KiB of strings each, roughly.
+void StoreSink::on_alert(const model::Alert& alert) {
+  enqueue(std::make_unique<model::Alert>(alert), sizeof(Item) + sizeof(model::Alert) + 1024);
+}
+void StoreSink::on_session(const model::Session& session) {
+  enqueue(std::make_unique<model::Session>(session), sizeof(Item) + sizeof(model::Session) + 1024);
+}
+void StoreSink::on_escalation(const model::Escalation& e) {
+  enqueue(std::make_unique<model::Escalation>(e), sizeof(Item) + sizeof(model::Escalation) + 1024);
+}
+void StoreSink::append(Record record) {
+  const size_t bytes =
+      sizeof(Item) + sizeof(Record) + record.body.size() + record.text.size() + record.data.size();
+  enqueue(std::make_unique<Record>(std::move(record)), bytes);
+}
 void StoreSink::on_action(const model::ResponseAction& action) {
   Record r;
   encode_action(action, host_, r);
-  enqueue(std::move(r));
+  append(std::move(r));
 }
 
-void StoreSink::on_recording_chunk(const model::RecordingChunk& chunk) { enqueue(chunk); }
+void StoreSink::on_recording_chunk(const model::RecordingChunk& chunk) {
+  enqueue(std::make_unique<model::RecordingChunk>(chunk),
+          sizeof(Item) + sizeof(model::RecordingChunk) + chunk.data.size());
+}
 
 void StoreSink::flush() {
   // Non-blocking: the writer commits at least every commit_interval_ms anyway.
@@ -156,31 +174,45 @@ void StoreSink::close() {
 }
 
 void StoreSink::encode(const Item& item, Record& r) {
-  if (const auto* ev = std::get_if<model::Event>(&item)) {
-    encode_event(*ev, host_, r);
-  } else if (const auto* re = std::get_if<RenderedEvent>(&item)) {
-    encode_event(re->ev, host_, r, re->json);
-  } else if (const auto* a = std::get_if<model::Alert>(&item)) {
-    encode_alert(*a, host_, r);
-  } else if (const auto* e = std::get_if<model::Escalation>(&item)) {
-    encode_escalation(*e, host_, r);
-  } else if (const auto* s = std::get_if<model::Session>(&item)) {
-    encode_session(*s, host_, wall_now_ns(), r);
-  } else if (const auto* c = std::get_if<model::RecordingChunk>(&item)) {
-    recordings_.encode(*c, host_, r);
+  const auto* pe = std::get_if<PackedEvent>(&item);
+  std::string_view body;
+  if (pe != nullptr) {
+    unpack_event_fields(*pe, r);
+    body = pe->part(PackedEvent::kBody);  // compressed from the queue item, not copied
   } else {
-    r = std::get<Record>(item);
-    if (r.host.empty()) r.host = host_;
-    if (r.wall_ns == 0) r.wall_ns = wall_now_ns();
+    if (const auto* a = std::get_if<std::unique_ptr<model::Alert>>(&item)) {
+      encode_alert(**a, host_, r);
+    } else if (const auto* e = std::get_if<std::unique_ptr<model::Escalation>>(&item)) {
+      encode_escalation(**e, host_, r);
+    } else if (const auto* s = std::get_if<std::unique_ptr<model::Session>>(&item)) {
+      encode_session(**s, host_, wall_now_ns(), r);
+    } else if (const auto* c = std::get_if<std::unique_ptr<model::RecordingChunk>>(&item)) {
+      recordings_.encode(**c, host_, r);
+    } else {
+      r = *std::get<std::unique_ptr<Record>>(item);
+      if (r.host.empty()) r.host = host_;
+      if (r.wall_ns == 0) r.wall_ns = wall_now_ns();
+    }
+    body = r.body;
   }
   // The costly, order-free part of storing: compression and the record's own digest.
   r.packed.clear();
   r.new_dict.clear();
   r.new_dict_id = 0;
-  if (r.kind == RecordKind::kEvent && body_encoder_.encode(r.body, &r.packed)) {
+  const bool compressed = r.kind == RecordKind::kEvent && body_encoder_.encode(body, &r.packed);
+  if (compressed) {
     body_encoder_.take_new_dict(&r.new_dict_id, &r.new_dict);
   } else {
     r.packed.clear();
+  }
+  if (pe != nullptr) {
+    // The plain body only where the store needs it: stored uncompressed (before the
+    // dictionary is trained), or hashed by schema 2's digest.
+    if (!compressed || schema_ < 3) {
+      r.body.assign(body);
+    } else if (r.body.capacity() > 0) {
+      std::string().swap(r.body);  // a spare record keeps no body memory
+    }
   }
   roles_buf_.clear();
   for (const auto& role : r.roles) {
@@ -254,15 +286,21 @@ bool StoreSink::write_disk_full_notice() {
 
 void StoreSink::append_chunks(std::vector<Chunk>& chunks) {
   size_t count = 0;
+  for (const auto& c : chunks) count += c.n;
   for (auto& c : chunks) {
-    count += c.n;
     // A new dictionary must reach the database even when its record is lost (disk full):
-    // every later record is compressed with it.
+    // every later record is compressed with it. Kept by the store until a commit holds it.
     for (size_t i = 0; i < c.n; ++i) {
       Record& r = c.records[i];
       if (r.new_dict.empty()) continue;
-      store_->keep_dict(r.new_dict_id, std::move(r.new_dict));
+      Status s = store_->keep_dict(r.new_dict_id, std::move(r.new_dict));
       r.new_dict.clear();
+      if (!s && txn_open_) {
+        store_->rollback();
+        txn_open_ = false;
+        after_failure(s.error(), txn_records_ + count);
+        return;
+      }
     }
   }
   if (!txn_open_) {
@@ -387,19 +425,19 @@ void StoreSink::maybe_prune() {
 
 void StoreSink::run_encoder() {
   util::become_background_thread("pw-store-enc");
-  std::vector<Item> batch;
-  batch.reserve(kWakeBatch);
+  std::vector<Queued> batch;
+  batch.reserve(1024);
   const auto interval = std::chrono::milliseconds(cfg_.commit_interval_ms);
   while (true) {
     bool stopping = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, interval, [this] { return stop_ || pending_.size() >= kWakeBatch; });
+      cv_.wait_for(lock, interval, [this] { return stop_ || wake_encoder(); });
       batch.swap(pending_);
-      pending_bytes_ = 0;
+      queued_bytes_ = 0;
+      full_hint_.store(false, std::memory_order_relaxed);
       stopping = stop_;
     }
-    space_cv_.notify_all();  // the queue has room again (import waits for it)
     for (size_t i = 0; i < batch.size();) {
       std::vector<Record> recs;
       {
@@ -411,12 +449,29 @@ void StoreSink::run_encoder() {
       }
       const size_t n = std::min(kChunk, batch.size() - i);
       if (recs.size() < n) recs.resize(n);
-      for (size_t k = 0; k < n; ++k) encode(batch[i + k], recs[k]);
+      size_t done_bytes = 0;
+      for (size_t k = 0; k < n; ++k) {
+        Queued& q = batch[i + k];
+        encode(q.item, recs[k]);
+        done_bytes += q.bytes;
+        // Its memory goes now, not after the whole batch (another alternative destroys the
+        // event; assigning an empty PackedEvent would keep its buffer).
+        q.item = std::unique_ptr<Record>{};
+      }
+      bool drained = false;  // the last chunk of the batch, and nothing queued behind it
+      {
+        // The queue's memory bound covers the batch in hand, so it holds: queued plus in
+        // encoding never exceed store.queue_max_mb.
+        std::lock_guard<std::mutex> lock(mu_);
+        pending_bytes_ -= done_bytes;
+        drained = i + n == batch.size() && pending_.empty();
+      }
+      space_cv_.notify_all();  // the queue has room again (import waits for it)
       i += n;
       std::unique_lock<std::mutex> lock(wmu_);
       wspace_.wait(lock, [this] { return encoded_.size() < kMaxChunks; });
       encoded_.push_back({std::move(recs), n});
-      if (i == batch.size()) ++batch_ends_;  // the writer commits whole encoder batches
+      if (drained) ++batch_ends_;  // nothing more to come for now: the writer may commit
       lock.unlock();
       wcv_.notify_one();
     }
@@ -445,10 +500,8 @@ void StoreSink::run_writer() {
     bool batch_end = false;
     {
       std::unique_lock<std::mutex> lock(wmu_);
-      // Chunks are appended as they come; the commit waits for the end of the encoder's batch
-      // (everything that waited for the encoder: up to commit_interval_ms, or 8192+ records
-      // under load): each commit flushes a full-text segment that later merges cost again, so
-      // small commits cost more per record.
+      // Chunks are appended as they come, into one transaction; the commit waits for
+      // kCommitRecords records, the encoder's "nothing more queued", or commit_interval_ms.
       wcv_.wait_for(lock, interval, [this] { return encoder_done_ || !encoded_.empty(); });
       batch_end = batch_ends_ > 0;
       batch_ends_ = 0;
@@ -468,10 +521,11 @@ void StoreSink::run_writer() {
     }
     const bool idle = chunks.empty();
     chunks.clear();
-    // Commit at the end of a batch, when nothing more came, at stop, or when the transaction
-    // has been open for commit_interval_ms (a record never waits longer than that twice).
-    if (txn_open_ &&
-        (batch_end || idle || done || std::chrono::steady_clock::now() >= txn_deadline)) {
+    // Commit when the transaction is big enough, when the encoder has nothing more queued,
+    // when nothing more came, at stop, or when the transaction has been open for
+    // commit_interval_ms (a record never waits longer than that twice).
+    if (txn_open_ && (txn_records_ >= kCommitRecords || batch_end || idle || done ||
+                      std::chrono::steady_clock::now() >= txn_deadline)) {
       commit_txn();
     }
     if (done) break;
@@ -499,6 +553,10 @@ StoreSinkStats StoreSink::store_stats() const {
   s.offhost_dropped = shipper_.dropped();
   s.head_seq = head_seq_;
   s.disk_full = disk_full_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s.queue_bytes_peak = pending_bytes_peak_;
+  }
   return s;
 }
 
@@ -521,10 +579,11 @@ std::string StoreSink::stats_json() const {
   return fmt::format(
       "{{\"queued\":{},\"committed\":{},\"dropped_queue\":{},\"dropped_write\":{},"
       "\"write_errors\":{},\"commits\":{},\"checkpoints\":{},\"pruned\":{},\"offhost_sent\":{},"
-      "\"offhost_failed\":{},\"offhost_dropped\":{},\"head_seq\":{},\"disk_full\":{}}}",
+      "\"offhost_failed\":{},\"offhost_dropped\":{},\"head_seq\":{},\"queue_bytes_peak\":{},"
+      "\"disk_full\":{}}}",
       s.queued, s.committed, s.dropped_queue, s.dropped_write, s.write_errors, s.commits,
       s.checkpoints, s.pruned, s.offhost_sent, s.offhost_failed, s.offhost_dropped, s.head_seq,
-      s.disk_full ? "true" : "false");
+      s.queue_bytes_peak, s.disk_full ? "true" : "false");
 }
 
 }  // namespace privwatch::store

@@ -19,6 +19,7 @@
 #include "config/config.hpp"
 #include "model/record_sink.hpp"
 #include "store/codec.hpp"
+#include "store/encode.hpp"
 #include "store/record.hpp"
 #include "store/recordings.hpp"
 #include "store/shipper.hpp"
@@ -38,7 +39,8 @@ struct StoreSinkStats {
   uint64_t pruned = 0;
   uint64_t offhost_sent = 0, offhost_failed = 0, offhost_dropped = 0;
   uint64_t head_seq = 0;
-  bool disk_full = false;  // the last transaction failed for lack of space
+  uint64_t queue_bytes_peak = 0;  // most memory queued + being encoded at once (store.queue_max_mb)
+  bool disk_full = false;         // the last transaction failed for lack of space
 };
 
 class StoreSink : public model::RecordSink {
@@ -74,18 +76,19 @@ class StoreSink : public model::RecordSink {
   [[nodiscard]] const OpenInfo& open_info() const { return open_info_; }
 
  private:
-  // An event with the ECS JSON the pipeline rendered for it (on_rendered_event).
-  struct RenderedEvent {
-    model::Event ev;
-    std::string json;
+  // Queued items are small (~100 bytes besides what they own): events packed (encode.hpp
+  // PackedEvent), everything else behind a pointer.
+  using Item = std::variant<PackedEvent, std::unique_ptr<model::Alert>,
+                            std::unique_ptr<model::Session>, std::unique_ptr<model::Escalation>,
+                            std::unique_ptr<Record>, std::unique_ptr<model::RecordingChunk>>;
+  struct Queued {
+    Item item;
+    size_t bytes = 0;  // counted in pending_bytes_ until the encoder is done with it
   };
-  using Item = std::variant<model::Event, model::Alert, model::Session, model::Escalation, Record,
-                            model::RecordingChunk, RenderedEvent>;
   StoreSink(const config::StoreConfig& cfg, std::string hostname, std::unique_ptr<Store> store);
-  template <typename T>
-  void enqueue(T&& item);
-  template <typename T>
-  static size_t approx_bytes(const T& item);
+  // `bytes`: what the item holds in memory, roughly (store.queue_max_mb counts them).
+  void enqueue(Item item, size_t bytes);
+  void enqueue_event(const model::Event& ev, std::string_view rendered);
   void run_encoder();
   void run_writer();
   void after_failure(const Error& e, uint64_t lost);
@@ -105,9 +108,18 @@ class StoreSink : public model::RecordSink {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Item> pending_;
-  size_t pending_bytes_ = 0;      // approx_bytes of pending_ (mu_)
+  std::vector<Queued> pending_;
+  size_t pending_bytes_ = 0;       // bytes of pending_ and of the batch being encoded (mu_)
+  size_t queued_bytes_ = 0;        // bytes of pending_ (mu_)
+  size_t pending_bytes_peak_ = 0;  // (mu_)
+  // The encoder starts on the queue before commit_interval_ms when it holds kWakeBatch items
+  // or a quarter of its memory bound (mu_ held).
+  [[nodiscard]] bool wake_encoder() const;
   size_t max_pending_bytes_ = 0;  // store.queue_max_mb
+  // Set when an item was refused for lack of room, cleared when the encoder takes the queue:
+  // while set, events are counted as dropped without being packed first (an overloaded
+  // pipeline should not spend time on copies it throws away).
+  std::atomic<bool> full_hint_{false};
   bool stop_ = false;
   bool flush_requested_ = false;
   std::thread encoder_, writer_;
@@ -130,7 +142,7 @@ class StoreSink : public model::RecordSink {
   std::mutex wmu_;
   std::condition_variable wcv_, wspace_;
   std::vector<Chunk> encoded_;
-  size_t batch_ends_ = 0;                  // encoder batches complete in encoded_ (wmu_)
+  size_t batch_ends_ = 0;  // the encoder found its queue empty after a chunk in encoded_ (wmu_)
   std::vector<std::vector<Record>> free_;  // record vectors to reuse (their strings keep capacity)
   bool encoder_done_ = false;
   BodyEncoder body_encoder_{nullptr};  // encoder thread

@@ -194,9 +194,11 @@ Status Store::init_schema() {
   // A schema-2 store goes on with schema 2's record digest (verify reads the version).
   schema_version_ = *version == 0 ? kSchemaVersion : *version;
   // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
-  // a crash of the process (kill -9); only a power loss can lose the last commits.
+  // a crash of the process (kill -9); only a power loss can lose the last commits. Page cache
+  // 4 MiB: the agent's memory budget is 30 MB, and 4 vs 16 MiB inserts at the same rate
+  // (bench/RESULTS.md §4).
   if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA "
+                        "PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY; PRAGMA "
                         "wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
       !s) {
     return s;
@@ -417,6 +419,14 @@ Result<std::pair<uint32_t, std::string>> Store::newest_dict() const {
   if (rc != SQLITE_ROW) return sqlite_error(db_.get(), rc, "read the compression dictionary");
   return std::pair<uint32_t, std::string>{static_cast<uint32_t>(q->int64(0)),
                                           std::string(q->blob(1))};
+}
+
+Status Store::keep_dict(uint32_t id, std::string dict) {
+  uncommitted_dicts_.emplace_back(id, std::move(dict));
+  // A transaction already open (the sink streams chunks into one) must hold it too: begin()
+  // has run, and the commit forgets the uncommitted dictionaries.
+  if (in_txn_) return store_dict(id, uncommitted_dicts_.back().second);
+  return {};
 }
 
 Status Store::store_dict(uint32_t id, std::string_view dict) {

@@ -80,11 +80,9 @@ class Store {
   // The writer: records arrive compressed (Record::packed) by the producer; the store never
   // compresses or trains a dictionary itself. Call before the first append.
   void set_external_compression(bool on) { external_compression_ = on; }
-  // A dictionary the producer compresses with from now on: stored by the next begin() (and
-  // again after every rolled-back transaction until one commits).
-  void keep_dict(uint32_t id, std::string dict) {
-    uncommitted_dicts_.emplace_back(id, std::move(dict));
-  }
+  // A dictionary the producer compresses with from now on: stored in the open transaction, or
+  // by the next begin() (and again after every rolled-back transaction until one commits).
+  Status keep_dict(uint32_t id, std::string dict);
   // The newest compression dictionary stored (id 0 and empty when none).
   Result<std::pair<uint32_t, std::string>> newest_dict() const;
   [[nodiscard]] uint64_t head_seq() const { return head_seq_; }

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "store/query.hpp"
+#include "store/sqlite.hpp"
 #include "store/verify.hpp"
 #include "store_test_util.hpp"
 
@@ -28,7 +29,8 @@ config::StoreConfig config_in(const TempDir& dir) {
 }
 
 // The queue is bounded in memory too (store.queue_max_mb): large records offered faster than
-// the encoder takes them are dropped and counted, never buffered without limit.
+// the encoder takes them are dropped and counted, never buffered without limit. The bound
+// covers the batch the encoder has in hand as well as what waits behind it.
 TEST(StoreSink, TheQueueIsBoundedInMemoryAndDropsAreCounted) {
   TempDir dir;
   auto c = config_in(dir);
@@ -46,6 +48,94 @@ TEST(StoreSink, TheQueueIsBoundedInMemoryAndDropsAreCounted) {
   EXPECT_GT(st.dropped_queue, 0u);
   EXPECT_EQ(st.committed - st.checkpoints + st.dropped_queue, static_cast<uint64_t>(kOffered))
       << "committed " << st.committed << " checkpoints " << st.checkpoints;
+  EXPECT_GT(st.queue_bytes_peak, big.size());
+  EXPECT_LE(st.queue_bytes_peak, (1u << 20) + 2 * big.size());  // one item may overshoot
+}
+
+// The compression dictionary is trained on the encoder thread and travels with the first
+// record compressed with it; when that record comes in a later chunk of a transaction the
+// writer already opened, the dictionary must still be stored in that transaction (it was
+// not: every later record then named a dictionary missing from the store).
+TEST(StoreSink, ADictionaryTrainedInsideAnOpenTransactionIsStored) {
+  TempDir dir;
+  auto c = config_in(dir);
+  c.queue_max_mb = 4096;  // one batch: the encoder wakes at close
+  c.commit_interval_ms = 60000;
+  c.checkpoint_every = 1000000;
+  c.checkpoint_file.clear();
+  auto sink = StoreSink::open(c, "app-3");
+  ASSERT_TRUE(sink) << sink.error().to_string();
+  const uint64_t now = wall_now_ns();
+  const std::string pad(600, 'p');  // ~1 KiB bodies: training after ~2,000 of them
+  constexpr int kEvents = 4000;
+  for (int i = 0; i < kEvents; ++i) {
+    (*sink)->on_event(
+        exec_event(now + i, "alice", "root", "/bin/x", {"x", std::to_string(i), pad}));
+  }
+  (*sink)->close();
+  const auto st = (*sink)->store_stats();
+  EXPECT_EQ(st.commits, 1u);  // all in one transaction, the dictionary in a later chunk
+  EXPECT_EQ(st.dropped_queue + st.dropped_write, 0u);
+  sink->reset();
+  auto db = Store::open_reader(dir / "db/privwatch.db");
+  ASSERT_TRUE(db);
+  auto q = Stmt::prepare((*db)->db(),
+                         "SELECT (SELECT count(*) FROM dicts), (SELECT count(*) FROM records "
+                         "WHERE typeof(body) = 'blob'), (SELECT min(seq) FROM records WHERE "
+                         "typeof(body) = 'blob')");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->step(), SQLITE_ROW);
+  EXPECT_EQ(q->int64(0), 1);
+  EXPECT_GT(q->int64(1), 1000);
+  EXPECT_GT(q->int64(2), 256);  // not in the transaction's first chunk
+  db->reset();
+  auto rep = verify_store(dir / "db/privwatch.db", {});
+  ASSERT_TRUE(rep);
+  EXPECT_TRUE(rep->ok()) << format_report(*rep);
+}
+
+// What the pipeline queues for an event (PackedEvent: one buffer) becomes the same record as
+// encoding the event directly: every indexed field, the flags, the full text and the body.
+TEST(StoreSink, APackedEventUnpacksToTheRecordOfTheEvent) {
+  auto ev = exec_event(wall_now_ns(), "alice", "root", "/usr/bin/psql", {"psql", "-c", "select 1"});
+  ev.attr.roles = {"dba", "oncall"};
+  ev.attr.drift = 1;
+  ev.flags |= model::kFlagSensitive;
+  model::Event other_host = ev;
+  other_host.attr.host.clear();  // the sink's host name then
+  model::Event no_session = ev;
+  no_session.attr.session.reset();
+  no_session.attr.roles.clear();
+  for (const auto* e : {&ev, &other_host, &no_session}) {
+    Record want;
+    encode_event(*e, "sink-host", want, "{\"rendered\":1}");
+    PackedEvent p;
+    pack_event(*e, "sink-host", "{\"rendered\":1}", p);
+    EXPECT_EQ(p.part(PackedEvent::kBody), "{\"rendered\":1}");
+    Record got;
+    got.roles = {"stale"};  // records are reused: nothing of the last one may remain
+    got.text = "stale";
+    unpack_event_fields(p, got);
+    EXPECT_EQ(got.kind, want.kind);
+    EXPECT_EQ(got.wall_ns, want.wall_ns);
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.host, want.host);
+    EXPECT_EQ(got.user, want.user);
+    EXPECT_EQ(got.human, want.human);
+    EXPECT_EQ(got.session, want.session);
+    EXPECT_EQ(got.cluster, want.cluster);
+    EXPECT_EQ(got.roles, want.roles);
+    EXPECT_EQ(got.flags, want.flags);
+    EXPECT_EQ(got.text, want.text);
+    EXPECT_TRUE(got.body.empty());  // the body is compressed from the queue item by the caller
+  }
+  // Not rendered by the pipeline (on_event): rendered when packed, with the same host.
+  Record want;
+  encode_event(other_host, "sink-host", want);
+  PackedEvent p;
+  pack_event(other_host, "sink-host", {}, p);
+  EXPECT_EQ(p.part(PackedEvent::kBody), want.body);
+  EXPECT_EQ(p.part(PackedEvent::kHost), "sink-host");
 }
 
 TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
@@ -175,7 +265,8 @@ TEST(StoreSink, AFullQueueDropsAndCountsWithoutBlocking) {
   TempDir dir;
   auto cfg = config_in(dir);
   cfg.queue_size = 1024;
-  cfg.commit_interval_ms = 60000;  // the writer only wakes for a full batch (8192) or close
+  cfg.queue_max_mb = 4096;         // the count bound here (the byte bound also wakes the encoder)
+  cfg.commit_interval_ms = 60000;  // the encoder only wakes for a full batch (8192) or close
   auto sink = StoreSink::open(cfg, "h");
   ASSERT_TRUE(sink);
   const auto ev = exec_event(wall_now_ns(), "alice", "alice", "/bin/x", {"x"});

@@ -723,9 +723,9 @@ TEST(Keys, CreatedPrivateAndRefusedWhenReadableByOthers) {
 namespace privwatch::store {
 namespace {
 
-// Past the first BodyEncoder::kTrainSamples events, event bodies are stored compressed with
-// a dictionary trained on them; the chain covers them as stored, bound to the dictionary's
-// hash (schema 3), and reads still return the JSON.
+// Past the first BodyEncoder::kTrainSamples events (or kTrainBytes of their bodies), event
+// bodies are stored compressed with a dictionary trained on them; the chain covers them as stored,
+// bound to the dictionary's hash (schema 3), and reads still return the JSON.
 TEST(Compression, BodiesAreCompressedAndStillVerifiedAndSearchable) {
   TempDir dir;
   auto st = testing::open_store(dir);
@@ -741,14 +741,30 @@ TEST(Compression, BodiesAreCompressedAndStillVerifiedAndSearchable) {
   }
   ASSERT_TRUE(st->commit());
   const std::string last_body = r.body;
+  // Where training happened: after kTrainSamples bodies or once kTrainBytes were collected.
+  uint64_t trained_at = 0, bytes = 0;
+  for (size_t i = 0; i < n && trained_at == 0; ++i) {
+    Record e;
+    encode_event(exec_event(kT0 + i * kSec, "alice", "root", "/usr/bin/cmd",
+                            {"cmd", "item" + std::to_string(i)}),
+                 "app-3", e);
+    bytes += e.body.size();
+    if (i + 1 == BodyEncoder::kTrainSamples || bytes >= BodyEncoder::kTrainBytes)
+      trained_at = i + 1;
+  }
+  ASSERT_GT(trained_at, 1000u);  // these bodies are ~1 KiB: the byte bound comes first
+  ASSERT_LT(trained_at, 4200u);
   {
     auto q = Stmt::prepare(st->db(),
-                           "SELECT count(*), sum(length(body)) FROM records WHERE "
+                           "SELECT count(*), sum(length(body)), min(seq) FROM records WHERE "
                            "typeof(body) = 'blob'");
     ASSERT_TRUE(q);
     ASSERT_EQ(q->step(), SQLITE_ROW);
-    EXPECT_EQ(q->int64(0), 501);  // the body that completes the training set is compressed too
-    EXPECT_LT(q->int64(1) / 501, static_cast<int64_t>(last_body.size() / 3));
+    // The body that completes the training set is compressed too.
+    const auto compressed = static_cast<int64_t>(n - trained_at + 1);
+    EXPECT_EQ(q->int64(0), compressed);
+    EXPECT_EQ(q->int64(2), static_cast<int64_t>(trained_at));
+    EXPECT_LT(q->int64(1) / compressed, static_cast<int64_t>(last_body.size() / 3));
   }
   SearchFilter f;
   f.text = "item" + std::to_string(n - 1);
@@ -783,7 +799,7 @@ TEST(Compression, BodiesAreCompressedAndStillVerifiedAndSearchable) {
   raw_sql(dir / "db/privwatch.db", "UPDATE dicts SET dict = randomblob(length(dict))");
   const auto rep2 = verify(dir);
   EXPECT_FALSE(rep2.ok());
-  EXPECT_EQ(rep2.problems[0].seq, static_cast<uint64_t>(BodyEncoder::kTrainSamples));
+  EXPECT_EQ(rep2.problems[0].seq, trained_at);
 }
 
 }  // namespace
