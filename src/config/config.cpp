@@ -139,8 +139,9 @@ store:
   # dropped and counted. 1024..16777216.
   queue_size: 262144
   # ... and the memory they may take, in MiB (whichever limit comes first): under a flood
-  # this is most of the agent's memory; it covers ~40 ms at 200,000 events/s. 1..4096.
-  queue_max_mb: 8
+  # this is most of the agent's memory (budget: 30 MB). 4 MiB hold ~4,500 events: ~90 ms of
+  # store stall at 50,000 events/s, ~20 ms at 200,000. 1..4096.
+  queue_max_mb: 4
   # A signed checkpoint after this many records ... 1..1000000000
   checkpoint_every: 100000
   # ... or after this many seconds, whichever comes first. 1..86400.

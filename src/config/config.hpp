@@ -70,7 +70,7 @@ struct StoreConfig {
   std::string key_path = "/var/lib/privwatch/store.key";  // Ed25519 signing key (0600)
   uint32_t commit_interval_ms = 200;    // longest time a record waits for its commit (1..60000)
   uint32_t queue_size = 262144;         // records buffered before drops (1024..16777216)
-  uint32_t queue_max_mb = 8;            // ... and at most this much memory (1..4096)
+  uint32_t queue_max_mb = 4;            // ... and at most this much memory (1..4096)
   uint32_t checkpoint_every = 100000;   // signed checkpoint after this many records
   uint32_t checkpoint_interval_s = 60;  // ... or this many seconds (1..86400)
   std::string checkpoint_file;          // off-host copies: append JSON lines here ("": off)

@@ -41,12 +41,13 @@ class BodyDecoder {
 };
 
 // Compresses bodies on the writer side; trains the dictionary after kTrainSamples bodies or
-// kTrainBytes of them, whichever comes first (~64 times the dictionary: zstd's advice is ~100,
-// and 2 MiB bounds the memory training takes).
+// kTrainBytes of them, whichever comes first (~32 times the dictionary: zstd's advice is ~100,
+// but 1 MiB of ECS JSON compresses as well as 2 or 4 (bench/RESULTS.md §4) and bounds the
+// memory training takes).
 class BodyEncoder {
  public:
   static constexpr size_t kTrainSamples = 4096;
-  static constexpr size_t kTrainBytes = 2u << 20;
+  static constexpr size_t kTrainBytes = 1u << 20;
   static constexpr size_t kDictBytes = 32 * 1024;
   // db == nullptr: detached (another thread than the writer's): a trained dictionary is not
   // stored but handed out by take_new_dict(), to travel with the record that uses it first.

@@ -20,11 +20,11 @@ constexpr size_t kWakeBatch = 8192;  // wake the encoder early at this queue dep
 // merges cost again, so small commits cost more per record.
 constexpr size_t kCommitRecords = 8192;
 constexpr size_t kChunk = 256;    // records per encoder → writer hand-over
-constexpr size_t kMaxChunks = 4;  // encoded chunks waiting for the writer
+constexpr size_t kMaxChunks = 2;  // encoded chunks waiting for the writer
 // Encoded chunks kept for reuse. Each holds kChunk records whose strings keep their capacity
 // (~1 KiB per record): what is kept is resident memory even when the agent is idle. Between
-// the spares, the chunks waiting and the ones in hand, at most ~10 chunks (~2.5 MiB) exist.
-constexpr size_t kSpareChunks = 2;
+// the spare, the chunks waiting and the ones in hand, at most ~6 chunks (~1.5 MiB) exist.
+constexpr size_t kSpareChunks = 1;
 constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
 constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
 

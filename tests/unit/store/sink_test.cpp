@@ -223,7 +223,9 @@ TEST(StoreSink, BodiesCompressedAheadOfTheWriterVerifyAndSearch) {
   const size_t n = BodyEncoder::kTrainSamples + 300;
   std::string last_body;
   {
-    auto sink = StoreSink::open(config_in(dir), "app-3");
+    auto c = config_in(dir);
+    c.queue_max_mb = 64;  // the whole burst is kept (4,300 events offered at once)
+    auto sink = StoreSink::open(c, "app-3");
     ASSERT_TRUE(sink) << sink.error().to_string();
     for (size_t i = 0; i < n; ++i) {
       (*sink)->on_event(exec_event(now + i, i % 2 ? "alice" : "bob", "root", "/usr/bin/tool",
