@@ -58,8 +58,10 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* 32 KiB: the largest per-CPU map value. Records use at most PW_TAIL_LIMIT + 8 KiB of it. */
 struct pw_scratch {
-	__u8 rec[PW_RECORD_MAX];
+	__u8 rec[PW_RECORD_MAX - 8];
+	__u64 unchecked; /* bytes this CPU emitted since its last wakeup check (rec__wakeup_flags) */
 };
 
 struct {
@@ -75,6 +77,8 @@ struct pw_pathbuf {
 	 * not track the values (it would explore every iteration separately: too many states). */
 	__u32 n;   /* components remembered */
 	__u32 len; /* bytes of "/name" for all of them (collect), bytes written (emit) */
+	__u32 done; /* components written (emit) */
+	__u32 _pad;
 	struct pw_sensitive_key lpm;
 };
 
@@ -428,7 +432,7 @@ struct path_walk {
 	__u32 truncated;
 };
 
-static long path__collect(__u32 i, struct path_walk *w)
+static __always_inline long path__collect_step(struct path_walk *w)
 {
 	struct pw_pathbuf *pb = w->pb;
 	struct dentry *dentry = PW_CAST(struct dentry, w->dentry);
@@ -474,22 +478,28 @@ static long path__collect(__u32 i, struct path_walk *w)
 	return 0;
 }
 
+static long path__collect(__u32 i, struct path_walk *w)
+{
+	return path__collect_step(w);
+}
+
 struct path_emit {
 	__u8 *rec;
 	struct pw_pathbuf *pb;
 	__u32 base; /* offset of the string in rec, < PW_TAIL_LIMIT */
 };
 
-static long path__emit(__u32 i, struct path_emit *x)
+static __always_inline long path__emit_step(struct path_emit *x)
 {
 	struct pw_pathbuf *pb = x->pb;
 	if (!pb)
 		return 1;
 	__u32 n = pb->n;
+	__u32 done = pb->done;
 	__u32 off = pb->len;
-	__u32 k = n - 1 - i;
+	__u32 k = n - 1 - done;
 
-	if (i >= n)
+	if (done >= n)
 		return 1;
 	struct dentry *dentry = PW_CAST(struct dentry, pb->comp[k & (PW_PATH_COMPONENTS - 1)]);
 	const unsigned char *name = dentry->d_name.name;
@@ -511,7 +521,13 @@ static long path__emit(__u32 i, struct path_emit *x)
 		return 1;
 	}
 	pb->len = off + len + 1;
+	pb->done = done + 1;
 	return 0;
+}
+
+static long path__emit(__u32 i, struct path_emit *x)
+{
+	return path__emit_step(x);
 }
 
 /* Append the absolute path of `path` to the record. */
@@ -538,13 +554,18 @@ static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
 	w.pb = pb;
 	pb->n = 0;
 	pb->len = 0;
-	if (w.dentry)
+	/* The first steps inline: a call and its return (a return thunk with this CPU's
+	 * mitigations) per component cost more than the step itself; deeper paths go on in the
+	 * loop. */
+	if (w.dentry && !path__collect_step(&w) && !path__collect_step(&w) &&
+	    !path__collect_step(&w) && !path__collect_step(&w))
 		bpf_loop(PW_PATH_COMPONENTS, path__collect, &w, 0);
 
 	struct path_emit x = { .rec = rec, .pb = pb, .base = tail_off };
 	__u32 want = pb->len;
 	pb->len = 0;
-	if (pb->n)
+	pb->done = 0;
+	if (pb->n && !path__emit_step(&x) && !path__emit_step(&x) && !path__emit_step(&x))
 		bpf_loop(PW_PATH_COMPONENTS, path__emit, &x, 0);
 	__u32 len = pb->len;
 	if (len != want) {
@@ -604,13 +625,23 @@ __u64 pw_last_wakeup_pos = 0;
 
 /* Batched wakeups (no wakeup per event). The consumer polls with a short timeout; a wakeup is
  * forced only at a check point — once cfg_wakeup_bytes have been produced since the last
- * one — and only when that much is pending. Forcing one on every record while the backlog stays
+ * one (looked at every cfg_wakeup_bytes / 8 bytes of each CPU's records) — and only when that
+ * much is pending. Forcing one on every record while the backlog stays
  * above the threshold (a consumer that is awake but behind) would queue an irq_work — a self
- * IPI, a VM exit on virtual machines, ~2 µs — per record (bench/RESULTS.md §1). Between check
- * points a record costs one query (the producer position); the pending amount is read only at
- * a check point. */
-static __always_inline __u64 rec__wakeup_flags(void)
+ * IPI, a VM exit on virtual machines, ~2 µs — per record (bench/RESULTS.md §1). The ring is
+ * queried only at those looks: the producer position, and the pending amount at a check point.
+ * `rec` is the per-CPU scratch record (rec__scratch). */
+static __always_inline __u64 rec__wakeup_flags(struct pw_scratch *sc, __u32 size)
 {
+	/* Each CPU looks at the ring only every cfg_wakeup_bytes / 8 of its own records: a helper
+	 * call less per record. */
+	__u64 unchecked = sc->unchecked + size;
+
+	if (unchecked < cfg_wakeup_bytes / 8) {
+		sc->unchecked = unchecked;
+		return BPF_RB_NO_WAKEUP;
+	}
+	sc->unchecked = 0;
 	__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
 
 	if (prod - pw_last_wakeup_pos < cfg_wakeup_bytes)
@@ -627,7 +658,8 @@ static __always_inline void rec__submit(void *rec, __u32 size, __u32 type)
 	struct pw_event_hdr *h = rec;
 
 	h->size = size;
-	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1), rec__wakeup_flags()))
+	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1),
+			       rec__wakeup_flags(rec, size)))
 		counter__inc(type, PW_CNT_RINGBUF_FULL);
 	else
 		counter__inc(type, PW_CNT_EMITTED);
@@ -656,14 +688,28 @@ struct sc_args {
 	long nr;
 };
 
+/* Offset of the saved user registers from the task's stack page. task_pt_regs() is the same
+ * fixed offset for every task (THREAD_SIZE less the top padding less sizeof(struct pt_regs), all
+ * fixed when the kernel was built), so it is learnt from bpf_task_pt_regs() on first use and
+ * then applied with an addition and plain loads: one helper call less per observed syscall. */
+__u64 pw_pt_regs_off = 0;
+
 /* The syscall's number, result and arguments (from the saved user registers). */
 static __always_inline int sc_args__read(struct pw_sys_exit_ctx *ctx,
 					 struct task_struct *task, struct sc_args *args)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 stack = (__u64)task->stack;
+	__u64 off = pw_pt_regs_off;
+	struct pt_regs *regs;
 
-	if (!regs)
-		return -1;
+	if (off) {
+		regs = PW_CAST(struct pt_regs, stack + off);
+	} else {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (!regs)
+			return -1;
+		pw_pt_regs_off = (__u64)regs - stack;
+	}
 #if defined(__TARGET_ARCH_x86)
 	args->a[0] = regs->di;
 	args->a[1] = regs->si;
