@@ -196,7 +196,7 @@ static __always_inline int file__exit(struct pw_sys_exit_ctx *ctx, long nr)
 		if (f.op == PW_FILE_OPEN && ret >= 0) {
 			struct file *file = fd__file(task, ret);
 			if (file) {
-				str__path(rec, &tail, &e->resolved, &file->f_path, pb);
+				str__path_fast(rec, &tail, &e->resolved, &file->f_path, pb);
 				if (file->f_mode & PW_FMODE_CREATED)
 					e->file_flags |= PW_FILE_CREATED;
 			}

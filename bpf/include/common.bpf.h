@@ -530,9 +530,12 @@ static long path__emit(__u32 i, struct path_emit *x)
 	return path__emit_step(x);
 }
 
-/* Append the absolute path of `path` to the record. */
-static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
-				      const struct path *path, struct pw_pathbuf *pb)
+/* Append the absolute path of `path` to the record. `fast`: the first steps of each pass run
+ * inline (a call and its return per component — a return thunk with this CPU's mitigations —
+ * cost more than the step itself); for the hot paths only (a successful open), since each
+ * inline copy adds ~300 instructions to its program. */
+static __always_inline void str__path_impl(__u8 *rec, __u32 *tail, struct pw_str *s,
+					   const struct path *path, struct pw_pathbuf *pb, bool fast)
 {
 	__u32 tail_off = *tail;
 
@@ -554,18 +557,17 @@ static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
 	w.pb = pb;
 	pb->n = 0;
 	pb->len = 0;
-	/* The first steps inline: a call and its return (a return thunk with this CPU's
-	 * mitigations) per component cost more than the step itself; deeper paths go on in the
-	 * loop. */
-	if (w.dentry && !path__collect_step(&w) && !path__collect_step(&w) &&
-	    !path__collect_step(&w) && !path__collect_step(&w))
+	if (w.dentry &&
+	    !(fast && (path__collect_step(&w) || path__collect_step(&w) ||
+		       path__collect_step(&w) || path__collect_step(&w))))
 		bpf_loop(PW_PATH_COMPONENTS, path__collect, &w, 0);
 
 	struct path_emit x = { .rec = rec, .pb = pb, .base = tail_off };
 	__u32 want = pb->len;
 	pb->len = 0;
 	pb->done = 0;
-	if (pb->n && !path__emit_step(&x) && !path__emit_step(&x) && !path__emit_step(&x))
+	if (pb->n && !(fast && (path__emit_step(&x) || path__emit_step(&x) ||
+				path__emit_step(&x))))
 		bpf_loop(PW_PATH_COMPONENTS, path__emit, &x, 0);
 	__u32 len = pb->len;
 	if (len != want) {
@@ -581,6 +583,18 @@ static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
 	s->len = len;
 	s->flags = w.truncated ? PW_STR_TRUNCATED : 0;
 	*tail = tail_off + len + 1;
+}
+
+static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
+				      const struct path *path, struct pw_pathbuf *pb)
+{
+	str__path_impl(rec, tail, s, path, pb, false);
+}
+
+static __always_inline void str__path_fast(__u8 *rec, __u32 *tail, struct pw_str *s,
+					   const struct path *path, struct pw_pathbuf *pb)
+{
+	str__path_impl(rec, tail, s, path, pb, true);
 }
 
 /* struct file * of descriptor `fd` in the current task, or NULL. The slot fds[fd] is read with
