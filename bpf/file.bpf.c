@@ -140,8 +140,9 @@ static __always_inline bool file__is_abs(__u8 *rec, const struct pw_str *s)
 	return s->off && s->len && rec[s->off & (PW_TAIL_LIMIT - 1)] == '/';
 }
 
-SEC("tracepoint")
-int family_file(struct pw_sys_exit_ctx *ctx)
+/* The whole file family at syscall exit. `nr` >= 0: the syscall is known at compile time (a
+ * dedicated program: the decoding folds to that syscall); -1: read it from the context. */
+static __always_inline int file__exit(struct pw_sys_exit_ctx *ctx, long nr)
 {
 	long ret = ctx->ret;
 	struct file_args f;
@@ -151,6 +152,8 @@ int family_file(struct pw_sys_exit_ctx *ctx)
 
 	if (sc_args__read(ctx, task, &a))
 		return 0;
+	if (nr >= 0)
+		a.nr = nr;
 	if (file__decode(&a, &f))
 		return 0;
 	bool monitored = subject__monitored(task);
@@ -193,7 +196,7 @@ int family_file(struct pw_sys_exit_ctx *ctx)
 		if (f.op == PW_FILE_OPEN && ret >= 0) {
 			struct file *file = fd__file(task, ret);
 			if (file) {
-				str__path(rec, &tail, &e->resolved, &file->f_path, pb);
+				str__path_fast(rec, &tail, &e->resolved, &file->f_path, pb);
 				if (file->f_mode & PW_FMODE_CREATED)
 					e->file_flags |= PW_FILE_CREATED;
 			}
@@ -246,4 +249,19 @@ int family_file(struct pw_sys_exit_ctx *ctx)
 	rec__count_flags(&e->hdr);
 	rec__submit(rec, tail, PW_EV_FILE);
 	return 0;
+}
+
+SEC("tracepoint")
+int family_file(struct pw_sys_exit_ctx *ctx)
+{
+	return file__exit(ctx, -1);
+}
+
+/* The most frequent file syscall gets its own program on its tracepoint instead of a stub that
+ * tail-calls family_file: no tail call, and the decoding specialised for openat
+ * (bench/RESULTS.md §1, "Open path"). */
+SEC("tracepoint/syscalls/sys_exit_openat")
+int sys_exit_openat(struct pw_sys_exit_ctx *ctx)
+{
+	return file__exit(ctx, PW_NR_openat);
 }

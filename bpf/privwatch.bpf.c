@@ -28,7 +28,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * whose tracepoint the running kernel lacks is not loaded. */
 PW_SYSCALL_EXIT(open, PW_FAM_FILE)
 PW_SYSCALL_EXIT(creat, PW_FAM_FILE)
-PW_SYSCALL_EXIT(openat, PW_FAM_FILE)
+/* openat: a dedicated program in file.bpf.c */
 PW_SYSCALL_EXIT(openat2, PW_FAM_FILE)
 PW_SYSCALL_EXIT(unlink, PW_FAM_FILE)
 PW_SYSCALL_EXIT(unlinkat, PW_FAM_FILE)

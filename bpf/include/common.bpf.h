@@ -58,8 +58,10 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* 32 KiB: the largest per-CPU map value. Records use at most PW_TAIL_LIMIT + 8 KiB of it. */
 struct pw_scratch {
-	__u8 rec[PW_RECORD_MAX];
+	__u8 rec[PW_RECORD_MAX - 8];
+	__u64 unchecked; /* bytes this CPU emitted since its last wakeup check (rec__wakeup_flags) */
 };
 
 struct {
@@ -70,7 +72,13 @@ struct {
 } scratch SEC(".maps");
 
 struct pw_pathbuf {
-	char b[PW_PATH_MAX * 2];
+	__u64 comp[PW_PATH_COMPONENTS]; /* dentries of a path being resolved (str__path) */
+	/* str__path's loop state. Kept in map memory, not on the stack, so that the verifier does
+	 * not track the values (it would explore every iteration separately: too many states). */
+	__u32 n;   /* components remembered */
+	__u32 len; /* bytes of "/name" for all of them (collect), bytes written (emit) */
+	__u32 done; /* components written (emit) */
+	__u32 _pad;
 	struct pw_sensitive_key lpm;
 };
 
@@ -311,13 +319,15 @@ static __always_inline struct pw_pathbuf *pathbuf__get(void)
 	return bpf_map_lookup_elem(&pathbuf, &zero);
 }
 
-/* Fill the header and process context from the current task. */
+/* Fill the header and process context from the current task. Plain BTF loads wherever they
+ * read the same field as a helper would (pid/tgid, comm, the cgroup v2 id): each helper call
+ * costs a few ns on the hot path (bench/RESULTS.md §1, "Open path"). */
 static __always_inline void rec__header(struct pw_event_hdr *h, __u16 type, __u32 syscall,
 					struct task_struct *task)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	const struct cred *cred = task->cred;
 	struct task_struct *parent = task->real_parent;
+	struct nsproxy *ns = task->nsproxy;
 	struct pw_proc *p = &h->proc;
 
 	h->type = type;
@@ -327,12 +337,13 @@ static __always_inline void rec__header(struct pw_event_hdr *h, __u16 type, __u3
 	h->flags = 0;
 	h->syscall = syscall;
 
-	p->pid = pid_tgid >> 32;
-	p->tid = (__u32)pid_tgid;
+	p->pid = task->tgid;
+	p->tid = task->pid;
 	p->start_ns = task->group_leader->start_boottime;
 	p->ppid = parent->tgid;
 	p->parent_start_ns = parent->group_leader->start_boottime;
-	p->cgroup_id = bpf_get_current_cgroup_id();
+	/* = bpf_get_current_cgroup_id(): the task's cgroup on the default (v2) hierarchy */
+	p->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	p->uid = cred->uid.val;
 	p->euid = cred->euid.val;
 	p->gid = cred->gid.val;
@@ -341,10 +352,16 @@ static __always_inline void rec__header(struct pw_event_hdr *h, __u16 type, __u3
 	p->fsuid = cred->fsuid.val;
 	p->loginuid = task->loginuid.val;
 	p->sessionid = task->sessionid;
-	p->pidns_ino = task->nsproxy->pid_ns_for_children->ns.inum;
-	p->mntns_ino = task->nsproxy->mnt_ns->ns.inum;
+	p->pidns_ino = ns->pid_ns_for_children->ns.inum;
+	p->mntns_ino = ns->mnt_ns->ns.inum;
 	p->_pad0 = 0;
-	bpf_get_current_comm(p->comm, sizeof(p->comm));
+	/* = bpf_get_current_comm() without the string copy: task->comm is NUL-terminated (and
+	 * NUL-padded since 4.x's strscpy_pad); two word loads, the last byte forced to NUL. */
+	const __u64 *comm = (const __u64 *)task->comm;
+	__u64 *dst = (__u64 *)p->comm;
+	dst[0] = comm[0];
+	dst[1] = comm[1];
+	p->comm[sizeof(p->comm) - 1] = 0;
 
 	struct tty_struct *tty = task->signal->tty;
 	if (tty) {
@@ -396,20 +413,26 @@ static __always_inline void str__user(__u8 *rec, __u32 *tail, struct pw_str *s, 
 	*tail = off + n;
 }
 
-/* Walk a struct path up to the global root, writing the absolute path backwards into
- * pb->b[0 .. PW_PATH_MAX). The string ends at PW_PATH_MAX - 1. One bpf_loop callback per
- * component keeps verification cost independent of the depth bound. */
+/* The absolute path of a struct path, in two passes so that it is written once, forwards,
+ * straight into the record (no staging buffer, no second copy):
+ *  1. path__collect walks the dentries up to the global root (crossing mounts), remembering
+ *     each component's dentry in pb->comp and adding up the length, leaf first;
+ *  2. path__emit writes "/name" for each remembered component, root first. A name stored
+ *     inside its dentry (d_shortname: every name under 40 bytes) is copied with five word
+ *     loads; a longer one with a probe read.
+ * When the path is longer than PW_PATH_MAX - 1 bytes or PW_PATH_COMPONENTS components, the
+ * components nearest the leaf are kept and the string is flagged truncated. One bpf_loop
+ * callback per component keeps verification cost independent of the depth bound. */
 struct path_walk {
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;
 	struct mount *mnt;
 	struct mount *mnt_parent;
 	struct pw_pathbuf *pb;
-	__u32 off;
 	__u32 truncated;
 };
 
-static long path__step(__u32 i, struct path_walk *w)
+static __always_inline long path__collect_step(struct path_walk *w)
 {
 	struct pw_pathbuf *pb = w->pb;
 	struct dentry *dentry = PW_CAST(struct dentry, w->dentry);
@@ -417,6 +440,7 @@ static long path__step(__u32 i, struct path_walk *w)
 	struct mount *mnt = PW_CAST(struct mount, w->mnt);
 	struct dentry *mnt_root = vfsmnt->mnt_root;
 	struct dentry *parent = dentry->d_parent;
+	bool pseudo = false;
 
 	if (!pb)
 		return 1;
@@ -424,69 +448,94 @@ static long path__step(__u32 i, struct path_walk *w)
 		if (dentry != mnt_root) {
 			/* a pseudo filesystem's lone dentry (memfd, pipe, anon inode): keep its
 			 * name so the path reads e.g. "/memfd:payload" */
-			if (i == 0)
-				goto component;
-			return 1;
-		}
-		if ((void *)mnt != (void *)w->mnt_parent) {
+			if (pb->n != 0)
+				return 1;
+			pseudo = true;
+		} else if ((void *)mnt != (void *)w->mnt_parent) {
 			struct mount *up = PW_CAST(struct mount, w->mnt_parent);
 			w->dentry = mnt->mnt_mountpoint;
 			w->mnt = up;
 			w->mnt_parent = up->mnt_parent;
 			w->vfsmnt = &up->mnt;
 			return 0;
+		} else {
+			return 1; /* global root */
 		}
-		return 1; /* global root */
 	}
-component:;
 	__u32 len = dentry->d_name.len;
-	const unsigned char *name = dentry->d_name.name;
-	__u32 off = w->off;
+	__u32 n = pb->n;
 
-	if (len + 1 > off || len >= PW_PATH_MAX) {
+	if (n >= PW_PATH_COMPONENTS || pb->len + len + 1 > PW_PATH_MAX - 1) {
 		w->truncated = 1;
 		return 1;
 	}
-	off -= len;
-	bpf_probe_read_kernel(&pb->b[off & (PW_PATH_MAX - 1)], len & (PW_PATH_MAX - 1), name);
-	off -= 1;
-	pb->b[off & (PW_PATH_MAX - 1)] = '/';
-	w->off = off;
-	if (dentry == parent)
-		return 1; /* pseudo dentry written: done */
+	pb->comp[n & (PW_PATH_COMPONENTS - 1)] = (__u64)dentry;
+	pb->n = n + 1;
+	pb->len += len + 1;
+	if (pseudo)
+		return 1;
 	w->dentry = parent;
-	if (i == PW_PATH_COMPONENTS - 1)
-		w->truncated = 1;
 	return 0;
 }
 
-/* Returns the start offset, with bit 31 set when the path was truncated. */
-static __always_inline __u32 path__walk(const struct path *path, struct pw_pathbuf *pb)
+static long path__collect(__u32 i, struct path_walk *w)
 {
-	struct path_walk w = {};
-	struct vfsmount *vfsmnt = path->mnt;
-	struct mount *mnt = PW_CAST(struct mount, container_of(vfsmnt, struct mount, mnt));
-
-	w.dentry = path->dentry;
-	w.vfsmnt = vfsmnt;
-	w.mnt = mnt;
-	w.mnt_parent = mnt->mnt_parent;
-	w.pb = pb;
-	w.off = PW_PATH_MAX - 1;
-	pb->b[PW_PATH_MAX - 1] = 0;
-	if (w.dentry)
-		bpf_loop(PW_PATH_COMPONENTS, path__step, &w, 0);
-	__u32 off = w.off;
-	if (off == PW_PATH_MAX - 1) {
-		off -= 1;
-		pb->b[off & (PW_PATH_MAX - 1)] = '/';
-	}
-	return off | (w.truncated ? (1u << 31) : 0);
+	return path__collect_step(w);
 }
 
-/* Append the absolute path of `path` to the record. */
-static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
-				      const struct path *path, struct pw_pathbuf *pb)
+struct path_emit {
+	__u8 *rec;
+	struct pw_pathbuf *pb;
+	__u32 base; /* offset of the string in rec, < PW_TAIL_LIMIT */
+};
+
+static __always_inline long path__emit_step(struct path_emit *x)
+{
+	struct pw_pathbuf *pb = x->pb;
+	if (!pb)
+		return 1;
+	__u32 n = pb->n;
+	__u32 done = pb->done;
+	__u32 off = pb->len;
+	__u32 k = n - 1 - done;
+
+	if (done >= n)
+		return 1;
+	struct dentry *dentry = PW_CAST(struct dentry, pb->comp[k & (PW_PATH_COMPONENTS - 1)]);
+	const unsigned char *name = dentry->d_name.name;
+	__u32 len = dentry->d_name.len & (PW_PATH_MAX - 1);
+	__u8 *dst = &x->rec[(x->base & (PW_TAIL_LIMIT - 1)) + (off & (PW_PATH_MAX - 1))];
+
+	dst[0] = '/';
+	dst += 1;
+	if (bpf_core_field_exists(struct dentry, d_shortname) && len < 40 &&
+	    (void *)name == (void *)dentry->d_shortname.string) {
+		/* copies up to 40 bytes past the name: the next component or the final NUL
+		 * overwrites them, and the record's size ends at the NUL */
+		*(__u64 *)&dst[0] = dentry->d_shortname.words[0];
+		*(__u64 *)&dst[8] = dentry->d_shortname.words[1];
+		*(__u64 *)&dst[16] = dentry->d_shortname.words[2];
+		*(__u64 *)&dst[24] = dentry->d_shortname.words[3];
+		*(__u64 *)&dst[32] = dentry->d_shortname.words[4];
+	} else if (bpf_probe_read_kernel(dst, len, name)) {
+		return 1;
+	}
+	pb->len = off + len + 1;
+	pb->done = done + 1;
+	return 0;
+}
+
+static long path__emit(__u32 i, struct path_emit *x)
+{
+	return path__emit_step(x);
+}
+
+/* Append the absolute path of `path` to the record. `fast`: the first steps of each pass run
+ * inline (a call and its return per component — a return thunk with this CPU's mitigations —
+ * cost more than the step itself); for the hot paths only (a successful open), since each
+ * inline copy adds ~300 instructions to its program. */
+static __always_inline void str__path_impl(__u8 *rec, __u32 *tail, struct pw_str *s,
+					   const struct path *path, struct pw_pathbuf *pb, bool fast)
 {
 	__u32 tail_off = *tail;
 
@@ -497,22 +546,61 @@ static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
 		s->flags = PW_STR_TRUNCATED;
 		return;
 	}
-	__u32 walk = path__walk(path, pb);
-	bool truncated = walk >> 31;
-	__u32 start = walk & (PW_PATH_MAX - 1);
-	__u32 len = PW_PATH_MAX - 1 - start;
-	if (bpf_probe_read_kernel(&rec[tail_off & (PW_TAIL_LIMIT - 1)], (len + 1) & (PW_PATH_MAX - 1),
-				  &pb->b[start & (PW_PATH_MAX - 1)])) {
+	struct path_walk w = {};
+	struct vfsmount *vfsmnt = path->mnt;
+	struct mount *mnt = PW_CAST(struct mount, container_of(vfsmnt, struct mount, mnt));
+
+	w.dentry = path->dentry;
+	w.vfsmnt = vfsmnt;
+	w.mnt = mnt;
+	w.mnt_parent = mnt->mnt_parent;
+	w.pb = pb;
+	pb->n = 0;
+	pb->len = 0;
+	if (w.dentry &&
+	    !(fast && (path__collect_step(&w) || path__collect_step(&w) ||
+		       path__collect_step(&w) || path__collect_step(&w))))
+		bpf_loop(PW_PATH_COMPONENTS, path__collect, &w, 0);
+
+	struct path_emit x = { .rec = rec, .pb = pb, .base = tail_off };
+	__u32 want = pb->len;
+	pb->len = 0;
+	pb->done = 0;
+	if (pb->n && !(fast && (path__emit_step(&x) || path__emit_step(&x) ||
+				path__emit_step(&x))))
+		bpf_loop(PW_PATH_COMPONENTS, path__emit, &x, 0);
+	__u32 len = pb->len;
+	if (len != want) {
 		s->flags = PW_STR_READ_FAIL;
 		return;
 	}
+	if (len == 0) { /* the root itself */
+		rec[tail_off & (PW_TAIL_LIMIT - 1)] = '/';
+		len = 1;
+	}
+	rec[(tail_off & (PW_TAIL_LIMIT - 1)) + (len & (PW_PATH_MAX - 1))] = 0;
 	s->off = tail_off;
 	s->len = len;
-	s->flags = truncated ? PW_STR_TRUNCATED : 0;
+	s->flags = w.truncated ? PW_STR_TRUNCATED : 0;
 	*tail = tail_off + len + 1;
 }
 
-/* struct file * of descriptor `fd` in the current task, or NULL. */
+static __always_inline void str__path(__u8 *rec, __u32 *tail, struct pw_str *s,
+				      const struct path *path, struct pw_pathbuf *pb)
+{
+	str__path_impl(rec, tail, s, path, pb, false);
+}
+
+static __always_inline void str__path_fast(__u8 *rec, __u32 *tail, struct pw_str *s,
+					   const struct path *path, struct pw_pathbuf *pb)
+{
+	str__path_impl(rec, tail, s, path, pb, true);
+}
+
+/* struct file * of descriptor `fd` in the current task, or NULL. The slot fds[fd] is read with
+ * a plain (fault-protected) load: cast to a kernel struct whose first member is a struct file *
+ * (struct kiocb: ki_filp at offset 0 — checked, else a probe read), since the verifier types
+ * no pointer-to-pointer array. */
 static __always_inline struct file *fd__file(struct task_struct *task, long fd)
 {
 	struct fdtable *fdt = task->files->fdt;
@@ -522,6 +610,8 @@ static __always_inline struct file *fd__file(struct task_struct *task, long fd)
 	if (fd < 0 || fd >= fdt->max_fds)
 		return 0;
 	fds = fdt->fd;
+	if (bpf_core_field_offset(struct kiocb, ki_filp) == 0)
+		return PW_CAST(struct kiocb, &fds[fd & 0xfffffff])->ki_filp;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffffff]) || !f)
 		return 0;
 	return PW_CAST(struct file, f);
@@ -543,30 +633,47 @@ static __always_inline bool sensitive__match(__u8 *rec, const struct pw_str *s, 
 	return bpf_map_lookup_elem(&sensitive, &pb->lpm) != 0;
 }
 
-/* Producer position of the last forced wakeup (see rec__submit). Shared by all CPUs: written
- * once per cfg_wakeup_bytes of records at most; a lost race costs one extra wakeup. */
+/* Producer position at the last wakeup check point (see rec__wakeup_flags). Shared by all CPUs:
+ * written once per cfg_wakeup_bytes of records at most; a lost race costs one extra check. */
 __u64 pw_last_wakeup_pos = 0;
 
-/* Emit the record: batched wakeups (no wakeup per event). The consumer polls with a short
- * timeout; a wakeup is forced only when cfg_wakeup_bytes are pending *and* that much has been
- * produced since the last forced wakeup. Forcing one on every record while the backlog stays
+/* Batched wakeups (no wakeup per event). The consumer polls with a short timeout; a wakeup is
+ * forced only at a check point — once cfg_wakeup_bytes have been produced since the last
+ * one (looked at every cfg_wakeup_bytes / 8 bytes of each CPU's records) — and only when that
+ * much is pending. Forcing one on every record while the backlog stays
  * above the threshold (a consumer that is awake but behind) would queue an irq_work — a self
- * IPI, a VM exit on virtual machines, ~2 µs — per record (bench/RESULTS.md §1). */
+ * IPI, a VM exit on virtual machines, ~2 µs — per record (bench/RESULTS.md §1). The ring is
+ * queried only at those looks: the producer position, and the pending amount at a check point.
+ * `rec` is the per-CPU scratch record (rec__scratch). */
+static __always_inline __u64 rec__wakeup_flags(struct pw_scratch *sc, __u32 size)
+{
+	/* Each CPU looks at the ring only every cfg_wakeup_bytes / 8 of its own records: a helper
+	 * call less per record. */
+	__u64 unchecked = sc->unchecked + size;
+
+	if (unchecked < cfg_wakeup_bytes / 8) {
+		sc->unchecked = unchecked;
+		return BPF_RB_NO_WAKEUP;
+	}
+	sc->unchecked = 0;
+	__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+
+	if (prod - pw_last_wakeup_pos < cfg_wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	pw_last_wakeup_pos = prod;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Emit the record built in scratch memory. */
 static __always_inline void rec__submit(void *rec, __u32 size, __u32 type)
 {
 	struct pw_event_hdr *h = rec;
-	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	h->size = size;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes) {
-		__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
-
-		if (prod - pw_last_wakeup_pos >= cfg_wakeup_bytes) {
-			pw_last_wakeup_pos = prod;
-			flags = BPF_RB_FORCE_WAKEUP;
-		}
-	}
-	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1), flags))
+	if (bpf_ringbuf_output(&events, rec, size & (PW_RECORD_MAX - 1),
+			       rec__wakeup_flags(rec, size)))
 		counter__inc(type, PW_CNT_RINGBUF_FULL);
 	else
 		counter__inc(type, PW_CNT_EMITTED);
@@ -595,14 +702,28 @@ struct sc_args {
 	long nr;
 };
 
+/* Offset of the saved user registers from the task's stack page. task_pt_regs() is the same
+ * fixed offset for every task (THREAD_SIZE less the top padding less sizeof(struct pt_regs), all
+ * fixed when the kernel was built), so it is learnt from bpf_task_pt_regs() on first use and
+ * then applied with an addition and plain loads: one helper call less per observed syscall. */
+__u64 pw_pt_regs_off = 0;
+
 /* The syscall's number, result and arguments (from the saved user registers). */
 static __always_inline int sc_args__read(struct pw_sys_exit_ctx *ctx,
 					 struct task_struct *task, struct sc_args *args)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 stack = (__u64)task->stack;
+	__u64 off = pw_pt_regs_off;
+	struct pt_regs *regs;
 
-	if (!regs)
-		return -1;
+	if (off) {
+		regs = PW_CAST(struct pt_regs, stack + off);
+	} else {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (!regs)
+			return -1;
+		pw_pt_regs_off = (__u64)regs - stack;
+	}
 #if defined(__TARGET_ARCH_x86)
 	args->a[0] = regs->di;
 	args->a[1] = regs->si;

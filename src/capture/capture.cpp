@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -74,28 +75,18 @@ constexpr int kPassMax = 1024;
 
 struct RingPass {
   RecordHandler* handler = nullptr;
-  const uint64_t* consumer_pos = nullptr;  // the ring's consumer page (read-only mapping)
   uint64_t stop_pos = UINT64_MAX;
   int max = kPassMax;
   int handled = 0;
   bool stopped = false;  // records may be pending: the next poll does not wait
 };
 
-constexpr int kPassDone = -ECANCELED;  // callback's "stop here"; the record was handled
-
-int on_ring_record(void* ctx, void* data, size_t size) {
-  auto* pass = static_cast<RingPass*>(ctx);
-  pass->handler->on_record({static_cast<const uint8_t*>(data), size});
-  // libbpf advances the consumer position past this record after the callback returns, so
-  // the position read here is this record's own.
-  if (++pass->handled >= pass->max ||
-      (pass->consumer_pos != nullptr &&
-       __atomic_load_n(pass->consumer_pos, __ATOMIC_ACQUIRE) >= pass->stop_pos)) {
-    pass->stopped = true;
-    return kPassDone;
-  }
-  return 0;
-}
+// The consumer position is published to the kernel every kPublishEvery records and at the end
+// of a pass, not after every record as libbpf's ring_buffer does: the kernel reads it at every
+// reserve, and a position rewritten by the other CPU for every record costs the producing
+// program a cache miss on most records (bench/RESULTS.md §1, "Open path"). The space it holds
+// back from the producer is at most kPublishEvery records (~16 KiB of a 16 MiB ring).
+constexpr int kPublishEvery = 64;
 
 }  // namespace
 
@@ -125,12 +116,17 @@ Status check_requirements() {
 
 struct Capture::Impl {
   privwatch_bpf* skel = nullptr;
-  ring_buffer* rb = nullptr;
   RingPass pass;
   uint64_t ring_bytes = 0;
-  // Read-only views of the ring's consumer and producer positions (fill level for metrics).
+  // The ring buffer, consumed directly (the kernel's layout, as libbpf's ring_buffer reads it):
+  // the consumer page (read-write: the consumer position), then the producer page followed by
+  // the data pages mapped twice, so that a record that wraps around reads contiguously.
   void* cons_page = MAP_FAILED;
   void* prod_page = MAP_FAILED;
+  size_t prod_map_size = 0;
+  const uint8_t* data = nullptr;
+  uint64_t mask = 0;
+  int epoll_fd = -1;
   size_t page_size = 0;
   int ncpus = 1;
 
@@ -139,8 +135,8 @@ struct Capture::Impl {
   Impl& operator=(const Impl&) = delete;
   ~Impl() {
     if (cons_page != MAP_FAILED) munmap(cons_page, page_size);
-    if (prod_page != MAP_FAILED) munmap(prod_page, page_size);
-    if (rb != nullptr) ring_buffer__free(rb);
+    if (prod_page != MAP_FAILED) munmap(prod_page, prod_map_size);
+    if (epoll_fd >= 0) close(epoll_fd);
     if (skel != nullptr) privwatch_bpf__destroy(skel);  // detaches links, closes fds
   }
 };
@@ -351,15 +347,23 @@ Result<std::unique_ptr<Capture>> Capture::start(const config::Config& cfg, Recor
     return load_error("attaching the privwatch tracepoints", err);
   }
   impl->pass.handler = &handler;
-  impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring_record, &impl->pass, nullptr);
-  if (impl->rb == nullptr) return load_error("opening the ring buffer", errno);
   impl->page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const int ring_fd = bpf_map__fd(skel->maps.events);
-  impl->cons_page = mmap(nullptr, impl->page_size, PROT_READ, MAP_SHARED, ring_fd, 0);
-  impl->prod_page = mmap(nullptr, impl->page_size, PROT_READ, MAP_SHARED, ring_fd,
+  const uint64_t ring_size = bpf_map__max_entries(skel->maps.events);
+  impl->mask = ring_size - 1;
+  impl->cons_page = mmap(nullptr, impl->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
+  if (impl->cons_page == MAP_FAILED) return load_error("mapping the ring buffer", errno);
+  impl->prod_map_size = impl->page_size + 2 * ring_size;
+  impl->prod_page = mmap(nullptr, impl->prod_map_size, PROT_READ, MAP_SHARED, ring_fd,
                          static_cast<off_t>(impl->page_size));
-  if (impl->cons_page != MAP_FAILED) {
-    impl->pass.consumer_pos = static_cast<const uint64_t*>(impl->cons_page);
+  if (impl->prod_page == MAP_FAILED) return load_error("mapping the ring buffer", errno);
+  impl->data = static_cast<const uint8_t*>(impl->prod_page) + impl->page_size;
+  impl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (impl->epoll_fd < 0) return load_error("opening the ring buffer", errno);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  if (epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, ring_fd, &ev) != 0) {
+    return load_error("opening the ring buffer", errno);
   }
   impl->ncpus = libbpf_num_possible_cpus();
   if (impl->ncpus <= 0) impl->ncpus = 1;
@@ -371,10 +375,39 @@ void Capture::begin_pass(int max) {
   p.max = max;
   p.handled = 0;
   p.stopped = false;
-  p.stop_pos =
-      impl_->prod_page != MAP_FAILED
-          ? __atomic_load_n(static_cast<const uint64_t*>(impl_->prod_page), __ATOMIC_ACQUIRE)
-          : UINT64_MAX;
+  p.stop_pos = __atomic_load_n(static_cast<const uint64_t*>(impl_->prod_page), __ATOMIC_ACQUIRE);
+}
+
+void Capture::consume_pass() {
+  RingPass& p = impl_->pass;
+  auto* cons_ptr = static_cast<uint64_t*>(impl_->cons_page);
+  const auto* prod_ptr = static_cast<const uint64_t*>(impl_->prod_page);
+  uint64_t cons = __atomic_load_n(cons_ptr, __ATOMIC_RELAXED);  // only this thread writes it
+  const uint64_t start = cons;
+  uint64_t prod = __atomic_load_n(prod_ptr, __ATOMIC_ACQUIRE);
+  int unpublished = 0;
+  while (cons < p.stop_pos && p.handled < p.max) {
+    if (cons >= prod) {
+      prod = __atomic_load_n(prod_ptr, __ATOMIC_ACQUIRE);
+      if (cons >= prod) break;
+    }
+    const uint8_t* hdr = impl_->data + (cons & impl_->mask);
+    const uint32_t len = __atomic_load_n(reinterpret_cast<const uint32_t*>(hdr), __ATOMIC_ACQUIRE);
+    if ((len & BPF_RINGBUF_BUSY_BIT) != 0) break;  // reserved, not yet committed
+    const uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+    if ((len & BPF_RINGBUF_DISCARD_BIT) == 0) {
+      p.handler->on_record({hdr + BPF_RINGBUF_HDR_SZ, size});
+      ++p.handled;
+    }
+    cons += (static_cast<uint64_t>(size) + BPF_RINGBUF_HDR_SZ + 7) & ~uint64_t{7};
+    if (++unpublished == kPublishEvery) {
+      __atomic_store_n(cons_ptr, cons, __ATOMIC_RELEASE);
+      unpublished = 0;
+    }
+  }
+  if (cons != start) __atomic_store_n(cons_ptr, cons, __ATOMIC_RELEASE);
+  // Stopped at the bound or at the pass's end position: records may remain.
+  if (p.handled > 0 && (p.handled >= p.max || cons >= p.stop_pos)) p.stopped = true;
 }
 
 Result<int> Capture::poll(int timeout_ms) {
@@ -387,26 +420,21 @@ Result<int> Capture::poll(int timeout_ms) {
     // A drain (the agent's last poll before it exits): everything written before this call,
     // however much; the producer position bounds it.
     begin_pass(INT_MAX);
-    int m = ring_buffer__consume(impl_->rb);
-    if (m < 0 && m != -EINTR && !impl_->pass.stopped) {
-      return make_error(ErrorKind::kIo, "ring buffer consume failed: {}", errno_text(m));
-    }
+    consume_pass();
     return impl_->pass.handled;
   }
   if (!impl_->pass.stopped) {
     begin_pass(kPassMax);
-    int n = ring_buffer__poll(impl_->rb, timeout_ms);
-    if (n < 0 && n != -EINTR && !impl_->pass.stopped) {
-      return make_error(ErrorKind::kIo, "ring buffer poll failed: {}", errno_text(n));
+    epoll_event ev{};
+    if (epoll_wait(impl_->epoll_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR) {
+      return make_error(ErrorKind::kIo, "ring buffer poll failed: {}", errno_text(errno));
     }
+    consume_pass();
     total = impl_->pass.handled;
     if (impl_->pass.stopped) return total;
   }
   begin_pass(kPassMax);
-  int m = ring_buffer__consume(impl_->rb);
-  if (m < 0 && m != -EINTR && !impl_->pass.stopped) {
-    return make_error(ErrorKind::kIo, "ring buffer consume failed: {}", errno_text(m));
-  }
+  consume_pass();
   total += impl_->pass.handled;
   return total;
 }

@@ -61,6 +61,8 @@ class Capture {
   struct Impl;
   explicit Capture(std::unique_ptr<Impl> impl);
   void begin_pass(int max);
+  // Consumes records written before begin_pass, at most its max (RingPass).
+  void consume_pass();
   std::unique_ptr<Impl> impl_;
 };
 

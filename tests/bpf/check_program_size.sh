@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build check: the instruction count of every BPF program stays within budget, so a change
 # that bloats a program (or nears the verifier's limits) is noticed, and the per-syscall
-# stubs stay tiny.
+# stubs stay tiny (sys_exit_openat, the most frequent, is a whole program of its own: no stub).
 # Usage: check_program_size.sh OBJECT [BUDGET]
 set -euo pipefail
 obj=$1
@@ -19,10 +19,10 @@ while read -r count fn; do
     echo "  over budget ($budget): $fn" >&2
     fail=1
   fi
-  if [[ $fn == sys_exit_* ]] && (( count > 16 )); then
+  if [[ $fn == sys_exit_* && $fn != sys_exit_openat ]] && (( count > 16 )); then
     echo "  the per-syscall stub $fn grew to $count instructions (budget 16)" >&2
     fail=1
   fi
 done <<<"$counts"
-grep -q ' sys_exit_openat$' <<<"$counts" || { echo "sys_exit_openat stub not found" >&2; fail=1; }
+grep -q ' sys_exit_openat$' <<<"$counts" || { echo "sys_exit_openat program not found" >&2; fail=1; }
 exit $fail
