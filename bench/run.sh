@@ -44,6 +44,7 @@ usage: bench/run.sh [options]
   --pin-cpu N|none      run the connect workload on CPU N with taskset (default 0; see README)
   --pin-all             pin every workload (open, exec, connect, flood) to that CPU
   --settle S            seconds to wait after "agent ready" before measuring (default 1)
+  --store-queue-mb N    store.queue_max_mb of the agents (default: the agent's default)
   --keep                keep the scratch directory (agent logs, configs, stats files)
   -h, --help            this text
 EOF
@@ -66,6 +67,7 @@ BIN_DIR=""
 OUT_DIR="$BENCH_DIR/out"
 SETTLE=1
 KEEP=0
+STORE_QUEUE_MB=""
 PIN_CPU=0
 PIN_ALL=0
 ORIG_ARGS="$*"
@@ -76,6 +78,7 @@ while [[ $# -gt 0 ]]; do
     --reps) REPS=$2; shift ;;
     --configs) CONFIGS=$2; shift ;;
     --workloads) WORKLOADS=$2; shift ;;
+    --store-queue-mb) STORE_QUEUE_MB=$2; shift ;;
     --sustained) MODE=sustained ;;
     --no-sustained) MODE=overhead ;;
     --rates) RATES=$2; shift ;;
@@ -248,7 +251,7 @@ write_agent_config() { # KIND FILE
     echo "output: {path: $WORK/events.jsonl, max_size_mb: 100, max_files: 2}"
     # A fresh store per run (the default one under /var/lib/privwatch would grow across runs
     # and belongs to the machine's own agent).
-    echo "store: {path: $WORK/store-$kind/privwatch.db, key_path: $WORK/store-$kind/store.key}"
+    echo "store: {path: $WORK/store-$kind/privwatch.db, key_path: $WORK/store-$kind/store.key${STORE_QUEUE_MB:+, queue_max_mb: $STORE_QUEUE_MB}}"
   } >"$file"
 }
 
