@@ -6,11 +6,13 @@
 #include <zdict.h>
 #include <zstd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "store/record.hpp"
 #include "store/sqlite.hpp"
 #include "util/log.hpp"
+#include "util/thread_priority.hpp"
 
 namespace privwatch::store {
 
@@ -102,27 +104,56 @@ Status BodyEncoder::load() {
   return {};
 }
 
-Status BodyEncoder::train() {
-  std::string dict(kDictBytes, '\0');
-  // What ZDICT_trainFromBuffer does (fastCover, d = 8, 4 steps over k) but with a 2^18-entry
-  // frequency table instead of 2^20: ~1.5 MB of working memory instead of ~11 MB, for the same
-  // compression of ECS JSON bodies (bench/RESULTS.md §4).
+namespace {
+
+// What ZDICT_trainFromBuffer does (fastCover, d = 8, 4 steps over k) but with a 2^18-entry
+// frequency table instead of 2^20: ~1.5 MB of working memory instead of ~11 MB, for the same
+// compression of ECS JSON bodies (bench/RESULTS.md §4).
+Result<std::string> train_dict(const std::string& samples, const std::vector<size_t>& sizes,
+                               size_t dict_bytes, int level) {
+  std::string dict(dict_bytes, '\0');
   ZDICT_fastCover_params_t params{};
   params.d = 8;
   params.steps = 4;
   params.f = 18;
-  params.zParams.compressionLevel = kLevel;
+  params.zParams.compressionLevel = level;
   const size_t n = ZDICT_optimizeTrainFromBuffer_fastCover(
-      dict.data(), dict.size(), samples_.data(), sample_sizes_.data(),
-      static_cast<unsigned>(sample_sizes_.size()), &params);
-  std::string().swap(samples_);  // ~4 MB, needed once per store
-  std::vector<size_t>().swap(sample_sizes_);
+      dict.data(), dict.size(), samples.data(), sizes.data(), static_cast<unsigned>(sizes.size()),
+      &params);
   if (ZDICT_isError(n)) {
     return Error{
         ErrorKind::kInternal,
         fmt::format("training the compression dictionary failed: {}", ZDICT_getErrorName(n)), ""};
   }
   dict.resize(n);
+  return dict;
+}
+
+}  // namespace
+
+Status BodyEncoder::train() {
+  auto dict = train_dict(samples_, sample_sizes_, kDictBytes, kLevel);
+  std::string().swap(samples_);  // ~1 MB, needed once per store
+  std::vector<size_t>().swap(sample_sizes_);
+  if (!dict) return dict.error();
+  return install(std::move(*dict));
+}
+
+// Detached: trained on a thread of its own (tens of ms of CPU: the encoder would stall that long
+// and the sink's queue overflow at high rates); bodies are stored plain until it is ready.
+void BodyEncoder::start_training() {
+  training_ = std::async(std::launch::async, [samples = std::move(samples_),
+                                              sizes = std::move(sample_sizes_)]() mutable {
+    util::become_background_thread("pw-store-train");
+    auto dict = train_dict(samples, sizes, kDictBytes, kLevel);
+    std::string().swap(samples);
+    return dict;
+  });
+  samples_.clear();
+  sample_sizes_.clear();
+}
+
+Status BodyEncoder::install(std::string dict) {
   const uint32_t id = dict_id_ + 1;
   if (db_ != nullptr) {
     auto ins = Stmt::prepare(db_, "INSERT INTO dicts(id, dict) VALUES(?, ?)");
@@ -168,14 +199,29 @@ bool BodyEncoder::take_new_dict(uint32_t* id, std::string* dict) {
 bool BodyEncoder::encode(std::string_view body, std::string* out) {
   if (cdict_ == nullptr) {
     if (training_failed_) return false;
-    if (samples_.empty()) samples_.reserve(kTrainBytes + 64 * 1024);
-    samples_.append(body);
-    sample_sizes_.push_back(body.size());
-    if (sample_sizes_.size() < kTrainSamples && samples_.size() < kTrainBytes) return false;
-    if (auto s = train(); !s) {
-      log::warn("store: {}; event bodies are stored uncompressed", s.error().to_string());
-      training_failed_ = true;
-      return false;
+    if (training_.valid()) {  // detached: training on its own thread
+      if (training_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+      auto dict = training_.get();
+      Status s = dict ? install(std::move(*dict)) : Status(dict.error());
+      if (!s) {
+        log::warn("store: {}; event bodies are stored uncompressed", s.error().to_string());
+        training_failed_ = true;
+        return false;
+      }
+    } else {
+      if (samples_.empty()) samples_.reserve(kTrainBytes + 64 * 1024);
+      samples_.append(body);
+      sample_sizes_.push_back(body.size());
+      if (sample_sizes_.size() < kTrainSamples && samples_.size() < kTrainBytes) return false;
+      if (db_ == nullptr) {
+        start_training();
+        return false;
+      }
+      if (auto s = train(); !s) {
+        log::warn("store: {}; event bodies are stored uncompressed", s.error().to_string());
+        training_failed_ = true;
+        return false;
+      }
     }
   }
   // Into a scratch buffer of the worst-case size, then copied: the caller's string (one per

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -72,6 +73,8 @@ class BodyEncoder {
 
  private:
   Status train();
+  void start_training();
+  Status install(std::string dict);  // a trained dictionary becomes the current one
   sqlite3* db_;
   ZSTD_CCtx_s* cctx_;
   ZSTD_CDict_s* cdict_ = nullptr;
@@ -80,7 +83,8 @@ class BodyEncoder {
   bool dict_committed_ = true;
   std::string samples_;  // the training samples, back to back
   std::vector<size_t> sample_sizes_;
-  std::string scratch_;  // compression output before it is copied out
+  std::string scratch_;                        // compression output before it is copied out
+  std::future<Result<std::string>> training_;  // detached mode
   bool training_failed_ = false;
   std::string new_dict_;
 };

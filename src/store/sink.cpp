@@ -1,6 +1,8 @@
 #include "store/sink.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -25,6 +27,9 @@ constexpr size_t kMaxChunks = 2;  // encoded chunks waiting for the writer
 // (~1 KiB per record): what is kept is resident memory even when the agent is idle. Between
 // the spare, the chunks waiting and the ones in hand, at most ~6 chunks (~1.5 MiB) exist.
 constexpr size_t kSpareChunks = 1;
+// The background checkpointer copies the WAL into the database once it holds this much.
+constexpr int64_t kCheckpointWalBytes = 16 << 20;
+constexpr auto kCheckpointPoll = std::chrono::milliseconds(250);
 constexpr size_t kPruneChunk = 20000;                // rows per retention transaction
 constexpr uint64_t kErrorLogNs = 10'000'000'000ull;  // one error line per 10 s at most
 
@@ -76,8 +81,53 @@ StoreSink::StoreSink(const config::StoreConfig& cfg, std::string hostname,
     log::warn("store: {}; event bodies are compressed with a new dictionary",
               u.error().to_string());
   }
+  // Its own connection for the checkpointer; without one, the writer checkpoints as before.
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(cfg_.path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  ckpt_db_ = Db(raw);
+  if (rc == SQLITE_OK) {
+    wal_path_ = cfg_.path + "-wal";
+    (void)ckpt_db_.exec("PRAGMA cache_size=-256");
+    if (auto s = store_->disable_auto_checkpoint(); !s) {
+      log::warn("store: {}; the writer checkpoints the WAL itself", s.error().to_string());
+      ckpt_db_.close();
+    }
+  } else {
+    log::warn(
+        "store {}: a second connection for WAL checkpoints failed ({}); the writer "
+        "checkpoints the WAL itself",
+        cfg_.path, sqlite3_errstr(rc));
+    ckpt_db_.close();
+  }
   encoder_ = std::thread([this] { run_encoder(); });
   writer_ = std::thread([this] { run_writer(); });
+  if (ckpt_db_.get() != nullptr) checkpointer_ = std::thread([this] { run_checkpointer(); });
+}
+
+void StoreSink::run_checkpointer() {
+  util::become_background_thread("pw-store-ckpt");
+  uint64_t last_error_ns = 0;
+  std::unique_lock<std::mutex> lock(ckpt_mu_);
+  while (!ckpt_stop_) {
+    ckpt_cv_.wait_for(lock, kCheckpointPoll, [this] { return ckpt_stop_; });
+    if (ckpt_stop_) break;
+    lock.unlock();
+    struct stat st {};
+    if (::stat(wal_path_.c_str(), &st) == 0 && st.st_size >= kCheckpointWalBytes) {
+      const int rc = sqlite3_wal_checkpoint_v2(ckpt_db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               nullptr, nullptr);
+      if (rc == SQLITE_OK) {
+        ++wal_checkpoints_;
+      } else if (rc != SQLITE_BUSY && wall_now_ns() - last_error_ns >= kErrorLogNs) {
+        // The records are safe in the WAL; the file only grows until a checkpoint works.
+        log::warn("store {}: WAL checkpoint failed: {}; retrying", cfg_.path,
+                  sqlite3_errmsg(ckpt_db_.get()));
+        last_error_ns = wall_now_ns();
+      }
+    }
+    lock.lock();
+  }
 }
 
 StoreSink::~StoreSink() { close(); }
@@ -169,6 +219,13 @@ void StoreSink::close() {
   space_cv_.notify_all();
   if (encoder_.joinable()) encoder_.join();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(ckpt_mu_);
+    ckpt_stop_ = true;
+  }
+  ckpt_cv_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  ckpt_db_.close();  // before the writer's: the last connection to close checkpoints the WAL
   shipper_.close();
   store_.reset();
 }
@@ -464,6 +521,7 @@ void StoreSink::run_encoder() {
         // encoding never exceed store.queue_max_mb.
         std::lock_guard<std::mutex> lock(mu_);
         pending_bytes_ -= done_bytes;
+        full_hint_.store(false, std::memory_order_relaxed);  // room again
         drained = i + n == batch.size() && pending_.empty();
       }
       space_cv_.notify_all();  // the queue has room again (import waits for it)
@@ -553,6 +611,7 @@ StoreSinkStats StoreSink::store_stats() const {
   s.offhost_dropped = shipper_.dropped();
   s.head_seq = head_seq_;
   s.disk_full = disk_full_;
+  s.wal_checkpoints = wal_checkpoints_;
   {
     std::lock_guard<std::mutex> lock(mu_);
     s.queue_bytes_peak = pending_bytes_peak_;
@@ -580,10 +639,10 @@ std::string StoreSink::stats_json() const {
       "{{\"queued\":{},\"committed\":{},\"dropped_queue\":{},\"dropped_write\":{},"
       "\"write_errors\":{},\"commits\":{},\"checkpoints\":{},\"pruned\":{},\"offhost_sent\":{},"
       "\"offhost_failed\":{},\"offhost_dropped\":{},\"head_seq\":{},\"queue_bytes_peak\":{},"
-      "\"disk_full\":{}}}",
+      "\"wal_checkpoints\":{},\"disk_full\":{}}}",
       s.queued, s.committed, s.dropped_queue, s.dropped_write, s.write_errors, s.commits,
       s.checkpoints, s.pruned, s.offhost_sent, s.offhost_failed, s.offhost_dropped, s.head_seq,
-      s.queue_bytes_peak, s.disk_full ? "true" : "false");
+      s.queue_bytes_peak, s.wal_checkpoints, s.disk_full ? "true" : "false");
 }
 
 }  // namespace privwatch::store

@@ -80,6 +80,8 @@ class Store {
   // The writer: records arrive compressed (Record::packed) by the producer; the store never
   // compresses or trains a dictionary itself. Call before the first append.
   void set_external_compression(bool on) { external_compression_ = on; }
+  // Another connection checkpoints the WAL (StoreSink's checkpointer): commits never do.
+  Status disable_auto_checkpoint() const { return db_.exec("PRAGMA wal_autocheckpoint=0"); }
   // A dictionary the producer compresses with from now on: stored in the open transaction, or
   // by the next begin() (and again after every rolled-back transaction until one commits).
   Status keep_dict(uint32_t id, std::string dict);

@@ -3,8 +3,10 @@
 #include "store/sink.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include "store/query.hpp"
 #include "store/sqlite.hpp"
@@ -89,6 +91,41 @@ TEST(StoreSink, ADictionaryTrainedInsideAnOpenTransactionIsStored) {
   EXPECT_GT(q->int64(1), 1000);
   EXPECT_GT(q->int64(2), 256);  // not in the transaction's first chunk
   db->reset();
+  auto rep = verify_store(dir / "db/privwatch.db", {});
+  ASSERT_TRUE(rep);
+  EXPECT_TRUE(rep->ok()) << format_report(*rep);
+}
+
+// The WAL is checkpointed by the sink's own checkpointer thread, not by the writer's commits:
+// once it passes 16 MiB, its pages reach the database file while the sink keeps running.
+TEST(StoreSink, TheWalIsCheckpointedInTheBackground) {
+  TempDir dir;
+  auto c = config_in(dir);
+  c.queue_max_mb = 256;
+  c.checkpoint_file.clear();
+  auto sink = StoreSink::open(c, "app-3");
+  ASSERT_TRUE(sink) << sink.error().to_string();
+  const uint64_t now = wall_now_ns();
+  const std::string words = [] {
+    std::string w;
+    for (int i = 0; i < 300; ++i) w += "w" + std::to_string(i * 7919) + " ";
+    return w;
+  }();
+  for (int i = 0; i < 12000; ++i) {
+    (*sink)->on_event(
+        exec_event(now + i, "alice", "root", "/bin/x", {"x", std::to_string(i), words}));
+  }
+  struct stat db {};
+  bool checkpointed = false;
+  for (int i = 0; i < 200 && !checkpointed; ++i) {  // up to 20 s on a loaded machine
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    checkpointed = (*sink)->store_stats().wal_checkpoints > 0 &&
+                   ::stat((dir / "db/privwatch.db").c_str(), &db) == 0 && db.st_size > (8 << 20);
+  }
+  EXPECT_TRUE(checkpointed) << "checkpoints " << (*sink)->store_stats().wal_checkpoints
+                            << ", database file " << db.st_size << " bytes";
+  (*sink)->close();
+  EXPECT_EQ((*sink)->store_stats().dropped_queue + (*sink)->store_stats().dropped_write, 0u);
   auto rep = verify_store(dir / "db/privwatch.db", {});
   ASSERT_TRUE(rep);
   EXPECT_TRUE(rep->ok()) << format_report(*rep);
@@ -214,8 +251,9 @@ TEST(StoreSink, CommitsEverythingAndSignsTheHeadAtClose) {
   EXPECT_EQ(blob->blob(0), rec.data);
 }
 
-// The encoder thread compresses and trains the dictionary; the dictionary travels with the
-// first record that uses it, so what the writer commits decodes, verifies and is searchable.
+// The encoder thread compresses and has the dictionary trained off its path; the dictionary
+// travels with the first record that uses it, so what the writer commits decodes, verifies and is
+// searchable.
 TEST(StoreSink, BodiesCompressedAheadOfTheWriterVerifyAndSearch) {
   TempDir dir;
   ASSERT_EQ(::mkdir((dir / "offhost").c_str(), 0700), 0);
@@ -228,6 +266,14 @@ TEST(StoreSink, BodiesCompressedAheadOfTheWriterVerifyAndSearch) {
     auto sink = StoreSink::open(c, "app-3");
     ASSERT_TRUE(sink) << sink.error().to_string();
     for (size_t i = 0; i < n; ++i) {
+      // The dictionary trains on a thread of its own while bodies are stored plain: the last
+      // 300 come once it is ready (the encoder has then compressed with it).
+      if (i == n - 300) {
+        for (int t = 0; t < 100 && (*sink)->store_stats().committed < n - 300; ++t) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(2));  // training: ~0.1 s
+      }
       (*sink)->on_event(exec_event(now + i, i % 2 ? "alice" : "bob", "root", "/usr/bin/tool",
                                    {"tool", "item" + std::to_string(i)}));
     }
