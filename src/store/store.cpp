@@ -195,10 +195,10 @@ Status Store::init_schema() {
   schema_version_ = *version == 0 ? kSchemaVersion : *version;
   // WAL: readers never block the writer; synchronous=NORMAL: a committed transaction survives
   // a crash of the process (kill -9); only a power loss can lose the last commits. Page cache
-  // 4 MiB: the agent's memory budget is 30 MB, and 4 vs 16 MiB inserts at the same rate
-  // (bench/RESULTS.md §4).
+  // 2 MiB: the agent's memory budget is 30 MB, and 2, 4 and 16 MiB insert at the same rate
+  // (bench/RESULTS.md §1, §4).
   if (auto s = db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA cache_size=-4096; PRAGMA temp_store=MEMORY; PRAGMA "
+                        "PRAGMA cache_size=-2048; PRAGMA temp_store=MEMORY; PRAGMA "
                         "wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;");
       !s) {
     return s;

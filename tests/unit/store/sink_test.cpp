@@ -54,48 +54,6 @@ TEST(StoreSink, TheQueueIsBoundedInMemoryAndDropsAreCounted) {
   EXPECT_LE(st.queue_bytes_peak, (1u << 20) + 2 * big.size());  // one item may overshoot
 }
 
-// The compression dictionary is trained on the encoder thread and travels with the first
-// record compressed with it; when that record comes in a later chunk of a transaction the
-// writer already opened, the dictionary must still be stored in that transaction (it was
-// not: every later record then named a dictionary missing from the store).
-TEST(StoreSink, ADictionaryTrainedInsideAnOpenTransactionIsStored) {
-  TempDir dir;
-  auto c = config_in(dir);
-  c.queue_max_mb = 4096;  // one batch: the encoder wakes at close
-  c.commit_interval_ms = 60000;
-  c.checkpoint_every = 1000000;
-  c.checkpoint_file.clear();
-  auto sink = StoreSink::open(c, "app-3");
-  ASSERT_TRUE(sink) << sink.error().to_string();
-  const uint64_t now = wall_now_ns();
-  const std::string pad(600, 'p');  // ~1 KiB bodies: training after ~2,000 of them
-  constexpr int kEvents = 4000;
-  for (int i = 0; i < kEvents; ++i) {
-    (*sink)->on_event(
-        exec_event(now + i, "alice", "root", "/bin/x", {"x", std::to_string(i), pad}));
-  }
-  (*sink)->close();
-  const auto st = (*sink)->store_stats();
-  EXPECT_EQ(st.commits, 1u);  // all in one transaction, the dictionary in a later chunk
-  EXPECT_EQ(st.dropped_queue + st.dropped_write, 0u);
-  sink->reset();
-  auto db = Store::open_reader(dir / "db/privwatch.db");
-  ASSERT_TRUE(db);
-  auto q = Stmt::prepare((*db)->db(),
-                         "SELECT (SELECT count(*) FROM dicts), (SELECT count(*) FROM records "
-                         "WHERE typeof(body) = 'blob'), (SELECT min(seq) FROM records WHERE "
-                         "typeof(body) = 'blob')");
-  ASSERT_TRUE(q);
-  ASSERT_EQ(q->step(), SQLITE_ROW);
-  EXPECT_EQ(q->int64(0), 1);
-  EXPECT_GT(q->int64(1), 1000);
-  EXPECT_GT(q->int64(2), 256);  // not in the transaction's first chunk
-  db->reset();
-  auto rep = verify_store(dir / "db/privwatch.db", {});
-  ASSERT_TRUE(rep);
-  EXPECT_TRUE(rep->ok()) << format_report(*rep);
-}
-
 // The WAL is checkpointed by the sink's own checkpointer thread, not by the writer's commits:
 // once it passes 16 MiB, its pages reach the database file while the sink keeps running.
 TEST(StoreSink, TheWalIsCheckpointedInTheBackground) {

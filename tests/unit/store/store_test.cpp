@@ -723,6 +723,30 @@ TEST(Keys, CreatedPrivateAndRefusedWhenReadableByOthers) {
 namespace privwatch::store {
 namespace {
 
+// The sink streams chunks into one open transaction and hands the store a dictionary trained
+// meanwhile (keep_dict): it must be stored in that transaction. It was only stored by the next
+// begin(), and the commit forgot it: every later record named a dictionary missing from the
+// store (verify: edited).
+TEST(Compression, ADictionaryKeptInsideAnOpenTransactionIsStoredByItsCommit) {
+  TempDir dir;
+  auto st = testing::open_store(dir);
+  ASSERT_TRUE(st);
+  st->set_external_compression(true);
+  Record r;
+  ASSERT_TRUE(st->begin());
+  encode_event(exec_event(kT0, "alice", "root", "/usr/bin/cmd", {"cmd"}), "app-3", r);
+  ASSERT_TRUE(st->append(r));
+  ASSERT_TRUE(st->keep_dict(1, std::string(512, 'd')));
+  encode_event(exec_event(kT0 + kSec, "alice", "root", "/usr/bin/cmd", {"cmd"}), "app-3", r);
+  ASSERT_TRUE(st->append(r));
+  ASSERT_TRUE(st->commit());
+  auto q = Stmt::prepare(st->db(), "SELECT count(*), max(length(dict)) FROM dicts WHERE id = 1");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->step(), SQLITE_ROW);
+  EXPECT_EQ(q->int64(0), 1);
+  EXPECT_EQ(q->int64(1), 512);
+}
+
 // Past the first BodyEncoder::kTrainSamples events (or kTrainBytes of their bodies), event
 // bodies are stored compressed with a dictionary trained on them; the chain covers them as stored,
 // bound to the dictionary's hash (schema 3), and reads still return the JSON.
