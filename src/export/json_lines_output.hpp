@@ -30,10 +30,11 @@ struct JsonLinesLimits {
   // Write on a thread of its own: the caller only formats lines and hands full buffers
   // over, so a slow disk (writeback stalls) does not delay the capture loop. At most
   // max_queued_buffers wait; beyond that write() blocks (back-pressure to the kernel ring
-  // buffer, whose losses are counted). 8 × 64 KiB: ~5 ms of output at 200,000 events/s; the
-  // ring buffer, not the agent's heap, absorbs longer stalls (agent memory budget: 30 MB).
+  // buffer, whose losses are counted). 32 × 64 KiB (2 MiB, ~10 ms of output at 100,000
+  // events/s): with 8, dirty-page writeback throttling of write() reached the capture thread
+  // and alert latency p99 at 100,000 events/s went from ~12 to 36 ms (bench/RESULTS.md §10).
   bool async = false;
-  size_t max_queued_buffers = 8;
+  size_t max_queued_buffers = 32;
 };
 
 class JsonLinesOutput {
