@@ -216,25 +216,31 @@ TEST(StoreSink, BodiesCompressedAheadOfTheWriterVerifyAndSearch) {
   TempDir dir;
   ASSERT_EQ(::mkdir((dir / "offhost").c_str(), 0700), 0);
   const uint64_t now = wall_now_ns();
-  const size_t n = BodyEncoder::kTrainSamples + 300;
-  std::string last_body;
+  size_t n = 0;  // events offered
   {
     auto c = config_in(dir);
-    c.queue_max_mb = 64;  // the whole burst is kept (4,300 events offered at once)
+    c.queue_max_mb = 64;  // the whole burst is kept (4,096 events offered at once)
     auto sink = StoreSink::open(c, "app-3");
     ASSERT_TRUE(sink) << sink.error().to_string();
-    for (size_t i = 0; i < n; ++i) {
-      // The dictionary trains on a thread of its own while bodies are stored plain: the last
-      // 300 come once it is ready (the encoder has then compressed with it).
-      if (i == n - 300) {
-        for (int t = 0; t < 100 && (*sink)->store_stats().committed < n - 300; ++t) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        std::this_thread::sleep_for(std::chrono::seconds(2));  // training: ~0.1 s
-      }
-      (*sink)->on_event(exec_event(now + i, i % 2 ? "alice" : "bob", "root", "/usr/bin/tool",
-                                   {"tool", "item" + std::to_string(i)}));
+    auto offer = [&] {
+      (*sink)->on_event(exec_event(now + n, n % 2 ? "alice" : "bob", "root", "/usr/bin/tool",
+                                   {"tool", "item" + std::to_string(n)}));
+      ++n;
+    };
+    while (n < BodyEncoder::kTrainSamples) offer();
+    // The dictionary trains on a thread of its own while bodies are stored plain: events go on
+    // (one every 50 ms) until a compressed one is committed, then 300 more, all compressed.
+    auto blobs = [&] {
+      auto rd = Store::open_reader(dir / "db/privwatch.db");
+      if (!rd) return int64_t{0};
+      auto q = Stmt::prepare((*rd)->db(), "SELECT count(*) FROM records WHERE typeof(body)='blob'");
+      return q && q->step() == SQLITE_ROW ? q->int64(0) : int64_t{0};
+    };
+    for (int t = 0; t < 600 && blobs() == 0; ++t) {  // 30 s at most
+      offer();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    for (int k = 0; k < 300; ++k) offer();
     (*sink)->close();
     EXPECT_EQ((*sink)->store_stats().dropped_queue + (*sink)->store_stats().dropped_write, 0u);
   }
@@ -249,12 +255,13 @@ TEST(StoreSink, BodiesCompressedAheadOfTheWriterVerifyAndSearch) {
   EXPECT_EQ(q->int64(1), 1);
   SearchFilter f;
   f.text = "item" + std::to_string(n - 1);
-  f.user = "alice";
+  const bool odd = (n - 1) % 2 != 0;  // odd events are alice's
+  f.user = odd ? "alice" : "bob";
   auto rows = search(**rd, f);
   ASSERT_TRUE(rows) << rows.error().to_string();
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_NE((*rows)[0].body.find("item" + std::to_string(n - 1)), std::string::npos);
-  f.user = "bob";  // the word exists, the filter excludes it
+  f.user = odd ? "bob" : "alice";  // the word exists, the filter excludes it
   rows = search(**rd, f);
   ASSERT_TRUE(rows);
   EXPECT_TRUE(rows->empty());
