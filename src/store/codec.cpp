@@ -199,15 +199,11 @@ bool BodyEncoder::take_new_dict(uint32_t* id, std::string* dict) {
 bool BodyEncoder::encode(std::string_view body, std::string* out) {
   if (cdict_ == nullptr) {
     if (training_failed_) return false;
+    Status trained;
     if (training_.valid()) {  // detached: training on its own thread
       if (training_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
       auto dict = training_.get();
-      Status s = dict ? install(std::move(*dict)) : Status(dict.error());
-      if (!s) {
-        log::warn("store: {}; event bodies are stored uncompressed", s.error().to_string());
-        training_failed_ = true;
-        return false;
-      }
+      trained = dict ? install(std::move(*dict)) : Status(dict.error());
     } else {
       if (samples_.empty()) samples_.reserve(kTrainBytes + 64 * 1024);
       samples_.append(body);
@@ -217,11 +213,12 @@ bool BodyEncoder::encode(std::string_view body, std::string* out) {
         start_training();
         return false;
       }
-      if (auto s = train(); !s) {
-        log::warn("store: {}; event bodies are stored uncompressed", s.error().to_string());
-        training_failed_ = true;
-        return false;
-      }
+      trained = train();
+    }
+    if (!trained) {
+      log::warn("store: {}; event bodies are stored uncompressed", trained.error().to_string());
+      training_failed_ = true;
+      return false;
     }
   }
   // Into a scratch buffer of the worst-case size, then copied: the caller's string (one per

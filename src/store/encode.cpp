@@ -139,10 +139,7 @@ void pack_event(const model::Event& ev, std::string_view hostname, std::string_v
   put(PackedEvent::kHuman, event_human(ev));
   put(PackedEvent::kSession, ev.attr.session ? std::string_view(ev.attr.session->id) : "");
   put(PackedEvent::kCluster, ev.attr.cluster);
-  for (size_t i = 0; i < ev.attr.roles.size(); ++i) {
-    if (i != 0) b += ',';
-    b += ev.attr.roles[i];
-  }
+  append_roles(b, ev.attr.roles);
   out.end[PackedEvent::kRoles] = static_cast<uint32_t>(b.size());
 }
 

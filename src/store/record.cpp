@@ -38,12 +38,17 @@ std::optional<RecordKind> kind_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::string join_roles(const std::vector<std::string>& roles) {
-  std::string out;
+void append_roles(std::string& out, const std::vector<std::string>& roles) {
+  const size_t start = out.size();
   for (const auto& r : roles) {
-    if (!out.empty()) out += ',';
+    if (out.size() != start) out += ',';
     out += r;
   }
+}
+
+std::string join_roles(const std::vector<std::string>& roles) {
+  std::string out;
+  append_roles(out, roles);
   return out;
 }
 

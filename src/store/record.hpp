@@ -70,8 +70,10 @@ struct Record {
   Hash hash{};
 };
 
-// Roles as stored: joined by ','.
+// Roles as stored: joined by ',' (empty names add no separator). append_roles appends that
+// form to `out` without a temporary string.
 [[nodiscard]] std::string join_roles(const std::vector<std::string>& roles);
+void append_roles(std::string& out, const std::vector<std::string>& roles);
 
 // The bytes the chain hashes: every field but seq's hash, each length-prefixed, in a fixed
 // order and byte order ("PWR1" version tag first). `roles` is the joined form.

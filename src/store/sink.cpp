@@ -273,10 +273,7 @@ void StoreSink::encode(const Item& item, Record& r) {
     }
   }
   roles_buf_.clear();
-  for (const auto& role : r.roles) {
-    if (!roles_buf_.empty()) roles_buf_ += ',';
-    roles_buf_ += role;
-  }
+  append_roles(roles_buf_, r.roles);
   r.digest = schema_ >= 3 ? record_digest_v3(r, roles_buf_, r.packed, body_encoder_.dict_hash())
                           : record_digest(r, roles_buf_);
   r.has_digest = true;

@@ -495,10 +495,7 @@ void Store::rollback() {
 Status Store::append(Record& r) {
   const uint64_t seq = head_seq_ + 1;
   roles_.clear();
-  for (const auto& role : r.roles) {
-    if (!roles_.empty()) roles_ += ',';
-    roles_ += role;
-  }
+  append_roles(roles_, r.roles);
   // Event bodies compressed (by the producer, or here).
   std::string_view packed = r.packed;
   if (packed.empty() && r.kind == RecordKind::kEvent && !external_compression_ && encoder_ &&
