@@ -199,11 +199,23 @@ TEST(JsonLinesOutputTest, AsyncWriterReportsDiskFullOnTheNextCall) {
   limits.buffer_bytes = 1;  // every line is handed to the writer thread
   auto out = JsonLinesOutput::open(file_config("/dev/full"), "h", limits);
   ASSERT_TRUE(out) << out.error().to_string();
-  (void)(*out)->write(numbered_event(1));
-  (void)(*out)->write(numbered_event(2));
-  Status st = (*out)->flush();  // waits for the writer: the error of its writes comes back
-  ASSERT_FALSE(st);
-  EXPECT_NE(st.error().message.find(std::strerror(ENOSPC)), std::string::npos);
+  // A write only queues its line; the writer thread's error comes back on a later call: a write
+  // made after the thread failed, or else the flush, which waits for the thread. Which call it is
+  // depends on timing, so the test asks only that the error reaches the caller by the flush, and
+  // that each failure is reported at most once.
+  std::vector<Status> calls;
+  calls.push_back((*out)->write(numbered_event(1)));
+  calls.push_back((*out)->write(numbered_event(2)));
+  calls.push_back((*out)->flush());
+  size_t reported = 0;
+  for (const Status& c : calls) {
+    if (c) continue;
+    ++reported;
+    EXPECT_NE(c.error().message.find(std::strerror(ENOSPC)), std::string::npos)
+        << c.error().message;
+  }
+  EXPECT_GE(reported, 1u) << "the disk-full error never reached the caller";
+  EXPECT_LE(reported, (*out)->write_errors());
   EXPECT_EQ((*out)->lines_written(), 0u);
   EXPECT_EQ((*out)->lines_dropped(), 2u);
   EXPECT_GE((*out)->write_errors(), 1u);
