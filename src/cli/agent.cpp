@@ -341,7 +341,13 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
   auto next_flush = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   // `privwatch respond` (another process) records its actions in respond.actions_log; they
   // reach the outputs and the store through the pipeline like the agent's own.
-  ActionsLogFollower actions_log(cfg.respond.actions_log);
+  // Its position is kept next to the store (the record the lines go to), else next to the log,
+  // so that actions taken while the agent was stopped are picked up when it starts.
+  ActionsLogFollower actions_log(cfg.respond.actions_log,
+                                 cfg.respond.actions_log.empty() ? std::string()
+                                 : cfg.store.enabled ? cfg.store.path + ".actions-position"
+                                                     : cfg.respond.actions_log + ".position");
+  if (!actions_log.start_note().empty()) log::info("{}", actions_log.start_note());
   auto next_actions_poll = std::chrono::steady_clock::now();
   auto next_trim = std::chrono::steady_clock::now();
   uint64_t bad_action_lines = 0;
@@ -381,6 +387,7 @@ int run_agent(const config::Config& cfg, const AgentOptions& opts) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_actions_poll) {
       actions_log.poll([&pipeline](const model::ResponseAction& a) { pipeline.emit_action(a); });
+      if (const std::string w = actions_log.take_warning(); !w.empty()) log::warn("{}", w);
       if (actions_log.bad_lines() > bad_action_lines) {
         log::warn("{}: {} line(s) that are not action records were skipped",
                   cfg.respond.actions_log, actions_log.bad_lines() - bad_action_lines);

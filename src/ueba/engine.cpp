@@ -13,6 +13,7 @@
 #include <random>
 
 #include "util/fd.hpp"
+#include "util/file.hpp"
 
 namespace privwatch::ueba {
 
@@ -783,33 +784,14 @@ Status Engine::save(const std::string& path) const {
   }
   w.pod(checksum(w.buf));
 
-  const std::string tmp = path + ".tmp";
-  auto io_error = [&](const std::string& what) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Error{ErrorKind::kIo, fmt::format("{} '{}': {}", what, tmp, std::strerror(err)),
-                 "check baselines.state_file: its directory must exist and be writable"};
-  };
-  {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (fd.get() < 0) return io_error("cannot create the baseline snapshot");
-    const char* p = w.buf.data();
-    size_t left = w.buf.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd.get(), p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return io_error("cannot write the baseline snapshot");
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) return io_error("cannot sync the baseline snapshot");
+  if (auto s = util::write_file_atomic(
+          path, w.buf, 0600,
+          "check baselines.state_file: its directory must exist and be writable");
+      !s) {
+    Error e = s.error();
+    e.message = "cannot save the baseline snapshot: " + e.message;
+    return e;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot move into place");
-  const size_t slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : path.substr(0, std::max<size_t>(slash, 1));
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.get() >= 0) (void)::fsync(dfd.get());
   return {};
 }
 

@@ -31,6 +31,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -273,6 +274,83 @@ TEST_F(RespondCliTest, PidTargetsTheProcessAndItsDescendantsOnly) {
   for (uint32_t p : {t.pids[0], t.pids[1], t.pids[3], t.pids[4]}) {
     EXPECT_EQ(proc_state(p), 'S') << "pid " << p << " is not a descendant of " << t.pids[2];
   }
+}
+
+// "Every action is an audited record" holds across agent restarts: actions an operator takes
+// while no agent runs, even when the log is rotated meanwhile, reach the agent's output and store
+// when it starts again, and an action it already handed on is not handed on twice.
+TEST_F(RespondCliTest, ActionsTakenWhileNoAgentRunsReachTheStoreWhenItStarts) {
+  const std::string db = dir_ / "store/privwatch.db";
+  const std::string cfg = fmt::format(
+      "detect:\n  default_rules: false\n"
+      "store:\n  path: {0}\n  key_path: {1}\n  commit_interval_ms: 50\n"
+      "respond:\n  actions_log: {2}\n",
+      db, dir_ / "store/store.key", log_);
+  Child target = Child::exec({"/bin/sleep", "1000"});
+  const std::string pid = std::to_string(target.pid());
+  // One dry-run action (nothing is done to the target); its id is in the log's last line.
+  auto act = [&](const char* action, const std::string& log) {
+    auto r = respond_cli({action, "--pid", pid, "--dry-run", "--actions-log", log});
+    EXPECT_EQ(exit_code(r.status), 0) << r.out;
+    const auto lines = read_actions(log);
+    return lines.empty() ? std::string() : str(lines.back(), "event.id");
+  };
+  auto handed_on = [](Agent& a, const std::string& id) {
+    return a.wait_for(
+        [&](const json& e) {
+          return str(e, "privwatch.kind") == "action" && str(e, "event.id") == id;
+        },
+        id);
+  };
+
+  std::string err;
+  auto first = Agent::start(cfg, &err);
+  ASSERT_NE(first, nullptr) << err;
+  const std::string seen_live = act("freeze", log_);
+  ASSERT_FALSE(seen_live.empty());
+  ASSERT_TRUE(handed_on(*first, seen_live)) << "the running agent did not pick up " << seen_live;
+  EXPECT_EQ(describe_status(first->stop().status), "exit 0");
+
+  // No agent: one action in the log, the log rotated away (logrotate's name), one in the new log.
+  const std::string while_down = act("thaw", log_);
+  std::filesystem::rename(log_, log_ + ".1");
+  const std::string after_rotation = act("freeze", log_);
+  ASSERT_FALSE(while_down.empty());
+  ASSERT_FALSE(after_rotation.empty());
+
+  auto second = Agent::start(cfg, &err);
+  ASSERT_NE(second, nullptr) << err;
+  for (const std::string& id : {while_down, after_rotation}) {
+    auto e = handed_on(*second, id);
+    ASSERT_TRUE(e) << "the action " << id << " taken while no agent ran is not in the output\n"
+                   << second->stderr_text();
+    EXPECT_EQ(str(*e, "privwatch.action.origin"), "operator");
+    EXPECT_EQ(str(*e, "privwatch.action.result"), "dry_run");
+  }
+  EXPECT_NE(second->stderr_text().find("rotated while no agent ran"), std::string::npos)
+      << second->stderr_text();
+  const StopResult stopped = second->stop();
+  EXPECT_EQ(describe_status(stopped.status), "exit 0") << stopped.stderr_text;
+  EXPECT_TRUE(
+      second->matching([&](const json& e) { return str(e, "event.id") == seen_live; }, seen_live)
+          .empty())
+      << "the action handed on before the restart was handed on again";
+
+  // The store has each of the three once.
+  Child search = Child::exec(
+      {agent_binary(), "search", "--kind", "response", "--db", db, "--json", "-n", "1000"},
+      {.capture_stdout = true, .stderr_to_stdout = true});
+  ASSERT_EQ(search.wait(60s), 0) << search.stdout_text();
+  std::map<std::string, int> stored;
+  std::istringstream lines(search.stdout_text());
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.contains("record")) ++stored[str(j["record"], "event.id")];
+  }
+  for (const std::string& id : {seen_live, while_down, after_rotation}) {
+    EXPECT_EQ(stored[id], 1) << id << " in the store:\n" << search.stdout_text();
+  }
+  target.kill(SIGKILL);
 }
 
 TEST_F(RespondCliTest, WarnWritesABannerToTheSessionTerminal) {
