@@ -256,6 +256,16 @@ void ActionsLogFollower::save_position() {
   // The start of the first line not handed on yet: an incomplete line is read again whole.
   const off_t pos = offset_ - static_cast<off_t>(partial_.size());
   if (pos == saved_offset_ && inode_ == saved_inode_ && device_ == saved_device_) return;
+  if (inode_ == 0) {
+    // No log yet. When the state would go next to it (no store) and its directory does not
+    // exist either, there is nothing to keep: the log, once created, is read from its start.
+    const size_t slash = position_path_.rfind('/');
+    struct stat ds {};
+    if (slash != std::string::npos && slash > 0 &&
+        ::stat(position_path_.substr(0, slash).c_str(), &ds) != 0) {
+      return;
+    }
+  }
   const std::string text = json{{"log", path_},
                                 {"device", static_cast<uint64_t>(device_)},
                                 {"inode", static_cast<uint64_t>(inode_)},

@@ -184,6 +184,14 @@ TEST_F(ActionsLogPosition, ALogRewrittenInPlaceIsReadFromItsStart) {
   EXPECT_EQ(start_and_poll(), (std::vector<std::string>{"act-2x", "act-3x"}));
 }
 
+// Without a store the state goes next to the log: while neither the log nor its directory exists
+// there is nothing to keep and nothing to warn about.
+TEST_F(ActionsLogPosition, NoLogDirectoryYetIsNotAWarning) {
+  ActionsLogFollower f(dir_ + "/no-dir/actions.json", dir_ + "/no-dir/actions.json.position");
+  EXPECT_EQ(f.take_warning(), "");
+  EXPECT_EQ(f.start_note(), "");
+}
+
 TEST_F(ActionsLogPosition, ALogCreatedWhileStoppedIsReadWhole) {
   EXPECT_TRUE(start_and_poll().empty());  // no log yet: the position says so
   append(log_, "act-first");
@@ -205,6 +213,7 @@ TEST_F(ActionsLogPosition, AnUnreadablePositionIsSaidAndTheLogFollowedFromItsEnd
 
 TEST_F(ActionsLogPosition, AnUnwritablePositionIsWarnedOnceAndFollowingGoesOn) {
   const std::string missing_dir = dir_ + "/no/such/dir/pos";
+  append(log_, "act-0");
   ActionsLogFollower f(log_, missing_dir);
   std::string w = f.take_warning();
   EXPECT_NE(w.find(missing_dir + ".tmp"), std::string::npos) << w;
