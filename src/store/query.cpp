@@ -15,6 +15,7 @@
 #include "export/ecs_json.hpp"
 #include "model/event.hpp"
 #include "store/codec.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -230,20 +231,12 @@ Result<uint64_t> parse_time(const std::string& text, uint64_t now_ns) {
     const uint64_t ago = *d * 1'000'000'000ull;
     return ago > now_ns ? 0 : now_ns - ago;
   }
-  tm tmv{};
-  const char* formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                           "%Y-%m-%d"};
-  for (const char* f : formats) {
-    tmv = tm{};
-    const char* end = strptime(text.c_str(), f, &tmv);
-    if (end != nullptr && *end == '\0') {
-      const time_t t = timegm(&tmv);
-      return static_cast<uint64_t>(t) * 1'000'000'000ull;
-    }
-  }
+  // A date alone is midnight UTC, and so is a time without a zone.
+  if (auto t = util::parse_rfc3339_ns(text, {.date_only = true, .zoneless_utc = true})) return *t;
   return Error{ErrorKind::kInvalidArgument,
-               fmt::format("'{}' is not a time: use an age such as 30d, 12h, 15m or a UTC date "
-                           "such as 2026-11-01 or 2026-11-01T08:00:00Z",
+               fmt::format("'{}' is not a time: use an age such as 30d, 12h, 15m or a date "
+                           "such as 2026-11-01 or 2026-11-01T08:00:00Z (UTC unless it has an "
+                           "offset such as +02:00; not before 1970)",
                            text),
                ""};
 }
