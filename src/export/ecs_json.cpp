@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "util/path.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::exporter {
 
@@ -120,10 +121,7 @@ size_t utf8_sequence_len(const unsigned char* p, const unsigned char* end) {
 
 // --- numbers into a raw buffer ---------------------------------------------------------------
 
-constexpr char kDigitPairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
+using util::kDigitPairs;
 
 constexpr auto kPow10 = [] {
   std::array<uint64_t, 20> t{};
@@ -183,47 +181,7 @@ char* put_int(char* p, T v) {
 }
 
 constexpr size_t kMaxInt = 21;
-constexpr size_t kRfc3339 = 30;  // "2026-11-22T02:14:15.123456789Z"
-
-// RFC 3339 UTC with nanoseconds, kRfc3339 bytes at p.
-void put_rfc3339(char* p, uint64_t epoch_ns) {
-  const uint64_t secs = epoch_ns / 1'000'000'000ull;
-  const auto frac = static_cast<uint32_t>(epoch_ns % 1'000'000'000ull);
-  const auto days = static_cast<int64_t>(secs / 86400);
-  const auto sod = static_cast<uint32_t>(secs % 86400);
-
-  // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible date algorithms").
-  const int64_t z = days + 719468;
-  const int64_t era = z / 146097;  // z >= 0: epoch_ns is unsigned
-  const auto doe = static_cast<uint32_t>(z - era * 146097);
-  const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const uint32_t mp = (5 * doy + 2) / 153;
-  const uint32_t day = doy - (153 * mp + 2) / 5 + 1;
-  const uint32_t month = mp < 10 ? mp + 3 : mp - 9;
-  const auto year = static_cast<uint32_t>(static_cast<int64_t>(yoe) + era * 400 + (month <= 2));
-
-  auto two = [p](int pos, uint32_t v) { std::memcpy(p + pos, kDigitPairs + v * 2, 2); };
-  two(0, year / 100 % 100);
-  two(2, year % 100);
-  p[4] = '-';
-  two(5, month);
-  p[7] = '-';
-  two(8, day);
-  p[10] = 'T';
-  two(11, sod / 3600);
-  p[13] = ':';
-  two(14, (sod / 60) % 60);
-  p[16] = ':';
-  two(17, sod % 60);
-  p[19] = '.';
-  two(20, frac / 10'000'000);
-  two(22, frac / 100'000 % 100);
-  two(24, frac / 1'000 % 100);
-  two(26, frac / 10 % 100);
-  p[28] = static_cast<char>('0' + frac % 10);
-  p[29] = 'Z';
-}
+constexpr size_t kRfc3339 = util::kRfc3339MaxSize;  // "2026-11-22T02:14:15.123456789Z"
 
 // --- the output buffer -----------------------------------------------------------------------
 
@@ -269,8 +227,7 @@ class Sink {
     p_ = put_int(p_, v);
   }
   void put_rfc3339_time(uint64_t epoch_ns) {  // kRfc3339 bytes
-    put_rfc3339(p_, epoch_ns);
-    p_ += kRfc3339;
+    p_ += util::put_rfc3339(p_, util::unix_time_from_ns(epoch_ns), 9);
   }
 
   // The inside of a JSON string: escapes quotes, backslash, control characters and DEL;
@@ -1308,12 +1265,6 @@ void append_json_string(std::string& out, std::string_view s) {
   sink.put('"');
   sink.put_escaped(s);
   sink.put('"');
-}
-
-void append_rfc3339(std::string& out, uint64_t epoch_ns) {
-  char buf[kRfc3339];
-  put_rfc3339(buf, epoch_ns);
-  out.append(buf, sizeof(buf));
 }
 
 std::string_view errno_name(int err) {

@@ -8,6 +8,9 @@ namespace privwatch::util {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
+using detail::put_after_year;
+using detail::Split;
+using detail::split;
 
 bool is_leap(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
 
@@ -16,8 +19,8 @@ unsigned days_in_month(int64_t y, unsigned m) {
   return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant,
-// "chrono-compatible low-level date algorithms"); both valid for any year.
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-compatible
+// low-level date algorithms"; detail::civil_from_days is the way back), for any year.
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -25,23 +28,6 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  int64_t year;
-  unsigned month, day;
-};
-
-Civil civil_from_days(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<int64_t>(yoe) + era * 400 + (month <= 2), month, day};
 }
 
 // Reads exactly n digits at the front of s.
@@ -66,47 +52,6 @@ bool eat(std::string_view& s, char c) {
 // "HH:MM" with HH 00-23 and MM 00-59 (a time of day without seconds, or a zone offset).
 bool read_hh_mm(std::string_view& s, unsigned& h, unsigned& m) {
   return read_digits(s, 2, h) && eat(s, ':') && read_digits(s, 2, m) && h <= 23 && m <= 59;
-}
-
-void put2(char* p, unsigned v) {
-  p[0] = static_cast<char>('0' + v / 10);
-  p[1] = static_cast<char>('0' + v % 10);
-}
-
-// Everything after the year: "-MM-DDTHH:MM:SS[.F]Z" (16 + fraction bytes).
-size_t put_after_year(char* p, const Civil& c, unsigned sod, uint32_t nanos, int frac_digits) {
-  p[0] = '-';
-  put2(p + 1, c.month);
-  p[3] = '-';
-  put2(p + 4, c.day);
-  p[6] = 'T';
-  put2(p + 7, sod / 3600);
-  p[9] = ':';
-  put2(p + 10, sod / 60 % 60);
-  p[12] = ':';
-  put2(p + 13, sod % 60);
-  size_t n = 15;
-  if (frac_digits > 0) {
-    p[n++] = '.';
-    uint32_t f = nanos;
-    for (int i = frac_digits; i < 9; ++i) f /= 10;
-    for (int i = frac_digits - 1; i >= 0; --i, f /= 10) p[n + i] = static_cast<char>('0' + f % 10);
-    n += static_cast<size_t>(frac_digits);
-  }
-  p[n++] = 'Z';
-  return n;
-}
-
-struct Split {
-  Civil civil;
-  unsigned sod;  // second of the day
-};
-
-Split split(int64_t seconds) {
-  int64_t days = seconds / kSecondsPerDay;
-  int64_t sod = seconds % kSecondsPerDay;
-  if (sod < 0) sod += kSecondsPerDay, --days;
-  return {civil_from_days(days), static_cast<unsigned>(sod)};
 }
 
 }  // namespace
@@ -164,16 +109,6 @@ std::optional<uint64_t> parse_rfc3339_ns(std::string_view text, Rfc3339Syntax sy
   const uint64_t whole = static_cast<uint64_t>(t->seconds) * 1'000'000'000ull;
   if (whole > kMax - t->nanos) return std::nullopt;
   return whole + t->nanos;
-}
-
-size_t put_rfc3339(char* out, UnixTime t, int frac_digits) {
-  assert(frac_digits >= 0 && frac_digits <= 9);
-  const Split sp = split(t.seconds);
-  assert(sp.civil.year >= 0 && sp.civil.year <= 9999);
-  const auto y = static_cast<unsigned>(sp.civil.year);
-  put2(out, y / 100);
-  put2(out + 2, y % 100);
-  return 4 + put_after_year(out + 4, sp.civil, sp.sod, t.nanos, frac_digits);
 }
 
 std::string format_rfc3339(UnixTime t, int frac_digits) {
