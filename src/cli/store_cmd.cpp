@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <ctime>
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "store/keys.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::cli {
 
@@ -45,12 +45,7 @@ int report_error(const Error& e) {
 }
 
 std::string short_time(uint64_t wall_ns) {
-  const time_t t = static_cast<time_t>(wall_ns / 1'000'000'000ull);
-  tm tmv{};
-  gmtime_r(&t, &tmv);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  return buf;
+  return util::format_rfc3339({static_cast<int64_t>(wall_ns / 1'000'000'000ull), 0});
 }
 
 void add_store_command(CLI::App& app, int& rc) {

@@ -13,6 +13,7 @@
 
 #include "detect/embedded_rules.hpp"
 #include "detect/literal_matcher.hpp"
+#include "util/json_sink.hpp"
 
 namespace privwatch::detect {
 
@@ -43,37 +44,6 @@ std::string self_exe_dir() {
 }
 
 }  // namespace
-
-void append_json_escaped(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out.push_back(ch);  // invalid UTF-8 is replaced by the JSON writers downstream
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 struct Engine::Impl {
   struct Instance {
@@ -343,28 +313,31 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
     a.roles = ev.attr.roles;
     for (uint64_t s : seqs) a.event_ids.push_back(std::to_string(s));
     a.count = 1 + folded;
-    // details: what the response module and an analyst need without the events at hand.
+    // details: what the response module and an analyst need without the events at hand. Every
+    // string goes through util::append_json_string, which turns invalid UTF-8 into U+FFFD: the
+    // document must parse (respond reads "response" from it, record_json embeds it), and an
+    // executable named with invalid UTF-8 must not make it unreadable.
     std::string& d = a.details_json;
     d += "{\"rule\":{\"origin\":";
-    append_json_escaped(d, r.origin);
+    util::append_json_string(d, r.origin);
     d += ",\"source\":";
-    append_json_escaped(d, r.source);
+    util::append_json_string(d, r.source);
     if (!r.description.empty()) {
       d += ",\"description\":";
-      append_json_escaped(d, r.description);
+      util::append_json_string(d, r.description);
     }
     if (!r.tags.empty()) {
       d += ",\"tags\":[";
       for (size_t i = 0; i < r.tags.size(); ++i) {
         if (i) d.push_back(',');
-        append_json_escaped(d, r.tags[i]);
+        util::append_json_string(d, r.tags[i]);
       }
       d += "]";
     }
     d += "},\"response\":{\"actions\":[";
     for (size_t i = 0; i < r.response.actions.size(); ++i) {
       if (i) d.push_back(',');
-      append_json_escaped(d, to_string(r.response.actions[i]));
+      util::append_json_string(d, to_string(r.response.actions[i]));
     }
     d += fmt::format("],\"mode\":\"{}\"}}", to_string(r.response.mode));
     d += fmt::format(
@@ -372,14 +345,14 @@ void Engine::evaluate(const model::Event& ev, std::vector<model::Alert>& out) {
         "\"euid\":{},\"audit_session_id\":{},\"executable\":",
         ev.proc.pid, ev.proc.tid, model::ns_to_ticks(ev.proc.start_ns), ev.proc.ppid, ev.proc.uid,
         ev.proc.euid, ev.proc.sessionid);
-    append_json_escaped(d, m.exe_field->str(c));
+    util::append_json_string(d, m.exe_field->str(c));
     d += ",\"name\":";
-    append_json_escaped(d, ev.proc.comm);
+    util::append_json_string(d, ev.proc.comm);
     d += fmt::format("}},\"event\":{{\"seq\":{},\"ts_ns\":{},\"kind\":\"{}\",\"action\":\"{}\"}}",
                      ev.seq, ev.ts_ns, model::to_string(ev.kind), model::event_action(ev));
     if (!seq_key.empty()) {
       d += ",\"sequence_key\":";
-      append_json_escaped(d, seq_key);
+      util::append_json_string(d, seq_key);
     }
     d += "}";
     ++stats_.alerts;

@@ -98,7 +98,4 @@ class Engine {
 [[nodiscard]] Result<RuleSet> load_rules(bool default_rules, const std::vector<std::string>& paths,
                                          std::string* default_where);
 
-// JSON string escaping for the alert documents built here.
-void append_json_escaped(std::string& out, std::string_view s);
-
 }  // namespace privwatch::detect

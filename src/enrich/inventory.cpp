@@ -15,7 +15,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <ctime>
 #include <exception>
 #include <optional>
 #include <span>
@@ -24,6 +23,7 @@
 
 #include "util/fd.hpp"
 #include "util/log.hpp"
+#include "util/time.hpp"
 #include "util/yaml_documents.hpp"
 
 namespace privwatch::enrich {
@@ -131,82 +131,14 @@ bool Grant::covers_host(std::string_view host, std::string_view cluster) const {
   return std::any_of(hosts.begin(), hosts.end(), [&](const Pattern& p) { return p.matches(host); });
 }
 
-namespace {
-
-bool read_digits(std::string_view& s, size_t n, int& out) {
-  if (s.size() < n) return false;
-  int v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  s.remove_prefix(n);
-  return true;
-}
-
-bool eat(std::string_view& s, char c) {
-  if (s.empty() || s[0] != c) return false;
-  s.remove_prefix(1);
-  return true;
-}
-
-}  // namespace
-
 bool parse_rfc3339(std::string_view s, int64_t& unix_s) {
-  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
-  if (!read_digits(s, 4, year) || !eat(s, '-') || !read_digits(s, 2, mon) || !eat(s, '-') ||
-      !read_digits(s, 2, day)) {
-    return false;
-  }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31) return false;
-  int offset_s = 0;
-  if (!s.empty()) {
-    if (s[0] != 'T' && s[0] != 't' && s[0] != ' ') return false;
-    s.remove_prefix(1);
-    if (!read_digits(s, 2, hour) || !eat(s, ':') || !read_digits(s, 2, min)) return false;
-    if (eat(s, ':')) {
-      if (!read_digits(s, 2, sec)) return false;
-      if (eat(s, '.')) {
-        while (!s.empty() && s[0] >= '0' && s[0] <= '9') s.remove_prefix(1);
-      }
-    }
-    if (hour > 23 || min > 59 || sec > 60) return false;
-    if (eat(s, 'Z') || eat(s, 'z')) {
-      offset_s = 0;
-    } else if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-      const int sign = s[0] == '-' ? -1 : 1;
-      s.remove_prefix(1);
-      int oh = 0, om = 0;
-      if (!read_digits(s, 2, oh) || !eat(s, ':') || !read_digits(s, 2, om)) return false;
-      if (oh > 23 || om > 59) return false;
-      offset_s = sign * (oh * 3600 + om * 60);
-    } else {
-      return false;  // a time without a zone is ambiguous
-    }
-    if (!s.empty()) return false;
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
-  const time_t t = ::timegm(&tm);
-  if (tm.tm_mday != day) return false;  // 31 February
-  unix_s = static_cast<int64_t>(t) - offset_s;
+  const auto t = util::parse_rfc3339(s, {.date_only = true});
+  if (!t) return false;
+  unix_s = t->seconds;  // a fraction is accepted and dropped: grants are to the second
   return true;
 }
 
-std::string format_rfc3339(int64_t unix_s) {
-  const time_t t = static_cast<time_t>(unix_s);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string format_rfc3339(int64_t unix_s) { return util::format_rfc3339({unix_s, 0}); }
 
 std::string local_hostname() {
   char buf[256] = {};

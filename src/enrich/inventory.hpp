@@ -118,9 +118,10 @@ struct Grant {
 };
 
 // RFC 3339 ("2026-11-22T05:00:00Z", "2026-11-22T07:00:00+02:00", "2026-11-22 05:00Z") → unix
-// seconds. Also a date alone ("2026-11-22" = midnight UTC).
+// seconds (a fraction is dropped). Also a date alone ("2026-11-22" = midnight UTC); a time
+// without a zone is refused as ambiguous. The contract is util::parse_rfc3339's.
 [[nodiscard]] bool parse_rfc3339(std::string_view text, int64_t& unix_s);
-[[nodiscard]] std::string format_rfc3339(int64_t unix_s);
+[[nodiscard]] std::string format_rfc3339(int64_t unix_s);  // "2026-11-22T05:00:00Z"
 
 // Resolves a destination hostname into addresses (the inventory does it once per load, never on
 // the event path). Returns false with `error` set when the name does not resolve.

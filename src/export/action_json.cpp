@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "export/ecs_json.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::exporter {
 
@@ -10,7 +11,7 @@ std::string action_json(const model::ResponseAction& a) {
   using nlohmann::json;
   json j;
   std::string ts;
-  append_rfc3339(ts, a.wall_ns);
+  util::append_rfc3339_ns(ts, a.wall_ns);
   j["@timestamp"] = ts;
   json& e = j["event"];
   e["kind"] = "event";

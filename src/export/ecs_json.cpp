@@ -14,7 +14,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "util/json_sink.hpp"
 #include "util/path.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::exporter {
 
@@ -22,108 +24,9 @@ using model::EventKind;
 
 namespace {
 
-// --- characters ------------------------------------------------------------------------------
-
-// The high bit of every byte of `w` that cannot go into a JSON string as it is: anything but
-// printable ASCII, and '"' and '\\'. Exact per byte: no carry crosses a byte, so the first
-// marked byte is the first one to escape (or to check as UTF-8).
-constexpr uint64_t non_plain_bytes(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const uint64_t low = w & kLow7;
-  const auto is_zero = [&](uint64_t x) { return ~(((x & kLow7) + kLow7) | x); };
-  const uint64_t control = ~(low + kOnes * (0x80 - 0x20));  // low 7 bits < 0x20
-  const uint64_t del_or_high = (low + kOnes) | w;           // 0x7F, or >= 0x80
-  return (control | del_or_high | is_zero(w ^ (kOnes * '"')) | is_zero(w ^ (kOnes * '\\'))) & kHigh;
-}
-
-// Index (in memory order) of the first byte marked by non_plain_bytes(); mask != 0.
-size_t first_marked(uint64_t mask) {
-  if constexpr (std::endian::native == std::endian::little) {
-    return static_cast<size_t>(std::countr_zero(mask)) / 8;
-  } else {
-    return static_cast<size_t>(std::countl_zero(mask)) / 8;
-  }
-}
-
-// The JSON form of each ASCII byte that is not plain: \" \\ \n \r \t \b \f, else \u00XX
-// (DEL and the control characters). Plain bytes have an entry too but never use it.
-struct Escape {
-  char text[6];
-  uint8_t size;
-};
-constexpr std::array<Escape, 128> kEscapes = [] {
-  constexpr char kHex[] = "0123456789abcdef";
-  std::array<Escape, 128> t{};
-  for (size_t c = 0; c < t.size(); ++c) {
-    t[c] = {{'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]}, 6};
-  }
-  const std::pair<char, char> kShort[] = {{'"', '"'},  {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'},
-                                          {'\t', 't'}, {'\b', 'b'},  {'\f', 'f'}};
-  for (const auto& [c, letter] : kShort) t[static_cast<size_t>(c)] = {{'\\', letter}, 2};
-  return t;
-}();
-
-// Eight bytes from p as one word, in memory order.
-uint64_t load8(const unsigned char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-// The n < 8 bytes at p as one word (memory order), the rest filled with spaces (plain): no
-// read beyond p + n.
-uint64_t load_tail(const unsigned char* p, size_t n) {
-  constexpr uint64_t kSpaces = 0x2020202020202020ull;
-  if constexpr (std::endian::native == std::endian::little) {
-    uint64_t w = 0;
-    if (n >= 4) {  // two overlapping 4-byte loads
-      uint32_t lo, hi;
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      w = lo | (uint64_t{hi} << (8 * (n - 4)));
-    } else if (n >= 2) {
-      uint16_t lo, hi;
-      std::memcpy(&lo, p, 2);
-      std::memcpy(&hi, p + n - 2, 2);
-      w = lo | (uint64_t{hi} << (8 * (n - 2)));
-    } else if (n == 1) {
-      w = p[0];
-    }
-    return w | (kSpaces << (8 * n));
-  } else {
-    unsigned char b[8];
-    std::memset(b, ' ', sizeof(b));
-    std::memcpy(b, p, n);
-    return load8(b);
-  }
-}
-
-// Bytes of the valid UTF-8 sequence starting at p (lead byte >= 0x80), 0 when invalid
-// (Unicode Table 3-7: no overlongs, no surrogates, nothing above U+10FFFF).
-size_t utf8_sequence_len(const unsigned char* p, const unsigned char* end) {
-  const unsigned char c = p[0];
-  const size_t avail = static_cast<size_t>(end - p);
-  auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i < avail && p[i] >= lo && p[i] <= hi;
-  };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
 // --- numbers into a raw buffer ---------------------------------------------------------------
 
-constexpr char kDigitPairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
+using util::kDigitPairs;
 
 constexpr auto kPow10 = [] {
   std::array<uint64_t, 20> t{};
@@ -183,163 +86,21 @@ char* put_int(char* p, T v) {
 }
 
 constexpr size_t kMaxInt = 21;
-constexpr size_t kRfc3339 = 30;  // "2026-11-22T02:14:15.123456789Z"
+constexpr size_t kRfc3339 = util::kRfc3339MaxSize;  // "2026-11-22T02:14:15.123456789Z"
 
-// RFC 3339 UTC with nanoseconds, kRfc3339 bytes at p.
-void put_rfc3339(char* p, uint64_t epoch_ns) {
-  const uint64_t secs = epoch_ns / 1'000'000'000ull;
-  const auto frac = static_cast<uint32_t>(epoch_ns % 1'000'000'000ull);
-  const auto days = static_cast<int64_t>(secs / 86400);
-  const auto sod = static_cast<uint32_t>(secs % 86400);
+// --- the output buffer: util::JsonSink, plus this writer's numbers and times ----------------
+// -------------------------
 
-  // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible date algorithms").
-  const int64_t z = days + 719468;
-  const int64_t era = z / 146097;  // z >= 0: epoch_ns is unsigned
-  const auto doe = static_cast<uint32_t>(z - era * 146097);
-  const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const uint32_t mp = (5 * doy + 2) / 153;
-  const uint32_t day = doy - (153 * mp + 2) / 5 + 1;
-  const uint32_t month = mp < 10 ? mp + 3 : mp - 9;
-  const auto year = static_cast<uint32_t>(static_cast<int64_t>(yoe) + era * 400 + (month <= 2));
-
-  auto two = [p](int pos, uint32_t v) { std::memcpy(p + pos, kDigitPairs + v * 2, 2); };
-  two(0, year / 100 % 100);
-  two(2, year % 100);
-  p[4] = '-';
-  two(5, month);
-  p[7] = '-';
-  two(8, day);
-  p[10] = 'T';
-  two(11, sod / 3600);
-  p[13] = ':';
-  two(14, (sod / 60) % 60);
-  p[16] = ':';
-  two(17, sod % 60);
-  p[19] = '.';
-  two(20, frac / 10'000'000);
-  two(22, frac / 100'000 % 100);
-  two(24, frac / 1'000 % 100);
-  two(26, frac / 10 % 100);
-  p[28] = static_cast<char>('0' + frac % 10);
-  p[29] = 'Z';
-}
-
-// --- the output buffer -----------------------------------------------------------------------
-
-// Writes through a raw pointer into the caller's string: the string is resized once up front
-// (no allocation when the caller reuses its buffer) and cut back to what was written when the
-// Sink goes away. Every write is preceded by one ensure() for its worst-case size.
-class Sink {
+class Sink : public util::JsonSink {
  public:
-  // Bytes a JSON string's content always leaves free behind it (room for closing characters).
-  static constexpr size_t kSlack = 8;
-
-  Sink(std::string& out, size_t expected) : out_(out), start_(out.size()) {
-    out_.resize(start_ + expected);
-    base_ = out_.data();
-    p_ = base_ + start_;
-    end_ = base_ + out_.size();
-  }
-  ~Sink() { out_.resize(pos()); }
-  Sink(const Sink&) = delete;
-  Sink& operator=(const Sink&) = delete;
-
-  [[gnu::always_inline]] void ensure(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) [[unlikely]]
-      grow(n);
-  }
-  [[nodiscard]] size_t pos() const { return static_cast<size_t>(p_ - base_); }
-  void rewind(size_t pos) { p_ = base_ + pos; }
-  char& at(size_t pos) { return base_[pos]; }
-
-  // The put functions assume ensure() was called for their size.
-  void put(char c) { *p_++ = c; }
-  template <size_t N>
-  void put(const char (&text)[N]) {  // a literal without its NUL, in one fixed-size copy
-    std::memcpy(p_, text, N - 1);
-    p_ += N - 1;
-  }
-  void put_bytes(const char* s, size_t n) {
-    std::memcpy(p_, s, n);
-    p_ += n;
-  }
+  using JsonSink::JsonSink;
   template <typename T>
   void put_number(T v) {  // kMaxInt bytes
     p_ = put_int(p_, v);
   }
   void put_rfc3339_time(uint64_t epoch_ns) {  // kRfc3339 bytes
-    put_rfc3339(p_, epoch_ns);
-    p_ += kRfc3339;
+    p_ += util::put_rfc3339(p_, util::unix_time_from_ns(epoch_ns), 9);
   }
-
-  // The inside of a JSON string: escapes quotes, backslash, control characters and DEL;
-  // invalid UTF-8 bytes become \ufffd. Needs s.size() + kSlack bytes ensured, and leaves at
-  // least kSlack free.
-  void put_escaped(std::string_view s) {
-    const auto* in = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* const end = in + s.size();
-    // Invariant: at least (end - in) + kSlack bytes free, so 8 bytes can be stored before
-    // they are checked, and an escape (at most 6 bytes for 1) always fits.
-    while (in != end) {
-      const auto left = static_cast<size_t>(end - in);
-      const uint64_t w = left >= 8 ? load8(in) : load_tail(in, left);
-      std::memcpy(p_, &w, 8);  // stored before it is checked: the plain prefix stays
-      const uint64_t marked = non_plain_bytes(w);
-      if (marked == 0) {
-        const size_t n = std::min<size_t>(left, 8);
-        in += n;
-        p_ += n;
-        continue;
-      }
-      const size_t n = first_marked(marked);  // < left: the padding is plain
-      in += n;
-      p_ += n;
-      in = put_special(in, end);
-    }
-  }
-
- private:
-  // One byte (or UTF-8 sequence) that is not plain; returns the input after it.
-  [[gnu::noinline]] const unsigned char* put_special(const unsigned char* in,
-                                                     const unsigned char* end) {
-    const unsigned char c = *in;
-    if (c >= 0x80) {
-      const size_t n = utf8_sequence_len(in, end);
-      if (n != 0) {  // valid: copied as is (n bytes for n: the invariant holds)
-        p_[0] = static_cast<char>(in[0]);
-        p_[1] = static_cast<char>(in[1]);
-        if (n > 2) p_[2] = static_cast<char>(in[2]);
-        if (n > 3) p_[3] = static_cast<char>(in[3]);
-        p_ += n;
-        return in + n;
-      }
-      put("\\ufffd");
-    } else {
-      const Escape& e = kEscapes[c];
-      std::memcpy(p_, e.text, sizeof(e.text));
-      p_ += e.size;
-    }
-    ++in;
-    ensure(static_cast<size_t>(end - in) + kSlack);  // the escape took more than it consumed
-    return in;
-  }
-
-  // At least doubles what this Sink wrote so far: a long value full of escapes grows the
-  // string a logarithmic number of times, and what the caller had before is never counted.
-  [[gnu::noinline]] void grow(size_t n) {
-    const size_t at = pos();
-    out_.resize(at + n + std::max<size_t>(at - start_, 1024));
-    base_ = out_.data();
-    p_ = base_ + at;
-    end_ = base_ + out_.size();
-  }
-
-  std::string& out_;
-  size_t start_;  // where this Sink began writing
-  char* base_;
-  char* p_;
-  char* end_;
 };
 
 // --- a JSON object writer that drops empty objects -----------------------------------------
@@ -1302,19 +1063,6 @@ void write_privwatch(Json& j, const model::Event& ev) {
 }  // namespace
 
 // --- public helpers ------------------------------------------------------------------------
-
-void append_json_string(std::string& out, std::string_view s) {
-  Sink sink(out, s.size() + 2 + Sink::kSlack);
-  sink.put('"');
-  sink.put_escaped(s);
-  sink.put('"');
-}
-
-void append_rfc3339(std::string& out, uint64_t epoch_ns) {
-  char buf[kRfc3339];
-  put_rfc3339(buf, epoch_ns);
-  out.append(buf, sizeof(buf));
-}
 
 std::string_view errno_name(int err) {
   if (err <= 0) return {};

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "model/event.hpp"
+#include "util/json_sink.hpp"
 
 namespace privwatch::exporter {
 
@@ -20,11 +21,10 @@ void append_ecs_json(const model::Event& ev, std::string& out, std::string_view 
 // Building blocks, exposed for other writers and for tests.
 
 // Appends `s` as a quoted JSON string (escapes quotes, backslash, control characters and DEL;
-// invalid UTF-8 bytes become "\ufffd").
-void append_json_string(std::string& out, std::string_view s);
+// invalid UTF-8 bytes become "\ufffd"): util/json_sink.hpp, the escaper this writer uses.
+using util::append_json_string;
 
-// Appends RFC 3339 UTC with nanoseconds, unquoted: "2026-11-22T02:14:15.123456789Z".
-void append_rfc3339(std::string& out, uint64_t epoch_ns);
+// RFC 3339 timestamps: util/time.hpp (util::append_rfc3339_ns writes the form used here).
 
 // Names used in the output (also used by docs and tests). Empty when unknown.
 [[nodiscard]] std::string_view errno_name(int err);  // 2 → "ENOENT"

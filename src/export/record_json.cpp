@@ -3,18 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "export/ecs_json.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::exporter {
 
 namespace {
 
 using nlohmann::json;
-
-std::string rfc3339(uint64_t ns) {
-  std::string s;
-  append_rfc3339(s, ns);
-  return s;
-}
 
 // Container / pod fields (ECS container.*, orchestrator.*); omitted when unknown.
 void put_container(json& j, const model::ContainerInfo& c) {
@@ -69,9 +64,9 @@ std::string session_json(const model::Session& s) {
   j["session"]["interactive"] = s.interactive;
   j["session"]["incomplete"] = s.incomplete();
   if (s.lost_events != 0) j["session"]["lost_events"] = s.lost_events;
-  j["@timestamp"] = rfc3339(s.start_wall_ns);
-  j["session"]["start"] = rfc3339(s.start_wall_ns);
-  if (s.end_wall_ns != 0) j["session"]["end"] = rfc3339(s.end_wall_ns);
+  j["@timestamp"] = util::format_rfc3339_ns(s.start_wall_ns);
+  j["session"]["start"] = util::format_rfc3339_ns(s.start_wall_ns);
+  if (s.end_wall_ns != 0) j["session"]["end"] = util::format_rfc3339_ns(s.end_wall_ns);
   json& el = j["process"]["entry_leader"];
   el["pid"] = s.leader.pid;
   el["start_ticks"] = s.leader.start_ticks;
@@ -99,7 +94,7 @@ std::string session_json(const model::Session& s) {
 
 std::string alert_json(const model::Alert& a) {
   json j;
-  j["@timestamp"] = rfc3339(a.wall_ns);
+  j["@timestamp"] = util::format_rfc3339_ns(a.wall_ns);
   j["event"]["kind"] = "alert";
   j["event"]["id"] = a.id;
   j["event"]["severity"] = ecs_severity(a.severity);
@@ -126,7 +121,7 @@ std::string alert_json(const model::Alert& a) {
 
 std::string escalation_json(const model::Escalation& e) {
   json j;
-  j["@timestamp"] = rfc3339(e.wall_ns);
+  j["@timestamp"] = util::format_rfc3339_ns(e.wall_ns);
   j["event"]["kind"] = "event";
   j["event"]["category"] = json::array({"iam", "process"});
   j["event"]["type"] = json::array({"change"});

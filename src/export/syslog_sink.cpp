@@ -20,6 +20,7 @@
 #include "export/metrics_server.hpp"
 #include "export/record_json.hpp"
 #include "util/log.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::exporter {
 
@@ -86,12 +87,7 @@ int syslog_severity(model::Severity s) {
 
 std::string syslog_timestamp(uint64_t epoch_ns) {
   if (epoch_ns == 0) return "-";
-  const time_t secs = static_cast<time_t>(epoch_ns / 1'000'000'000ull);
-  tm t{};
-  gmtime_r(&secs, &t);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", t.tm_year + 1900, t.tm_mon + 1,
-                     t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                     (epoch_ns % 1'000'000'000ull) / 1000);
+  return util::format_rfc3339(util::unix_time_from_ns(epoch_ns), 6);  // RFC 5424: at most 6
 }
 
 int syslog_facility_code(std::string_view name) {

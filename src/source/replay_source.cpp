@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "util/json_path.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::source {
 
@@ -17,35 +18,10 @@ using nlohmann::json;
 
 namespace {
 
-// "2026-11-22T02:14:15.123456789Z" → epoch ns (0 when malformed).
+// "2026-11-22T02:14:15.123456789Z" → epoch ns (0 when malformed). A time without a zone is
+// read as UTC, as before the parser was shared.
 uint64_t parse_rfc3339(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  if (s.size() < 20 || std::sscanf(std::string(s.substr(0, 19)).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d",
-                                   &y, &mo, &d, &h, &mi, &sec) != 6) {
-    return 0;
-  }
-  uint64_t frac = 0;
-  size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    int digits = 0;
-    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-      if (digits < 9) {
-        frac = frac * 10 + static_cast<uint64_t>(s[i] - '0');
-        ++digits;
-      }
-    }
-    for (; digits < 9; ++digits) frac *= 10;
-  }
-  // Days from civil (H. Hinnant).
-  y -= mo <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t days = era * 146097 + static_cast<int64_t>(doe) - 719468;
-  const int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec;
-  if (secs < 0) return 0;
-  return static_cast<uint64_t>(secs) * 1'000'000'000ull + frac;
+  return util::parse_rfc3339_ns(s, {.zoneless_utc = true}).value_or(0);
 }
 
 const json* at(const json& j, std::initializer_list<const char*> path) {

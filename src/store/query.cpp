@@ -15,6 +15,7 @@
 #include "export/ecs_json.hpp"
 #include "model/event.hpp"
 #include "store/codec.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -57,12 +58,6 @@ std::string kinds_list() {
   for (size_t i = 1; i < model::kEventKindCount; ++i) {
     s += fmt::format(", {}", model::to_string(static_cast<model::EventKind>(i)));
   }
-  return s;
-}
-
-std::string rfc3339(uint64_t ns) {
-  std::string s;
-  exporter::append_rfc3339(s, ns);
   return s;
 }
 
@@ -230,20 +225,12 @@ Result<uint64_t> parse_time(const std::string& text, uint64_t now_ns) {
     const uint64_t ago = *d * 1'000'000'000ull;
     return ago > now_ns ? 0 : now_ns - ago;
   }
-  tm tmv{};
-  const char* formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                           "%Y-%m-%d"};
-  for (const char* f : formats) {
-    tmv = tm{};
-    const char* end = strptime(text.c_str(), f, &tmv);
-    if (end != nullptr && *end == '\0') {
-      const time_t t = timegm(&tmv);
-      return static_cast<uint64_t>(t) * 1'000'000'000ull;
-    }
-  }
+  // A date alone is midnight UTC, and so is a time without a zone.
+  if (auto t = util::parse_rfc3339_ns(text, {.date_only = true, .zoneless_utc = true})) return *t;
   return Error{ErrorKind::kInvalidArgument,
-               fmt::format("'{}' is not a time: use an age such as 30d, 12h, 15m or a UTC date "
-                           "such as 2026-11-01 or 2026-11-01T08:00:00Z",
+               fmt::format("'{}' is not a time: use an age such as 30d, 12h, 15m or a date "
+                           "such as 2026-11-01 or 2026-11-01T08:00:00Z (UTC unless it has an "
+                           "offset such as +02:00; not before 1970)",
                            text),
                ""};
 }
@@ -531,9 +518,9 @@ std::string report_markdown(const Report& r) {
   const auto& q = r.query;
   o += fmt::format("# privwatch report: {}\n\n", r.subject);
   o += fmt::format("Period: {} to {}. Working hours: {:02}:00–{:02}:00 {}, Monday to Friday.\n\n",
-                   q.since_ns ? rfc3339(q.since_ns) : "the beginning",
-                   q.until_ns ? rfc3339(q.until_ns) : "now", q.work_start_hour, q.work_end_hour,
-                   q.utc ? "UTC" : "local time");
+                   q.since_ns ? util::format_rfc3339_ns(q.since_ns) : "the beginning",
+                   q.until_ns ? util::format_rfc3339_ns(q.until_ns) : "now", q.work_start_hour,
+                   q.work_end_hour, q.utc ? "UTC" : "local time");
   o += "## Summary\n\n";
   o += fmt::format("- events: {}", r.events);
   for (const auto& c : r.events_by_kind)
@@ -562,7 +549,8 @@ std::string report_markdown(const Report& r) {
   o += "## Escalations\n\n";
   if (r.escalations.empty() && r.top_escalated_commands.empty()) o += "None.\n\n";
   for (const auto& e : r.escalations) {
-    o += fmt::format("- {} {} → {} ({}) {}\n", rfc3339(e.wall_ns), e.human, e.user, e.name, e.text);
+    o += fmt::format("- {} {} → {} ({}) {}\n", util::format_rfc3339_ns(e.wall_ns), e.human, e.user,
+                     e.name, e.text);
   }
   if (!r.top_escalated_commands.empty()) {
     o += "\nCommands run with escalated privileges:\n\n| command | count |\n|---|---|\n";
@@ -576,7 +564,8 @@ std::string report_markdown(const Report& r) {
   } else {
     o += "| time | severity | rule | message |\n|---|---|---|---|\n";
     for (const auto& a : r.alerts) {
-      o += fmt::format("| {} | {} | {} | {} |\n", rfc3339(a.wall_ns), a.severity, a.rule, a.title);
+      o += fmt::format("| {} | {} | {} | {} |\n", util::format_rfc3339_ns(a.wall_ns), a.severity,
+                       a.rule, a.title);
     }
     o += "\n";
   }
@@ -612,8 +601,8 @@ std::string report_json(const Report& r) {
   json j;
   const auto& q = r.query;
   j["subject"] = {{"user", q.user}, {"host", q.host}, {"role", q.role}, {"cluster", q.cluster}};
-  j["period"] = {{"since", q.since_ns ? rfc3339(q.since_ns) : ""},
-                 {"until", q.until_ns ? rfc3339(q.until_ns) : ""},
+  j["period"] = {{"since", q.since_ns ? util::format_rfc3339_ns(q.since_ns) : ""},
+                 {"until", q.until_ns ? util::format_rfc3339_ns(q.until_ns) : ""},
                  {"work_hours", fmt::format("{:02}-{:02}", q.work_start_hour, q.work_end_hour)},
                  {"timezone", q.utc ? "UTC" : "local"}};
   j["events"] = {{"total", r.events}, {"by_kind", counts(r.events_by_kind)}};
@@ -633,7 +622,7 @@ std::string report_json(const Report& r) {
   j["sessions"] = ss;
   json es = json::array();
   for (const auto& e : r.escalations) {
-    es.push_back({{"time", rfc3339(e.wall_ns)},
+    es.push_back({{"time", util::format_rfc3339_ns(e.wall_ns)},
                   {"method", e.name},
                   {"user", e.user},
                   {"human", e.human},
@@ -645,7 +634,7 @@ std::string report_json(const Report& r) {
                       {"top_escalated_commands", counts(r.top_escalated_commands)}};
   json as = json::array();
   for (const auto& a : r.alerts) {
-    as.push_back({{"time", rfc3339(a.wall_ns)},
+    as.push_back({{"time", util::format_rfc3339_ns(a.wall_ns)},
                   {"severity", a.severity},
                   {"rule", a.rule},
                   {"message", a.title},

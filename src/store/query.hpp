@@ -38,7 +38,9 @@ struct Row {
 // FTS5 query for plain user text (each word a quoted term; * keeps a prefix search).
 [[nodiscard]] std::string fts_query(const std::string& text);
 
-// "30d", "12h" (ago) or an RFC 3339 / "YYYY-MM-DD[THH:MM:SS[Z]]" time → epoch ns.
+// "30d", "12h" (ago) or an RFC 3339 time → epoch ns. A date alone ("2026-11-01") is midnight
+// UTC, a time without a zone ("2026-11-01T08:00:00") is UTC (util::parse_rfc3339 with both
+// relaxations); a time before 1970 is an error.
 [[nodiscard]] Result<uint64_t> parse_time(const std::string& text, uint64_t now_ns);
 
 // Severity names (info, low, medium, high, critical) ↔ numbers.

@@ -9,6 +9,7 @@
 
 #include "export/ecs_json.hpp"
 #include "store/codec.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -27,12 +28,6 @@ T jget(const json& j, const char* k, T def) {
   } catch (const json::exception&) {
     return def;
   }
-}
-
-std::string rfc3339(uint64_t ns) {
-  std::string s;
-  exporter::append_rfc3339(s, ns);
-  return s;
 }
 
 // A body column as JSON text (plain TEXT today; a compressed BLOB is decoded).
@@ -258,7 +253,7 @@ Error not_in_store(const Store& st, const std::string& id) {
     q->bind(3, kRecordingKind);
     if (q->step() == SQLITE_ROW && !q->is_null(0)) last_seen = static_cast<uint64_t>(q->int64(0));
   }
-  const std::string when = rfc3339(ret->before_ns);
+  const std::string when = util::format_rfc3339_ns(ret->before_ns);
   if (last_seen != 0 && last_seen < ret->before_ns) {
     e.message = fmt::format(
         "the recording of session {} {}: recordings older than {} were pruned "
@@ -313,7 +308,7 @@ Result<std::unique_ptr<StoreChunkReader>> StoreChunkReader::open(const std::stri
       r->notice_ = fmt::format(
           "the first {} chunks of this recording (before {}) were removed by retention "
           "(store.retention.recording; signed tombstone record {})",
-          first_chunk, rfc3339(ret->before_ns), ret->tombstone_seq);
+          first_chunk, util::format_rfc3339_ns(ret->before_ns), ret->tombstone_seq);
     }
   }
   return r;

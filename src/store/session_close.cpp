@@ -4,6 +4,7 @@
 
 #include "export/ecs_json.hpp"
 #include "store/session_query.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -19,7 +20,7 @@ Result<std::vector<Record>> close_unobserved_sessions(
   if (!list) return list.error();
   std::vector<Record> out;
   std::string end;
-  exporter::append_rfc3339(end, now_ns);
+  util::append_rfc3339_ns(end, now_ns);
   for (const auto& s : list->sessions) {
     if (alive(s.id)) continue;
     nlohmann::json j = nlohmann::json::parse(s.body, nullptr, /*allow_exceptions=*/false);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "export/ecs_json.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -22,18 +23,13 @@ constexpr size_t kMaxCommand = 160;
 std::string rfc3339(uint64_t ns) {
   if (ns == 0) return {};
   std::string s;
-  exporter::append_rfc3339(s, ns);
+  util::append_rfc3339_ns(s, ns);
   return s;
 }
 
 std::string utc_seconds(uint64_t ns) {
   if (ns == 0) return "-";
-  const time_t t = static_cast<time_t>(ns / 1'000'000'000ull);
-  tm tmv{};
-  gmtime_r(&t, &tmv);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  return buf;
+  return util::format_rfc3339({static_cast<int64_t>(ns / 1'000'000'000ull), 0});
 }
 
 std::string clock_ms(uint64_t ns) {  // 04:50:01.810

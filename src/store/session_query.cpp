@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <queue>
@@ -15,6 +14,7 @@
 #include "store/codec.hpp"
 #include "store/sqlite.hpp"
 #include "util/json_path.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -144,62 +144,7 @@ Error not_found(const Store& store, const std::string& id) {
 
 }  // namespace
 
-uint64_t parse_rfc3339_ns(std::string_view t) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-  if (t.size() < 20) return 0;
-  auto digits = [&](size_t pos, size_t n, int& out) {
-    out = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (i >= t.size() || t[i] < '0' || t[i] > '9') return false;
-      out = out * 10 + (t[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, s;
-  if (!digits(0, 4, y) || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d) ||
-      (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || !digits(11, 2, h) || t[13] != ':' ||
-      !digits(14, 2, mi) || t[16] != ':' || !digits(17, 2, s)) {
-    return 0;
-  }
-  size_t i = 19;
-  uint64_t frac = 0;
-  if (i < t.size() && t[i] == '.') {
-    ++i;
-    int n = 0;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      if (n < 9) {
-        frac = frac * 10 + static_cast<uint64_t>(t[i] - '0');
-        ++n;
-      }
-      ++i;
-    }
-    for (; n < 9; ++n) frac *= 10;
-  }
-  int64_t offset_s = 0;
-  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
-    ++i;
-  } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-    int oh, om;
-    if (!digits(i + 1, 2, oh) || i + 3 >= t.size() || t[i + 3] != ':' || !digits(i + 4, 2, om)) {
-      return 0;
-    }
-    offset_s = (t[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    i += 6;
-  } else {
-    return 0;
-  }
-  if (i != t.size()) return 0;
-  tm tmv{};
-  tmv.tm_year = y - 1900;
-  tmv.tm_mon = mo - 1;
-  tmv.tm_mday = d;
-  tmv.tm_hour = h;
-  tmv.tm_min = mi;
-  tmv.tm_sec = s;
-  const int64_t secs = static_cast<int64_t>(timegm(&tmv)) - offset_s;
-  if (secs < 0) return 0;
-  return static_cast<uint64_t>(secs) * 1'000'000'000ull + frac;
-}
+uint64_t parse_rfc3339_ns(std::string_view t) { return util::parse_rfc3339_ns(t).value_or(0); }
 
 bool parse_session_body(const std::string& body, SessionSummary& s) {
   const json j = json::parse(body, nullptr, false);

@@ -203,7 +203,8 @@ struct SessionDetail {
 [[nodiscard]] Result<SessionDetail> session_detail(const Store& store, const std::string& id,
                                                    const SessionDetailOptions& opts);
 
-// RFC 3339 ("2026-11-22T04:50:01.81Z", fraction optional) → epoch ns; 0 when it is not one.
+// RFC 3339 with a zone ("2026-11-22T04:50:01.81Z", fraction optional; the contract is
+// util::parse_rfc3339's) → epoch ns; 0 when it is not one or is before 1970.
 [[nodiscard]] uint64_t parse_rfc3339_ns(std::string_view text);
 
 }  // namespace privwatch::store

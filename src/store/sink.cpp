@@ -11,6 +11,7 @@
 #include "store/encode.hpp"
 #include "util/log.hpp"
 #include "util/thread_priority.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -319,8 +320,8 @@ bool StoreSink::write_disk_full_notice() {
   r.ref = fmt::format("store-disk-full-{}", full_since_ns_);
   r.severity = static_cast<int32_t>(model::Severity::kHigh);
   std::string since, until;
-  exporter::append_rfc3339(since, full_since_ns_);
-  exporter::append_rfc3339(until, now);
+  util::append_rfc3339_ns(since, full_since_ns_);
+  util::append_rfc3339_ns(until, now);
   const std::string title = fmt::format("store: disk full from {} to {}: {} records were dropped",
                                         since, until, full_lost_);
   r.text = title;

@@ -15,6 +15,7 @@
 
 #include "export/ecs_json.hpp"
 #include "util/log.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -371,7 +372,7 @@ Result<std::unique_ptr<Store>> Store::open_writer(const StoreOptions& options) {
   r.text = "store database damaged moved aside " + aside;
   nlohmann::json j;
   std::string ts;
-  exporter::append_rfc3339(ts, r.wall_ns);
+  util::append_rfc3339_ns(ts, r.wall_ns);
   j["@timestamp"] = ts;
   j["event"]["kind"] = "alert";
   j["event"]["id"] = r.ref;
@@ -588,7 +589,7 @@ Status Store::checkpoint(uint64_t wall_ns, std::string* offhost) {
   j["hash"] = hash_hex;
   j["wall_ns"] = wall_ns;
   std::string ts;
-  exporter::append_rfc3339(ts, wall_ns);
+  util::append_rfc3339_ns(ts, wall_ns);
   j["@timestamp"] = ts;
   j["host"] = host_;
   j["public_key"] = format_public_key(key_.pub);

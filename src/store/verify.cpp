@@ -13,6 +13,7 @@
 #include "store/keys.hpp"
 #include "store/record.hpp"
 #include "store/store.hpp"
+#include "util/time.hpp"
 
 namespace privwatch::store {
 
@@ -102,14 +103,8 @@ struct Walker {
 };
 
 std::string describe_row(uint64_t seq, int kind, uint64_t ts) {
-  std::string t;
-  // RFC 3339 without the exporter dependency in this message.
-  const time_t secs = static_cast<time_t>(ts / 1'000'000'000ull);
-  tm tmv{};
-  gmtime_r(&secs, &tmv);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  return fmt::format("record {} ({}, {})", seq, to_string(static_cast<RecordKind>(kind)), buf);
+  return fmt::format("record {} ({}, {})", seq, to_string(static_cast<RecordKind>(kind)),
+                     util::format_rfc3339({static_cast<int64_t>(ts / 1'000'000'000ull), 0}));
 }
 
 }  // namespace

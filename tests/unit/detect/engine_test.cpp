@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detect_test_util.hpp"
+#include "respond/responder.hpp"
 
 namespace privwatch::detect {
 namespace {
@@ -290,6 +291,42 @@ rules:
   auto other = base_event(model::EventKind::kSignal, 50);
   other.data = model::SignalData{0, 778, 19};
   EXPECT_EQ(fire(e, {sig, other}), std::vector<std::string>{"t"});
+}
+
+// The details are built by hand with util::append_json_string: a rule file path, an executable
+// or a comm with invalid UTF-8 (an attacker picks the file name) and control characters must
+// still give a document that parses, or respond would not find the rule's response in it.
+TEST(AlertDetails, InvalidUtf8AndControlCharactersStayValidJson) {
+  const std::string yaml = R"(
+rules:
+  - name: odd
+    description: "bell\a and tab\t"
+    severity: high
+    condition: {event.action: exec}
+    response: [kill]
+    mode: enforce
+)";
+  Engine e(rules_from(yaml, "rules/\xff\xfe.yaml"), no_limits());
+  std::vector<model::Alert> out;
+  model::Event ev = exec_event("/tmp/\xc3\x28x\x01\x7f", {"x"});  // \xc3\x28: a broken sequence
+  ev.proc.comm = "\xe2\x82";                                      // truncated 3-byte sequence
+  e.evaluate(ev, out);
+  ASSERT_EQ(out.size(), 1u);
+  const std::string& text = out[0].details_json;
+  const auto d = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(d.is_discarded()) << text;
+  const std::string fffd = "\xef\xbf\xbd";  // U+FFFD, one per invalid byte
+  EXPECT_EQ(d["rule"]["origin"], "rules/" + fffd + fffd + ".yaml:3:5");  // file:line:col
+  EXPECT_EQ(d["rule"]["description"], "bell\a and tab\t");
+  EXPECT_EQ(d["process"]["executable"], "/tmp/" + fffd + "(x\x01\x7f");
+  EXPECT_EQ(d["process"]["name"], fffd + fffd);
+  EXPECT_NE(text.find(R"(\u0001\u007f")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(bell\u0007 and tab\t")"), std::string::npos) << text;
+  const auto resp = respond::parse_alert_response(text);
+  ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->actions, std::vector<model::ActionType>{model::ActionType::kKill});
+  EXPECT_TRUE(resp->enforce);
+  EXPECT_TRUE(resp->problems.empty());
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "util/time.hpp"
+
 namespace privwatch::exporter {
 namespace {
 
@@ -80,7 +82,7 @@ using Strs = std::vector<std::string>;
 TEST(EcsJsonTest, Rfc3339Timestamps) {
   auto ts = [](uint64_t ns) {
     std::string s;
-    append_rfc3339(s, ns);
+    util::append_rfc3339_ns(s, ns);
     return s;
   };
   EXPECT_EQ(ts(0), "1970-01-01T00:00:00.000000000Z");

@@ -218,6 +218,26 @@ TEST(ReplayJsonLines, NonEventsAreSkippedAndGarbageIsReported) {
   EXPECT_NE(why.find("@timestamp"), std::string::npos);
 }
 
+TEST(ReplayJsonLines, TimestampsFollowTheSharedRfc3339Parser) {
+  constexpr uint64_t k0214 = 1795313655ull * 1'000'000'000ull;  // 2026-11-22T02:14:15Z
+  auto wall = [](const std::string& ts, std::string& why) -> uint64_t {
+    model::Event ev;
+    why.clear();
+    const std::string line =
+        R"({"@timestamp":")" + ts + R"(","event":{"kind":"event"},"privwatch":{"kind":"exec"}})";
+    return parse_ecs_event(line, ev, why) ? ev.wall_time_ns : 0;
+  };
+  std::string why;
+  EXPECT_EQ(wall("2026-11-22T02:14:15.5Z", why), k0214 + 500'000'000) << why;
+  EXPECT_EQ(wall("2026-11-22T02:14:15", why), k0214) << why;  // no zone: UTC, as before
+  // The offset counts (the sscanf parser ignored it and read 04:14:15 UTC).
+  EXPECT_EQ(wall("2026-11-22T04:14:15+02:00", why), k0214) << why;
+  for (const char* bad : {"2026-13-22T02:14:15Z", "2026-11-22T02:14:15Z junk", "2026-1-2T2:1:1Z"}) {
+    EXPECT_EQ(wall(bad, why), 0u) << bad;
+    EXPECT_NE(why.find("@timestamp"), std::string::npos) << bad;
+  }
+}
+
 class CountingSink : public EventSink {
  public:
   void on_event(model::Event& ev) override { events.push_back(ev); }

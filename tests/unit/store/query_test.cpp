@@ -254,6 +254,15 @@ TEST(QueryParse, TimesDurationsSeveritiesAndTextQueries) {
   EXPECT_EQ(*parse_time("2026-11-20T10:00:00Z", now), kT0);
   EXPECT_FALSE(parse_time("yesterday", now));
   EXPECT_FALSE(parse_time("30x", now));
+  // The shared RFC 3339 parser: zoneless = UTC, offsets honoured, every field checked.
+  EXPECT_EQ(*parse_time("2026-11-20T10:00:00", now), kT0);
+  EXPECT_EQ(*parse_time("2026-11-20 12:00+02:00", now), kT0);
+  EXPECT_FALSE(parse_time("2026-02-31", now));  // strptime + timegm read 3 March
+  EXPECT_FALSE(parse_time("1960-01-01", now));  // wrapped to a huge uint64 before
+  EXPECT_FALSE(parse_time("2026-11-20T10:00:00Zx", now));
+  const auto bad = parse_time("2026-13-01", now);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("'2026-13-01' is not a time"), std::string::npos);
   EXPECT_EQ(*parse_severity("critical"), 4);
   EXPECT_FALSE(parse_severity("urgent"));
   EXPECT_EQ(fts_query("nc 4444"), "\"nc\" \"4444\"");

@@ -706,6 +706,8 @@ TEST(SessionFormatTest, Helpers) {
   EXPECT_EQ(parse_rfc3339_ns("2026-11-20T11:00:00+01:00"), kT0);
   EXPECT_EQ(parse_rfc3339_ns("2026-11-20"), 0u);
   EXPECT_EQ(parse_rfc3339_ns("2026-11-20T10:00:00"), 0u);
+  EXPECT_EQ(parse_rfc3339_ns("2026-13-20T10:00:00Z"), 0u);  // timegm normalised it before
+  EXPECT_EQ(parse_rfc3339_ns("2026-11-20T10:00:00.Z"), 0u);
   EXPECT_EQ(format_duration(45 * kSec), "45s");
   EXPECT_EQ(format_duration(723 * kSec), "12m03s");
   EXPECT_EQ(format_duration(3 * 3600 * kSec + 120 * kSec), "3h02m");
