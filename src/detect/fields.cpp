@@ -10,6 +10,8 @@
 #include <csignal>
 #include <cstring>
 
+#include "util/inet.hpp"
+
 namespace privwatch::detect {
 
 namespace {
@@ -441,10 +443,12 @@ std::string field_text(const FieldDef& f, EvalCtx& ctx) {
     }
     case FieldType::kIp: {
       const IpValue v = f.ip(ctx);
-      char buf[INET6_ADDRSTRLEN] = {};
-      if (v.family == 4) inet_ntop(AF_INET, v.addr.data(), buf, sizeof buf);
-      if (v.family == 6) inet_ntop(AF_INET6, v.addr.data(), buf, sizeof buf);
-      return buf;
+      char buf[util::kIpTextMax];
+      return {buf, util::put_ip(buf,
+                                v.family == 4   ? AF_INET
+                                : v.family == 6 ? AF_INET6
+                                                : 0,
+                                v.addr.data())};
     }
   }
   return {};

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "util/inet.hpp"
 #include "util/json_sink.hpp"
 #include "util/path.hpp"
 #include "util/time.hpp"
@@ -728,23 +729,18 @@ void write_file(Json& j, const model::FileData& f) {
   }
 }
 
-// Formats a 4/16-byte address into buf; false when the family is not IPv4/IPv6.
-bool ip_of(uint16_t family, const std::array<uint8_t, 16>& a, char (&buf)[INET6_ADDRSTRLEN]) {
-  if (family != AF_INET && family != AF_INET6) return false;
-  return inet_ntop(family, a.data(), buf, sizeof(buf)) != nullptr;
-}
-
 template <size_t N>
 void write_endpoint(Json& j, const Key<N>& k, uint16_t family, const std::array<uint8_t, 16>& addr,
                     uint16_t port, bool even_if_zero) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (!ip_of(family, addr, buf)) return;
+  char buf[util::kIpTextMax];
+  const size_t n = util::put_ip(buf, family, addr.data());
+  if (n == 0) return;
   const size_t len = family == AF_INET ? 4 : 16;
   bool zero = port == 0;
   for (size_t i = 0; i < len && zero; ++i) zero = addr[i] == 0;
   if (zero && !even_if_zero) return;
   Obj o(j, k);
-  j.str("ip"_k, buf);
+  j.str("ip"_k, std::string_view(buf, n));
   j.num("port"_k, port);
 }
 

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "util/inet.hpp"
+
 namespace privwatch::model {
 
 std::string_view to_string(EventKind k) {
@@ -90,13 +92,8 @@ std::string_view to_string(NetOp op) {
 
 namespace {
 std::string ip_string(uint16_t family, const std::array<uint8_t, 16>& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (family == AF_INET) {
-    if (inet_ntop(AF_INET, a.data(), buf, sizeof(buf)) != nullptr) return buf;
-  } else if (family == AF_INET6) {
-    if (inet_ntop(AF_INET6, a.data(), buf, sizeof(buf)) != nullptr) return buf;
-  }
-  return {};
+  char buf[util::kIpTextMax];
+  return {buf, util::put_ip(buf, family, a.data())};
 }
 }  // namespace
 

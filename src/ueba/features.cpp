@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "ueba/geoip.hpp"
+#include "util/inet.hpp"
 
 namespace privwatch::ueba {
 
@@ -185,16 +186,18 @@ std::string_view exec_path(const model::Event& ev, const model::ExecData* x) {
 
 // Prefix of an address: /24 for IPv4, /48 for IPv6.
 std::string prefix_of(uint16_t family, const std::array<uint8_t, 16>& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
+  char buf[util::kIpTextMax + 3];
   std::array<uint8_t, 16> m{};
   if (family == AF_INET) {
     std::copy_n(a.begin(), 3, m.begin());
-    inet_ntop(AF_INET, m.data(), buf, sizeof buf);
-    return std::string(buf) + "/24";
+    const size_t n = util::put_ipv4(buf, m.data());
+    std::memcpy(buf + n, "/24", 3);
+    return {buf, n + 3};
   }
   std::copy_n(a.begin(), 6, m.begin());
-  inet_ntop(AF_INET6, m.data(), buf, sizeof buf);
-  return std::string(buf) + "/48";
+  const size_t n = util::put_ipv6(buf, m.data());
+  std::memcpy(buf + n, "/48", 3);
+  return {buf, n + 3};
 }
 
 }  // namespace
