@@ -252,7 +252,8 @@ size_t ActionsLogFollower::poll(const std::function<void(const model::ResponseAc
 }
 
 void ActionsLogFollower::save_position() {
-  if (position_path_.empty()) return;
+  // Not before the rotated file's tail is handed on: a crash now must find the old position.
+  if (position_path_.empty() || rotated_offset_ >= 0) return;
   // The start of the first line not handed on yet: an incomplete line is read again whole.
   const off_t pos = offset_ - static_cast<off_t>(partial_.size());
   if (pos == saved_offset_ && inode_ == saved_inode_ && device_ == saved_device_) return;

@@ -146,6 +146,7 @@ TEST_F(ActionsLogPosition, ARotationWhileStoppedReadsTheRestOfTheOldFileThenTheN
   append(log_, "act-before-rotation");
   std::filesystem::rename(log_, log_ + ".1");
   append(log_, "act-after-rotation");
+  { ActionsLogFollower stopped_before_its_first_poll(log_, pos_); }
   std::string note;
   EXPECT_EQ(start_and_poll(&note),
             (std::vector<std::string>{"act-before-rotation", "act-after-rotation"}));
