@@ -97,85 +97,74 @@ ActionsLogFollower::ActionsLogFollower(std::string path, std::string position_pa
     : path_(std::move(path)), position_path_(std::move(position_path)) {
   if (path_.empty()) return;
   struct stat st {};
-  const bool exists = ::stat(path_.c_str(), &st) == 0;
-  bool resumed = false;
-  if (!position_path_.empty()) {
-    std::ifstream in(position_path_);
-    if (in) {
-      const json j = json::parse(in, nullptr, false);
-      const json* dev = json_at(j, {"device"});
-      const json* ino = json_at(j, {"inode"});
-      const json* off = json_at(j, {"offset"});
-      const json* head = json_at(j, {"head"});
-      if (dev == nullptr || ino == nullptr || off == nullptr || !dev->is_number_unsigned() ||
-          !ino->is_number_unsigned() || !off->is_number_unsigned()) {
-        start_note_ = fmt::format(
-            "{} is not a position this agent wrote: following {} from its end; actions "
-            "appended to it while no agent ran are not replayed",
-            position_path_, path_);
-      } else {
-        resumed = true;
-        const auto pdev = dev->get<dev_t>();
-        const auto pino = ino->get<ino_t>();
-        const auto poff = static_cast<off_t>(off->get<uint64_t>());
-        const uint64_t phead = head && head->is_number_unsigned() ? head->get<uint64_t>() : 0;
-        if (exists && st.st_dev == pdev && st.st_ino == pino) {
-          device_ = st.st_dev;
-          inode_ = st.st_ino;
-          if (st.st_size >= poff && head_hash(path_, poff) == phead) {
-            offset_ = poff;
-            if (st.st_size > poff) {
-              start_note_ = fmt::format(
-                  "{}: {} bytes were appended while no agent ran; they are read from byte {}",
-                  path_, st.st_size - poff, poff);
-            }
-          } else {
-            // Same inode, other content: truncated, or replaced by a file that reused the inode.
-            start_note_ = fmt::format(
-                "{} was truncated or replaced while no agent ran: read from its start (if it was "
-                "replaced, lines appended to the old file after byte {} are not replayed)",
-                path_, poff);
-          }
-        } else if (pino != 0) {
-          // Replaced while no agent ran (logrotate): the rest of the old file, then the new one.
-          const std::string rotated = path_ + ".1";
-          struct stat rs {};
-          if (::stat(rotated.c_str(), &rs) == 0 && rs.st_dev == pdev && rs.st_ino == pino &&
-              rs.st_size >= poff && head_hash(rotated, poff) == phead) {
-            rotated_path_ = rotated;
-            rotated_device_ = pdev;
-            rotated_inode_ = pino;
-            rotated_offset_ = poff;
-            start_note_ = fmt::format(
-                "{} was rotated while no agent ran: the rest of {} (from byte {}), then {} from "
-                "its start",
-                path_, rotated, poff, path_);
-          } else {
-            start_note_ = fmt::format(
-                "{} was replaced while no agent ran and the file followed before is not {}: the "
-                "new file is read from its start; lines appended to the old one after byte {} "
-                "are not replayed",
-                path_, rotated, poff);
-          }
-          if (exists) {
-            device_ = st.st_dev;
-            inode_ = st.st_ino;
-          }
-        } else if (exists) {
-          // The log did not exist when the agent stopped: all of it was written since.
-          device_ = st.st_dev;
-          inode_ = st.st_ino;
-        }
-      }
-    }
-  }
-  if (!resumed && exists) {
-    // First start: what is there predates this agent's record.
+  if (::stat(path_.c_str(), &st) == 0) {
     device_ = st.st_dev;
     inode_ = st.st_ino;
-    offset_ = st.st_size;
   }
+  // First start (no position): what the log holds predates this agent's record.
+  if (!resume(st) && inode_ != 0) offset_ = st.st_size;
   save_position();
+}
+
+bool ActionsLogFollower::resume(const struct stat& st) {
+  if (position_path_.empty()) return false;
+  std::ifstream in(position_path_);
+  if (!in) return false;
+  const json j = json::parse(in, nullptr, false);
+  const json* dev = json_at(j, {"device"});
+  const json* ino = json_at(j, {"inode"});
+  const json* off = json_at(j, {"offset"});
+  const json* head = json_at(j, {"head"});
+  if (dev == nullptr || ino == nullptr || off == nullptr || !dev->is_number_unsigned() ||
+      !ino->is_number_unsigned() || !off->is_number_unsigned()) {
+    start_note_ = fmt::format(
+        "{} is not a position this agent wrote: following {} from its end; actions appended to "
+        "it while no agent ran are not replayed",
+        position_path_, path_);
+    return false;
+  }
+  const auto pdev = dev->get<dev_t>();
+  const auto pino = ino->get<ino_t>();
+  const auto poff = static_cast<off_t>(off->get<uint64_t>());
+  const uint64_t phead = head && head->is_number_unsigned() ? head->get<uint64_t>() : 0;
+  // Otherwise offset_ stays 0: the current log is read from its start.
+  if (inode_ != 0 && device_ == pdev && inode_ == pino) {
+    if (st.st_size >= poff && head_hash(path_, poff) == phead) {
+      offset_ = poff;
+      if (st.st_size > poff) {
+        start_note_ =
+            fmt::format("{}: {} bytes were appended while no agent ran; they are read from byte {}",
+                        path_, st.st_size - poff, poff);
+      }
+    } else {
+      // Same inode, other content: truncated, or replaced by a file that reused the inode.
+      start_note_ = fmt::format(
+          "{} was truncated or replaced while no agent ran: read from its start (if it was "
+          "replaced, lines appended to the old file after byte {} are not replayed)",
+          path_, poff);
+    }
+    return true;
+  }
+  if (pino == 0) return true;  // the log did not exist when the agent stopped
+  // Replaced while no agent ran (logrotate): the rest of the old file, then the new one.
+  const std::string rotated = path_ + ".1";
+  struct stat rs {};
+  if (::stat(rotated.c_str(), &rs) == 0 && rs.st_dev == pdev && rs.st_ino == pino &&
+      rs.st_size >= poff && head_hash(rotated, poff) == phead) {
+    rotated_path_ = rotated;
+    rotated_device_ = pdev;
+    rotated_inode_ = pino;
+    rotated_offset_ = poff;
+    start_note_ = fmt::format(
+        "{} was rotated while no agent ran: the rest of {} (from byte {}), then {} from its start",
+        path_, rotated, poff, path_);
+  } else {
+    start_note_ = fmt::format(
+        "{} was replaced while no agent ran and the file followed before is not {}: the new file "
+        "is read from its start; lines appended to the old one after byte {} are not replayed",
+        path_, rotated, poff);
+  }
+  return true;
 }
 
 off_t ActionsLogFollower::read_from(const std::string& path, dev_t dev, ino_t ino, off_t from,

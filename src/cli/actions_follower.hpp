@@ -12,6 +12,7 @@
 // least once: a crash between a poll and its state write repeats that poll's lines.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -45,6 +46,9 @@ class ActionsLogFollower {
   [[nodiscard]] std::string take_warning() { return std::exchange(warning_, {}); }
 
  private:
+  // Takes up the position kept in position_path_ (st: the log, when inode_ != 0). False when
+  // there is none to take up (first start, or unreadable: start_note_ says so).
+  bool resume(const struct stat& st);
   // Reads `path` (expected to be the file `dev`/`ino`) from `from` to its end into `buf`;
   // returns the offset reached, or `from` when it cannot be read.
   static off_t read_from(const std::string& path, dev_t dev, ino_t ino, off_t from,
