@@ -89,8 +89,7 @@ char* put_int(char* p, T v) {
 constexpr size_t kMaxInt = 21;
 constexpr size_t kRfc3339 = util::kRfc3339MaxSize;  // "2026-11-22T02:14:15.123456789Z"
 
-// --- the output buffer: util::JsonSink, plus this writer's numbers and times ----------------
-// -------------------------
+// --- the output buffer: util::JsonSink, plus this writer's numbers and times --------------
 
 class Sink : public util::JsonSink {
  public:
